@@ -1,0 +1,168 @@
+"""Command line: serve | context | models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from edgewise import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _settings_from(args: argparse.Namespace) -> Any:
+    from edgewise.config import parse_settings
+
+    raw: dict[str, Any] = {}
+    if getattr(args, "settings", None):
+        raw = json.loads(Path(args.settings).read_text("utf-8"))
+    if getattr(args, "model", None):
+        raw["model"] = args.model
+    result = parse_settings(raw)
+    for problem in result.problems:
+        print(f"edgewise: {problem}", file=sys.stderr)
+    return result.settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from edgewise.lsp.server import create_server
+
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
+    server = create_server(_settings_from(args))
+    server.start_io()
+    return EXIT_OK
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    from edgewise.context.documents import DocumentStore
+    from edgewise.context.languages import LanguageRegistry
+    from edgewise.context.positions import Pos
+    from edgewise.engine import Engine
+    from edgewise.model.backend import ModelError
+    from edgewise.model.llama import LlamaBackend
+    from edgewise.model.registry import resolve_model
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"edgewise: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    text = data.decode("utf-8", "replace")
+    settings = _settings_from(args)
+    engine = Engine(settings, allow_download=False)
+    engine.documents = DocumentStore(LanguageRegistry())
+    try:
+        model_path = Path(args.tokenizer) if args.tokenizer else resolve_model(settings.model).path
+        backend = LlamaBackend.load_vocab(model_path)
+    except ModelError as exc:
+        print(f"edgewise: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc = engine.documents.open(path.resolve().as_uri(), text)
+    prompt = engine.completion_prompt(
+        backend,
+        doc,
+        Pos(max(args.line - 1, 0), max(args.column - 1, 0)),
+        args.budget or settings.context_budget,
+    )
+    # the UTF-16 column of LSP and the 1-based character column of the CLI differ only
+    # outside the BMP; the CLI counts characters.
+    out = prompt.to_dict()
+    out["file"] = str(path)
+    out["budget"] = args.budget or settings.context_budget
+    out["tokenizer"] = str(model_path)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(
+            f"{out['prompt_tokens']} of {out['budget']} tokens, {prompt.format} prompt, "
+            f"assembled in {prompt.assembly_ms:.2f} ms"
+        )
+        for piece in prompt.pieces:
+            print(
+                f"  {piece.kind:<13} lines {piece.start_line + 1}-{piece.end_line + 1}: "
+                f"{piece.tokens} tokens"
+            )
+        for note in prompt.notes:
+            print(f"  note: {note}")
+        print("----- prompt -----")
+        print(prompt.text)
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    if args.models_command == "tiny":
+        from edgewise.model.tiny_gguf import write_tiny_gguf
+
+        out = write_tiny_gguf(Path(args.out), seed=args.seed)
+        print(
+            f"wrote {out} ({out.stat().st_size} bytes): a random-weight model for offline "
+            "smoke tests; its output is noise"
+        )
+        return EXIT_OK
+    from edgewise.model.catalog import list_models
+
+    models = list_models(_settings_from(args))
+    if args.json:
+        print(json.dumps(models, indent=2))
+    else:
+        for model in models:
+            print(
+                f"{model['origin']:<10} {model['name']:<40} {model.get('size_mb', '?'):>8} MB  "
+                f"{model.get('architecture', '?'):<10} ctx {model.get('context_length', '?'):<7} "
+                f"fim {'yes' if model.get('fim') else 'no':<3}  {model['path']}"
+            )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgewise", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"edgewise {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the language server over stdio")
+    serve.add_argument("--model", help="model (overrides settings)")
+    serve.add_argument("--settings", help="JSON settings file")
+    serve.add_argument("--debug", action="store_true", help="debug logging on stderr")
+    serve.set_defaults(func=cmd_serve)
+
+    context = sub.add_parser("context", help="show what a completion would send to the model")
+    context.add_argument("file")
+    context.add_argument("--line", type=int, required=True, help="1-based line")
+    context.add_argument("--column", type=int, required=True, help="1-based column")
+    context.add_argument("--budget", type=int, help="token budget (default: contextBudget)")
+    context.add_argument("--tokenizer", help="GGUF whose vocabulary counts the tokens")
+    context.add_argument("--model", help="model (overrides settings)")
+    context.add_argument("--settings", help="JSON settings file")
+    context.add_argument("--json", action="store_true")
+    context.set_defaults(func=cmd_context)
+
+    models = sub.add_parser("models", help="list models, or write the tiny test model")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--model", help="model (overrides settings)")
+    models.add_argument("--settings", help="JSON settings file")
+    models_sub = models.add_subparsers(dest="models_command")
+    tiny = models_sub.add_parser("tiny", help="write a tiny random-weight GGUF (output is noise)")
+    tiny.add_argument("out")
+    tiny.add_argument("--seed", type=int, default=0)
+    models.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Typed settings, defined once by schemas/config.schema.json.
+
+Settings arrive as a plain dict (Neovim, Emacs, the CLI) or wrapped under an
+``edgewise`` key (VS Code). Invalid values never stop the server: each invalid key is
+reported and its default is used instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import cattrs
+import jsonschema
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from edgewise.schemas import load_schema
+
+
+@dataclass(kw_only=True, frozen=True)
+class Pricing:
+    device_watts: float = 30.0
+    price_per_kwh: float = 0.3
+    cloud_input_per_million: float = 3.0
+    cloud_output_per_million: float = 15.0
+    currency: str = "USD"
+
+
+@dataclass(kw_only=True, frozen=True)
+class Settings:
+    model: str = ""
+    backend: str = "embedded"
+    context_budget: int = 1024
+    max_tokens: int = 64
+    action_max_tokens: int = 256
+    min_confidence: float = 0.0
+    low_confidence: float = 0.3
+    temperature: float = 0.0
+    seed: int = 42
+    context_length: int = 4096
+    threads: int = 0
+    max_completion_ms: int = 5000
+    debounce_ms: int = 100
+    pricing: Pricing = field(default_factory=Pricing)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    for cls in (Pricing, Settings):
+        names = {f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)}
+        conv.register_structure_hook(
+            cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)
+        )
+        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **names))
+    return conv
+
+
+CONVERTER = _make_converter()
+
+
+@dataclass(frozen=True)
+class SettingsResult:
+    settings: Settings
+    problems: list[str]
+
+
+def unwrap(raw: Any) -> Any:
+    """Accept both the VS Code shape ({"edgewise": {...}}) and a plain dict."""
+    if isinstance(raw, dict) and isinstance(raw.get("edgewise"), dict):
+        return raw["edgewise"]
+    return raw
+
+
+def _drop(tree: dict[str, Any], path: list[str | int]) -> None:
+    node: Any = tree
+    for key in path[:-1]:
+        node = node[key]
+    if path:
+        node.pop(path[-1], None)
+
+
+def parse_settings(raw: Any) -> SettingsResult:
+    """Validate against the schema; keep the valid keys, default the invalid ones."""
+    raw = unwrap(raw)
+    if raw is None:
+        return SettingsResult(Settings(), [])
+    if not isinstance(raw, dict):
+        return SettingsResult(Settings(), [f"settings must be an object, got {type(raw).__name__}"])
+    data: dict[str, Any] = _deep_copy(raw)
+    validator = jsonschema.Draft202012Validator(load_schema("config"))
+    problems: list[str] = []
+    for _ in range(64):  # each round removes at least one offending key
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if not errors:
+            break
+        for error in errors:
+            path = list(error.absolute_path)
+            if error.validator == "additionalProperties":
+                extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+                for key in extra:
+                    where = ".".join(str(p) for p in [*path, key])
+                    problems.append(f"unknown setting '{where}' ignored")
+                    _drop(data, [*path, key])
+                continue
+            where = ".".join(str(p) for p in path) or "(root)"
+            problems.append(f"setting '{where}': {error.message}; using the default")
+            _drop(data, path)
+            break
+    settings = CONVERTER.structure(data, Settings)
+    return SettingsResult(settings, problems)
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def settings_to_dict(settings: Settings) -> dict[str, Any]:
+    return CONVERTER.unstructure(settings)

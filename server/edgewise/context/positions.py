@@ -1,0 +1,94 @@
+"""LSP positions (line, column in the negotiated encoding) <-> character offsets.
+
+LSP columns count UTF-16 code units unless client and server agreed on UTF-8 or UTF-32
+at initialize (Neovim offers UTF-8 first), so every conversion takes the encoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgewise.context.prompt import split_lines
+
+UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
+
+
+def units(text: str, encoding: str = "utf-16") -> int:
+    """Length of ``text`` in code units of the encoding."""
+    if encoding == "utf-32":
+        return len(text)
+    codec = "utf-8" if encoding == "utf-8" else "utf-16-le"
+    return len(text.encode(codec, "surrogatepass")) // UNIT_BYTES[encoding]
+
+
+def utf16_len(text: str) -> int:
+    return units(text, "utf-16")
+
+
+def index_of_column(line: str, column: int, encoding: str = "utf-16") -> int:
+    """Python index into ``line`` of a column in code units (clamped to the line)."""
+    if encoding == "utf-32":
+        return max(0, min(column, len(line)))
+    count = 0
+    for index, char in enumerate(line):
+        if count >= column:
+            return index
+        count += units(char, encoding)
+    return len(line)
+
+
+@dataclass(frozen=True)
+class Pos:
+    line: int
+    character: int  # code units of the negotiated encoding
+
+    def to_dict(self) -> dict[str, int]:
+        return {"line": self.line, "character": self.character}
+
+
+class LineIndex:
+    """Line starts of one text, for converting positions and offsets both ways."""
+
+    def __init__(self, text: str, encoding: str = "utf-16") -> None:
+        self.text = text
+        self.encoding = encoding
+        self.lines = split_lines(text)
+        self.starts: list[int] = []
+        total = 0
+        for line in self.lines:
+            self.starts.append(total)
+            total += len(line)
+
+    def content(self, line: int) -> str:
+        return self.lines[line].rstrip("\r\n")
+
+    def clamp(self, pos: Pos) -> tuple[int, int]:
+        """(line, python column) of an LSP position, clamped into the document."""
+        line = max(0, min(pos.line, len(self.lines) - 1))
+        if pos.line >= len(self.lines):
+            return line, len(self.content(line))
+        return line, index_of_column(self.content(line), max(pos.character, 0), self.encoding)
+
+    def offset(self, pos: Pos) -> int:
+        line, column = self.clamp(pos)
+        return self.starts[line] + column
+
+    def position(self, offset: int) -> Pos:
+        offset = max(0, min(offset, len(self.text)))
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        column = offset - self.starts[lo]
+        return Pos(lo, units(self.lines[lo][:column], self.encoding))
+
+
+def end_after_insert(start: Pos, inserted: str, encoding: str = "utf-16") -> Pos:
+    """Where text inserted at ``start`` ends."""
+    parts = inserted.split("\n")
+    if len(parts) == 1:
+        return Pos(start.line, start.character + units(inserted, encoding))
+    return Pos(start.line + len(parts) - 1, units(parts[-1], encoding))

@@ -1,0 +1,93 @@
+"""What every model backend offers the engine, and what it gives back.
+
+A backend knows nothing of LSP: it tokenizes, formats prompts and generates tokens with
+their probabilities and timings. The engine does the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ModelError(Exception):
+    """A model that cannot be used, with a message fit for the user."""
+
+
+class Cancelled(Exception):
+    """The request was cancelled or superseded before the model ran."""
+
+
+@dataclass(frozen=True)
+class FimTokens:
+    prefix: int
+    suffix: int
+    middle: int
+    extra_stops: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: str
+    sha256: str
+    backend: str
+    context_length: int
+    fim: FimTokens | None
+    chat_template: str | None
+    n_vocab: int
+
+
+# Returns the number of characters of `text` to keep when generation must stop there,
+# or None to go on.
+StopCheck = Callable[[str], int | None]
+
+
+@dataclass
+class GenerationRequest:
+    prompt: list[int]
+    max_tokens: int
+    temperature: float = 0.0
+    seed: int = 42
+    stop: StopCheck | None = None
+    deadline: float | None = None  # time.monotonic() value
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # Token healing: the first generated token must start with this text.
+    heal_prefix: str = ""
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    pieces: list[str]  # text of each kept token (sums to text)
+    probs: list[float]  # probability the model gave each kept token
+    first_margin: float | None
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int  # every token generated, kept or not
+    prompt_ms: float
+    generation_ms: float
+    total_ms: float
+    queue_ms: float
+    stop_reason: str  # eos | stop | max_tokens | time | cancelled
+    source: str = "measured"
+
+
+class Backend(Protocol):
+    def info(self) -> ModelInfo: ...
+
+    def tokenize(self, text: str, special: bool = False) -> list[int]: ...
+
+    def detokenize(self, tokens: list[int]) -> str: ...
+
+    def detokenize_special(self, token: int) -> str: ...
+
+    def bos(self) -> list[int]: ...
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str: ...
+
+    def generate(self, request: GenerationRequest) -> GenerationResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,320 @@
+"""The embedded backend: llama.cpp in this process, owned by one worker thread.
+
+One ``Llama`` is one llama.cpp context and must never be used from two threads, so
+every model call runs on a single worker thread fed by a queue (a one-thread
+executor). Each generated token's probability is read from the last logits row of the
+context (no ``logits_all``), and the KV cache is reused for the longest common token
+prefix with the previous prompt.
+"""
+
+from __future__ import annotations
+
+import codecs
+import concurrent.futures
+import ctypes
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgewise.model.backend import (
+    Cancelled,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ModelInfo,
+)
+from edgewise.model.fim import detect_fim
+from edgewise.model.registry import check_gguf, file_sha256
+
+
+class LlamaBackend:
+    """A loaded GGUF model. Create with :meth:`load` (runs on the worker thread)."""
+
+    def __init__(self, llm: Any, path: Path, sha256: str) -> None:
+        import llama_cpp
+
+        self._lib = llama_cpp
+        self._llm = llm
+        self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        self._n_vocab = int(llm.n_vocab())
+        self._eog = np.array(
+            [bool(llama_cpp.llama_vocab_is_eog(self._vocab, i)) for i in range(self._n_vocab)]
+        )
+        metadata: dict[str, str] = dict(llm.metadata)
+        declared = (
+            llama_cpp.llama_vocab_fim_pre(self._vocab),
+            llama_cpp.llama_vocab_fim_suf(self._vocab),
+            llama_cpp.llama_vocab_fim_mid(self._vocab),
+        )
+        fim = detect_fim(declared, lambda s: self.tokenize(s, special=True))
+        if fim is not None:
+            for stop in fim.extra_stops:
+                self._eog[stop] = True
+        self._info = ModelInfo(
+            name=metadata.get("general.name") or path.stem,
+            path=str(path),
+            sha256=sha256,
+            backend="embedded",
+            context_length=int(llm.n_ctx()),
+            fim=fim,
+            chat_template=metadata.get("tokenizer.chat_template"),
+            n_vocab=self._n_vocab,
+        )
+        self._piece_cache: dict[int, bytes] = {}
+        self._chat_formatter: Any = None
+
+    @classmethod
+    def load(
+        cls, path: Path, n_ctx: int, threads: int, seed: int, sha_cache: Path | None
+    ) -> LlamaBackend:
+        check_gguf(path)
+        import llama_cpp
+
+        quiet_llama_logs()
+        n_threads = threads or max(os.cpu_count() or 1, 1)
+        try:
+            llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_batch=512,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                seed=seed,
+                logits_all=False,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(
+                f"could not load model {path}: llama.cpp rejected the file "
+                f"(truncated or corrupt GGUF, or an unsupported architecture): {exc}"
+            ) from exc
+        return cls(llm, path, file_sha256(path, sha_cache))
+
+    @classmethod
+    def load_vocab(cls, path: Path) -> LlamaBackend:
+        """Just the vocabulary (no weights): enough to build and count prompts."""
+        check_gguf(path)
+        import llama_cpp
+
+        quiet_llama_logs()
+        try:
+            llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"could not read the vocabulary of {path}: {exc}") from exc
+        return cls(llm, path, "unknown")
+
+    # --- tokenizer -------------------------------------------------------------------
+
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def tokenize(self, text: str, special: bool = False) -> list[int]:
+        if not text:
+            return []
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def token_bytes(self, token: int) -> bytes:
+        piece = self._piece_cache.get(token)
+        if piece is None:
+            buf = ctypes.create_string_buffer(256)
+            n = self._lib.llama_token_to_piece(self._vocab, token, buf, 256, 0, False)
+            piece = bytes(buf[: max(n, 0)])
+            self._piece_cache[token] = piece
+        return piece
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return b"".join(self.token_bytes(t) for t in tokens).decode("utf-8", "replace")
+
+    def bos(self) -> list[int]:
+        if self._lib.llama_vocab_get_add_bos(self._vocab):
+            bos = self._lib.llama_vocab_bos(self._vocab)
+            if bos >= 0:
+                return [int(bos)]
+        return []
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        template = self._info.chat_template
+        if not template:
+            raise ModelError(f"model {self._info.name} has no chat template in its GGUF metadata")
+        if self._chat_formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            eos = self._lib.llama_vocab_eos(self._vocab)
+            bos = self._lib.llama_vocab_bos(self._vocab)
+            self._chat_formatter = Jinja2ChatFormatter(
+                template,
+                eos_token=self.detokenize_special(eos),
+                bos_token=self.detokenize_special(bos),
+                add_generation_prompt=True,
+            )
+        return str(self._chat_formatter(messages=messages).prompt)
+
+    def detokenize_special(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", "replace")
+
+    # --- generation --------------------------------------------------------------------
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        started = time.monotonic()
+        if request.cancel.is_set():
+            raise Cancelled()
+        llm = self._llm
+        prompt = np.asarray(request.prompt, dtype=np.intc)
+        n_ctx = int(llm.n_ctx())
+        if len(prompt) == 0:
+            raise ModelError("empty prompt")
+        if len(prompt) + 1 > n_ctx:
+            raise ModelError(
+                f"prompt of {len(prompt)} tokens does not fit the context of {n_ctx} tokens; "
+                "lower `contextBudget` or raise `contextLength`"
+            )
+        max_tokens = max(0, min(request.max_tokens, n_ctx - len(prompt) - 1))
+        previous = llm.input_ids[: llm.n_tokens]
+        n = min(len(previous), len(prompt))
+        mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
+        reused = int(mismatch[0]) if len(mismatch) else n
+        reused = min(reused, len(prompt) - 1)  # re-evaluate one token to get fresh logits
+        llm.n_tokens = reused
+        llm.eval(prompt[reused:].tolist())
+        prompt_done = time.monotonic()
+
+        rng = np.random.default_rng(request.seed)
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pieces: list[str] = []
+        probs: list[float] = []
+        text = ""
+        generated = 0
+        first_margin: float | None = None
+        stop_reason = "max_tokens"
+        for step in range(max_tokens):
+            if request.cancel.is_set():
+                stop_reason = "cancelled"
+                break
+            if request.deadline is not None and time.monotonic() > request.deadline:
+                stop_reason = "time"
+                break
+            ptr = self._lib.llama_get_logits_ith(llm.ctx, -1)
+            logits = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
+            dist = _softmax(logits)
+            if step == 0:
+                top2 = np.partition(dist, -2)[-2:]
+                first_margin = float(top2[1] - top2[0])
+            allowed = (
+                self._heal_mask(request.heal_prefix) if step == 0 and request.heal_prefix else None
+            )
+            token = _pick(logits, request.temperature, rng, allowed)
+            generated += 1
+            if self._eog[token]:
+                stop_reason = "eos"
+                break
+            piece = decoder.decode(self.token_bytes(token))
+            pieces.append(piece)
+            probs.append(float(dist[token]))
+            text += piece
+            if request.stop is not None:
+                keep = request.stop(text)
+                if keep is not None:
+                    pieces, probs = _truncate(pieces, probs, keep)
+                    text = text[:keep]
+                    stop_reason = "stop"
+                    break
+            if step + 1 < max_tokens:
+                llm.eval([token])
+        finished = time.monotonic()
+        return GenerationResult(
+            text=text,
+            pieces=pieces,
+            probs=probs,
+            first_margin=first_margin,
+            prompt_tokens=len(prompt),
+            cached_tokens=reused,
+            completion_tokens=generated,
+            prompt_ms=(prompt_done - started) * 1000.0,
+            generation_ms=(finished - prompt_done) * 1000.0,
+            total_ms=(finished - started) * 1000.0,
+            queue_ms=0.0,
+            stop_reason=stop_reason,
+        )
+
+    def _heal_mask(self, prefix: str) -> np.ndarray:
+        """Tokens whose text starts with ``prefix`` or is a prefix of it (token healing)."""
+        want = prefix.encode("utf-8")
+        mask = np.zeros(self._n_vocab, dtype=bool)
+        for token in range(self._n_vocab):
+            piece = self.token_bytes(token)
+            if piece and (piece.startswith(want) or want.startswith(piece)):
+                mask[token] = True
+        return mask
+
+    def close(self) -> None:
+        self._llm.close()
+
+
+_LLAMA_LOG = logging.getLogger("edgewise.llama_cpp")
+_LOG_HOOK: list[Any] = []  # keeps the ctypes callback alive
+
+
+def quiet_llama_logs() -> None:
+    """Route llama.cpp's own log lines to a debug logger instead of stderr."""
+    if _LOG_HOOK:
+        return
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def hook(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        _LLAMA_LOG.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+    _LOG_HOOK.append(hook)
+    llama_cpp.llama_log_set(hook, ctypes.c_void_p(0))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max()
+    exp = np.exp(shifted)
+    return exp / exp.sum()
+
+
+def _pick(
+    logits: np.ndarray, temperature: float, rng: np.random.Generator, allowed: np.ndarray | None
+) -> int:
+    if allowed is not None and allowed.any():
+        logits = np.where(allowed, logits, -np.inf)
+    if temperature <= 0:
+        return int(np.argmax(logits))
+    scaled = _softmax(logits / temperature)
+    return int(rng.choice(len(scaled), p=scaled))
+
+
+def _truncate(pieces: list[str], probs: list[float], keep: int) -> tuple[list[str], list[float]]:
+    out_pieces: list[str] = []
+    out_probs: list[float] = []
+    used = 0
+    for piece, prob in zip(pieces, probs, strict=True):
+        if used >= keep:
+            break
+        take = piece[: keep - used]
+        out_pieces.append(take)
+        out_probs.append(prob)
+        used += len(take)
+    return out_pieces, out_probs
+
+
+class ModelWorker:
+    """The one thread that owns a backend; everything model-bound runs here in order."""
+
+    def __init__(self) -> None:
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="edgewise-model"
+        )
+
+    def submit(self, fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
+        return self._executor.submit(fn, *args)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

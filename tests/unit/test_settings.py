@@ -1,0 +1,55 @@
+"""Settings: one schema, one dataclass model, and bad values never stop the server."""
+
+import dataclasses
+
+from edgewise.config import Pricing, Settings, camel, parse_settings, settings_to_dict
+from edgewise.schemas import load_schema
+
+
+def _schema_defaults(schema):
+    out = {}
+    for key, prop in schema["properties"].items():
+        if prop.get("type") == "object":
+            out[key] = _schema_defaults(prop)
+        else:
+            out[key] = prop["default"]
+    return out
+
+
+def test_schema_and_dataclasses_agree_on_names_types_and_defaults():
+    schema = load_schema("config")
+    assert settings_to_dict(Settings()) == _schema_defaults(schema)
+    assert set(schema["properties"]) == {camel(f.name) for f in dataclasses.fields(Settings)}
+    pricing = schema["properties"]["pricing"]["properties"]
+    assert set(pricing) == {camel(f.name) for f in dataclasses.fields(Pricing)}
+    kinds = {"integer": int, "number": float, "string": str}
+    for field in dataclasses.fields(Settings):
+        prop = schema["properties"][camel(field.name)]
+        if prop["type"] in kinds:
+            assert field.type == kinds[prop["type"]].__name__, field.name
+
+
+def test_vscode_shape_and_plain_dict_are_both_accepted():
+    plain = parse_settings({"contextBudget": 512, "pricing": {"currency": "EUR"}})
+    wrapped = parse_settings({"edgewise": {"contextBudget": 512, "pricing": {"currency": "EUR"}}})
+    assert plain.settings == wrapped.settings
+    assert plain.settings.context_budget == 512
+    assert plain.settings.pricing.currency == "EUR"
+    assert plain.problems == []
+
+
+def test_invalid_values_are_reported_and_replaced_by_defaults_only_there():
+    result = parse_settings(
+        {"minConfidence": 7, "seed": 5, "pricing": {"deviceWatts": "lots"}, "typo": 1}
+    )
+    assert result.settings.min_confidence == Settings().min_confidence
+    assert result.settings.pricing.device_watts == Pricing().device_watts
+    assert result.settings.seed == 5  # the valid key survives
+    text = " ".join(result.problems)
+    assert "minConfidence" in text and "pricing.deviceWatts" in text and "typo" in text
+
+
+def test_not_an_object_gives_defaults_and_a_problem():
+    result = parse_settings(["nope"])
+    assert result.settings == Settings()
+    assert result.problems
