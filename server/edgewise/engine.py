@@ -13,12 +13,14 @@ from typing import Any
 
 from edgewise.actions.catalog import ActionSpec, actions_for, get_action
 from edgewise.actions.verify import verify_edit
+from edgewise.calibration.store import CalibrationStore, calibrate_confidence
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.positions import LineIndex, Pos
 from edgewise.context.prompt import Prompt, PromptBuilder
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
+from edgewise.model.healing import heal_prompt
 from edgewise.model.host import ModelHost
 from edgewise.report.builder import Usage, build_report
 
@@ -68,6 +70,7 @@ class Engine:
         self.session = Session()
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
+        self.calibrations = CalibrationStore()  # per model sha256, from `edgewise calibrate`
         self._builders: dict[int, PromptBuilder] = {}
 
     def configure(self, settings: Settings) -> None:
@@ -117,17 +120,35 @@ class Engine:
         language_id: str | None = None,
         action: str = "inline",
         cancel: threading.Event | None = None,
+        *,
+        single_line: bool = False,
+        heal: bool = True,
     ) -> Completion:
+        """``single_line`` stops at the end of the line wherever the cursor is (calibration
+        measures one-line suggestions); ``heal=False`` turns token healing off (bench)."""
         doc = self.documents.sync(uri, text, language_id)
         backend = await self.host.backend()
         prompt = self.completion_prompt(backend, doc, pos)
-        self.last_prompt = {"kind": "completion", "uri": uri, **prompt.to_dict()}
-        multiline = wants_multiline(prompt.line_prefix, prompt.line_suffix)
+        tokens, heal_prefix = prompt.tokens, ""
+        healed = (
+            heal_prompt(prompt.tokens, _detokenizer(backend))
+            if heal and backend.info().token_healing
+            else None
+        )
+        sent: dict[str, Any] = prompt.to_dict()
+        if healed is not None:  # token healing: the last token is regenerated, constrained
+            tokens, heal_prefix = healed.tokens, healed.heal_prefix
+            sent["text"] = prompt.text[: len(prompt.text) - len(heal_prefix)]
+            sent["prompt_tokens"] = len(tokens)
+        sent["heal_prefix"] = heal_prefix
+        self.last_prompt = {"kind": "completion", "uri": uri, **sent}
+        multiline = not single_line and wants_multiline(prompt.line_prefix, prompt.line_suffix)
         request = GenerationRequest(
-            prompt=prompt.tokens,
+            prompt=tokens,
             max_tokens=self.settings.max_tokens,
             temperature=self.settings.temperature,
             seed=self.settings.seed,
+            heal_prefix=heal_prefix,
             stop=completion_stop(prompt.line_prefix, multiline),
             deadline=time.monotonic() + self.settings.max_completion_ms / 1000.0,
         )
@@ -156,6 +177,8 @@ class Engine:
             reason="completions are not syntax-checked until accepted",
             context=prompt_context(prompt),
         )
+        report["context"]["heal_prefix"] = heal_prefix
+        calibrate_confidence(report["confidence"], self.calibrations.get(backend.info().sha256))
         score = report["confidence"]["score"]
         hidden = bool(
             self.settings.min_confidence > 0
@@ -271,6 +294,10 @@ class Engine:
         )
         self.session.add(report)
         return ActionResult(spec, plan.insert_offset, inserted, report, disabled)
+
+
+def _detokenizer(backend: Backend) -> Any:
+    return lambda token: backend.detokenize([token])
 
 
 def byte_range(

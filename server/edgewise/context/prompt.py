@@ -19,6 +19,9 @@ from edgewise.model.backend import FimTokens
 Tokenize = Callable[[str], list[int]]
 
 ABOVE_SHARE = 0.75  # of the window budget, the rest goes below the cursor
+# Room kept for the cursor line, in steps: while the line grows within one step the
+# window above stays put, so the KV cache of everything before the line is reused.
+LINE_RESERVE_STEP = 32
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,10 @@ class PromptBuilder:
 
         fixed = len(self.bos) + (3 if fmt == "fim" else 0)
         line_tokens = len(self.tokenize(line_prefix))
-        remaining = max(budget - fixed - line_tokens, 0)
+        reserve = (line_tokens // LINE_RESERVE_STEP + 1) * LINE_RESERVE_STEP
+        if fixed + reserve > budget:
+            reserve = line_tokens
+        remaining = max(budget - fixed - reserve, 0)
 
         headers = self._headers(doc, line, lines)
         above_budget = int(remaining * (ABOVE_SHARE if fmt == "fim" else 1.0))

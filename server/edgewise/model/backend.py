@@ -38,6 +38,7 @@ class ModelInfo:
     fim: FimTokens | None
     chat_template: str | None
     n_vocab: int
+    token_healing: bool = False  # honours GenerationRequest.heal_prefix
 
 
 # Returns the number of characters of `text` to keep when generation must stop there,
@@ -54,7 +55,9 @@ class GenerationRequest:
     stop: StopCheck | None = None
     deadline: float | None = None  # time.monotonic() value
     cancel: threading.Event = field(default_factory=threading.Event)
-    # Token healing: the first generated token must start with this text.
+    # Token healing: the first generated tokens must spell out this text (removed from
+    # the end of the prompt). Those characters are left out of the result's text and
+    # pieces; the tokens' probabilities are conditional on spelling them.
     heal_prefix: str = ""
 
 

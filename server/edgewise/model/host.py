@@ -74,7 +74,7 @@ class ModelHost:
         if resolved.note:
             self.notes.append(resolved.note)
         return LlamaBackend.load(
-            resolved.path, key.context_length, key.threads, key.seed, cache_dir()
+            resolved.path, key.context_length, key.threads, key.seed, cache_dir(), resolved.name
         )
 
     async def backend(self) -> Backend:

