@@ -1,4 +1,4 @@
-"""Command line: serve | context | models."""
+"""Command line: serve | context | models | calibrate."""
 
 from __future__ import annotations
 
@@ -121,6 +121,32 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from edgewise.calibration.command import CalibrationError, run_calibration
+    from edgewise.model.backend import ModelError
+
+    if args.samples < 1:
+        print("edgewise: --samples must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    settings = _settings_from(args)
+    try:
+        asyncio.run(
+            run_calibration(
+                settings,
+                [Path(p) for p in args.paths or ["."]],
+                args.samples,
+                seed=args.seed,
+                method=args.method,
+            )
+        )
+    except (CalibrationError, ModelError) as exc:
+        print(f"edgewise: {exc}; nothing written", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgewise", description=__doc__)
     parser.add_argument("--version", action="version", version=f"edgewise {__version__}")
@@ -152,6 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("out")
     tiny.add_argument("--seed", type=int, default=0)
     models.set_defaults(func=cmd_models)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="measure the model on your code and calibrate its confidence",
+        description="Samples positions inside lines of your code, deletes the rest of the "
+        "line, lets the model complete it, and fits a map from the raw confidence to the "
+        "share of suggestions that were right. Stored per model file in the state "
+        "directory; every later report of that model uses it.",
+    )
+    calibrate.add_argument("paths", nargs="*", metavar="PATH", help="code to sample (default .)")
+    calibrate.add_argument("--samples", type=int, default=200, help="positions (default 200)")
+    calibrate.add_argument("--seed", type=int, default=0, help="sampling seed")
+    calibrate.add_argument("--method", choices=["platt", "isotonic"], default="platt")
+    calibrate.add_argument("--model", help="model (overrides settings)")
+    calibrate.add_argument("--settings", help="JSON settings file")
+    calibrate.set_defaults(func=cmd_calibrate)
     return parser
 
 

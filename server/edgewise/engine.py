@@ -5,6 +5,7 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
+import textwrap
 import threading
 import time
 from collections import OrderedDict
@@ -232,11 +233,14 @@ class Engine:
             {
                 "role": "user",
                 "content": spec.instruction.format(
-                    language=language, kind=target.kind, code=target.code
+                    language=language,
+                    kind=target.kind,
+                    code=dedented_code(doc, target.start_byte, target.code),
                 ),
             },
         ]
-        prompt_text = backend.render_chat(messages)
+        prefill = spec.prefill.format(kind=target.kind)  # the answer's first words
+        prompt_text = backend.render_chat(messages) + prefill
         tokens = backend.tokenize(prompt_text, special=True)
         budget = max(self.settings.context_length - self.settings.action_max_tokens - 1, 64)
         if len(tokens) > budget:
@@ -266,7 +270,7 @@ class Engine:
         result: GenerationResult = await self.host.generate(request)
         usage = Usage()
         usage.add(result)
-        inserted = plan.render(result.text)
+        inserted = plan.render(prefill + result.text)
         after = doc.text[: plan.insert_offset] + inserted + doc.text[plan.insert_offset :]
         verdict = verify_edit(doc.language, doc.text, after)
         disabled = None
@@ -294,6 +298,16 @@ class Engine:
         )
         self.session.add(report)
         return ActionResult(spec, plan.insert_offset, inserted, report, disabled)
+
+
+def dedented_code(doc: ParsedDocument, start_byte: int, code: str) -> str:
+    """The target's code as it reads on its own: a method loses its class indentation
+    (its first line starts mid-line, so the indentation before it is added back first)."""
+    line_start = doc.data.rfind(b"\n", 0, start_byte) + 1
+    lead = doc.data[line_start:start_byte].decode("utf-8", "replace")
+    if lead.strip():
+        return code
+    return textwrap.dedent(lead + code)
 
 
 def _detokenizer(backend: Backend) -> Any:

@@ -21,6 +21,9 @@ class ActionSpec:
     instruction: str  # format fields: {language}, {code}
     find: Callable[[ParsedDocument, int, int], Target | None]
     plan: Callable[[ParsedDocument, Target], Plan | None]
+    # Start of the assistant's answer, appended after the chat template's generation
+    # prompt (format field: {kind}). Small models (SmolLM2) otherwise echo the code.
+    prefill: str = ""
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -31,12 +34,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
         languages=frozenset({"python", "javascript", "typescript", "tsx"}),
         system="You are a careful senior engineer. You write short, accurate documentation.",
         instruction=(
-            "Write a one-sentence documentation comment for this {language} {kind}. "
-            "Reply with the sentence only: no quotes, no code, no comment markers.\n\n"
-            "```{language}\n{code}\n```"
+            "```{language}\n{code}\n```\n\nWhat does this {kind} do? Answer in one sentence."
         ),
         find=docstring.find_target,
         plan=docstring.plan_insert,
+        prefill="This {kind}",
     ),
 )
 

@@ -76,7 +76,7 @@ def plan_insert(doc: ParsedDocument, target: Target) -> Plan | None:
             body_text = "\n".join(indent + line for line in lines[1:])
             return f'{indent}"""{lines[0]}\n{body_text}\n{indent}"""\n'
 
-        return Plan(char_offset(data, line_start), render_py, ('"""',))
+        return Plan(char_offset(data, line_start), render_py, ('"""', "\n\n"))
 
     line_start = data.rfind(b"\n", 0, node.start_byte) + 1
     prefix = data[line_start : node.start_byte].decode("utf-8", "replace")
@@ -92,4 +92,4 @@ def plan_insert(doc: ParsedDocument, target: Target) -> Plan | None:
         middle = "".join(f"{indent} * {line}\n" for line in lines)
         return f"{indent}/**\n{middle}{indent} */\n"
 
-    return Plan(char_offset(data, line_start), render_js, ("*/",))
+    return Plan(char_offset(data, line_start), render_js, ("*/", "\n\n"))

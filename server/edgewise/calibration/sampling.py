@@ -77,15 +77,19 @@ def _word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def source_files(root: Path, registry: LanguageRegistry | None = None) -> Iterator[Path]:
-    """Files under ``root`` in a language edgewise parses, in a stable order."""
+def source_files(
+    root: Path, registry: LanguageRegistry | None = None, exclude: frozenset[str] = frozenset()
+) -> Iterator[Path]:
+    """Files under ``root`` in a language edgewise parses, in a stable order, skipping
+    vendored, generated and hidden folders and any folder named in ``exclude``."""
     registry = registry or LanguageRegistry()
+    skip = SKIP_DIRS | exclude
     if root.is_file():
         if registry.for_document(str(root)) is not None:
             yield root
         return
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
             if registry.for_document(name) is not None:
@@ -107,6 +111,7 @@ def sample_positions(
     count: int,
     seed: int = 0,
     registry: LanguageRegistry | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Position]:
     """``count`` positions, uniform over the eligible lines of all files (one position per
     line), the cursor uniform strictly inside the line's code: at least one typed
@@ -114,7 +119,7 @@ def sample_positions(
     registry = registry or LanguageRegistry()
     candidates: list[tuple[Path, str, str, int]] = []
     for root in roots:
-        for path in source_files(root, registry):
+        for path in source_files(root, registry, exclude):
             try:
                 if path.stat().st_size > MAX_FILE_BYTES:
                     continue

@@ -134,7 +134,9 @@ def resolve_model(setting: str, allow_download: bool = True) -> ResolvedModel:
             )
     path = Path(value).expanduser()
     if path.is_file():
-        return ResolvedModel(path, "configured")
+        packaged = packaged_model()
+        same = packaged is not None and packaged.resolve() == path.resolve()
+        return ResolvedModel(path, "configured", name=PACKAGED_NAME if same else None)
     ref = parse_hf_reference(value)
     if ref is not None:
         return ResolvedModel(hf_fetch(*ref, allow_download=allow_download), "huggingface")
