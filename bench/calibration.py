@@ -11,6 +11,8 @@ disjoint sets: *select* (choose the score formula), *fit* (fit the calibration m
 
 Samples are appended to bench/results/calibration-samples.jsonl as they are measured;
 a rerun with the same settings resumes, `--analyze` only recomputes the figures.
+`--bundle` also writes the Platt map fitted on the *fit* set as the calibration edgewise
+ships for the packaged SmolLM2 (server/edgewise/calibration/bundled/<sha256>.json).
 """
 
 from __future__ import annotations
@@ -41,10 +43,10 @@ from edgewise.calibration.fit import (  # noqa: E402
 )
 from edgewise.calibration.measure import measure_one  # noqa: E402
 from edgewise.calibration.sampling import Position, sample_positions  # noqa: E402
-from edgewise.calibration.store import CalibrationStore  # noqa: E402
+from edgewise.calibration.store import CalibrationMap, CalibrationStore, save_map  # noqa: E402
 from edgewise.config import Settings  # noqa: E402
 from edgewise.engine import Engine  # noqa: E402
-from edgewise.model.registry import packaged_model  # noqa: E402
+from edgewise.model.registry import PACKAGED_NAME, packaged_model  # noqa: E402
 
 from bench.corpora import NPM_PACKAGE, STDLIB_EXCLUDE, npm_sources, stdlib_root  # noqa: E402
 
@@ -99,9 +101,11 @@ async def collect(args: argparse.Namespace, out: Path) -> None:
         temperature=0.0,
         threads=args.threads,
         debounce_ms=0,
+        max_completion_ms=600_000,  # quality, not latency: never cut a line short
     )
     engine = Engine(settings, allow_download=False)
-    engine.calibrations = CalibrationStore(base=out.parent / "no-calibration")  # raw scores
+    # raw scores only: no user map, no bundled map
+    engine.calibrations = CalibrationStore(base=out.parent / "no-calibration", bundled=False)
     plan = positions_for(args.positions, args.seed)
     started = time.monotonic()
     measured = 0
@@ -219,7 +223,44 @@ def draw(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     plt.close(fig)
 
 
-def analyze(out: Path) -> dict[str, Any]:
+def write_bundle(
+    platt: tuple[float, float],
+    fit: list[dict[str, Any]],
+    calibrated_test: np.ndarray,
+    y_test: np.ndarray,
+) -> Path:
+    import datetime as dt
+
+    path = packaged_model()
+    assert path is not None
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    table = [
+        {
+            "low": b.low,
+            "high": b.high,
+            "count": b.count,
+            "mean_calibrated": round(b.mean_score, 4) if b.count else None,
+            "share_right": round(b.share_right, 4) if b.count else None,
+        }
+        for b in reliability(calibrated_test, y_test)
+    ]
+    cal = CalibrationMap(
+        model_sha256=sha,
+        model_name=PACKAGED_NAME,
+        method="platt",
+        params={"a": platt[0], "b": platt[1]},
+        samples=len(fit),
+        right=int(sum(r["right"] for r in fit)),
+        raw_score="geometric-mean token probability",
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        source=f"bench/calibration.py: Python standard library + npm {NPM_PACKAGE} (fit set)",
+        table=table,
+        origin="bundled",
+    )
+    return save_map(cal, ROOT / "server" / "edgewise" / "calibration" / "bundled")
+
+
+def analyze(out: Path, bundle: bool = False) -> dict[str, Any]:
     records = load(out)
     healed = [r for r in records if r["heal"]]
     by_set = {name: [r for r in healed if r["set"] == name] for name in ("select", "fit", "test")}
@@ -339,6 +380,10 @@ def analyze(out: Path) -> dict[str, Any]:
             f"{row['word_heal']:.1%}, without {row['exact_plain']:.1%} / {row['word_plain']:.1%} "
             f"({ratio:.2f}× exact)"
         )
+    if bundle:
+        path = write_bundle(platt, fit, cal_platt, y_test)
+        result["bundled_map"] = os.path.relpath(path, ROOT)
+        print(f"\nbundled calibration map written to {result['bundled_map']}")
     ms = np.array([r["ms"] for r in healed])
     result["ms_per_completion"] = {"p50": float(np.median(ms)), "mean": float(ms.mean())}
     (out.parent / "calibration.json").write_text(json.dumps(result, indent=2, default=float))
@@ -353,6 +398,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS / "calibration-samples.jsonl")
     parser.add_argument("--analyze", action="store_true", help="only recompute the figures")
+    parser.add_argument("--bundle", action="store_true", help="write the bundled SmolLM2 map")
     args = parser.parse_args()
     if not args.analyze:
         print(
@@ -361,7 +407,7 @@ def main() -> None:
             file=sys.stderr,
         )
         asyncio.run(collect(args, args.out))
-    analyze(args.out)
+    analyze(args.out, bundle=args.bundle)
 
 
 if __name__ == "__main__":

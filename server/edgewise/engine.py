@@ -18,6 +18,7 @@ from edgewise.calibration.store import CalibrationStore, calibrate_confidence
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
+from edgewise.context.overlap import cut_at_scope_end, cut_repeated_lines
 from edgewise.context.positions import LineIndex, Pos
 from edgewise.context.prompt import Prompt, PromptBuilder
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
@@ -26,6 +27,7 @@ from edgewise.model.host import ModelHost
 from edgewise.report.builder import Usage, build_report
 
 REPORTS_KEPT = 2000
+FOLLOWING_LINES = 20  # lines after the cursor a suggestion must not repeat
 
 
 @dataclass
@@ -156,9 +158,14 @@ class Engine:
         if cancel is not None:
             request.cancel = cancel
         result = await self.host.generate(request)
-        inserted = trim_completion(result.text, prompt.line_suffix)
         index = LineIndex(doc.text, self.position_encoding)
         line, column = index.clamp(pos)
+        text_out = result.text
+        if multiline and result.stop_reason != "stop":  # ran out: the last line counts too
+            text_out = cut_at_scope_end(text_out, completion_stop(prompt.line_prefix, True))
+        inserted = trim_completion(text_out, prompt.line_suffix)
+        following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
+        inserted = cut_repeated_lines(inserted, prompt.line_prefix, following)
         start = index.position(index.starts[line] + column)
         usage = Usage()
         usage.add(result)

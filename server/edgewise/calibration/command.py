@@ -4,6 +4,7 @@ were right, for this model file (by sha256)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from edgewise.config import Settings
 from edgewise.engine import Engine
 
 MIN_SUGGESTIONS = 10
+MEASURE_TIME_CAP_MS = 600_000
 RAW_SCORE = "geometric-mean token probability"
 
 
@@ -128,6 +130,8 @@ async def run_calibration(
         raise CalibrationError(
             f"no code found under {', '.join(map(str, roots))} in a language edgewise reads"
         )
+    # what the model would suggest, not what a busy machine finishes in time: no time cap
+    settings = dataclasses.replace(settings, max_completion_ms=MEASURE_TIME_CAP_MS, debounce_ms=0)
     engine = Engine(settings)
     try:
         backend = await engine.host.backend()

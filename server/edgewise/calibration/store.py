@@ -4,6 +4,9 @@
 score to the probability of being right, how many samples it was fitted on, and the
 reliability table `edgewise calibrate` printed. Reports of that model then carry the
 calibrated score (``confidence.calibrated: true``) beside the raw one.
+
+A model edgewise ships with (the packaged SmolLM2) also has a bundled map, fitted by
+bench/calibration.py on code nobody on the team wrote; the user's own map wins.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ class CalibrationMap:
     source: str = ""  # what it was fitted on (a path)
     table: list[dict[str, Any]] = field(default_factory=list)
     version: int = FORMAT_VERSION
+    origin: str = "user"  # user (edgewise calibrate) | bundled (shipped with edgewise)
 
     def apply(self, raw: float) -> float:
         if self.method == "platt":
@@ -71,11 +77,25 @@ def save_map(cal: CalibrationMap, base: Path | None = None) -> Path:
     return path
 
 
-class CalibrationStore:
-    """Loads the map of a model when asked, re-reading it when `calibrate` rewrote it."""
+@cache
+def bundled_map(sha256: str) -> CalibrationMap | None:
+    """The map shipped with edgewise for this model file, if any."""
+    entry = resources.files(__package__).joinpath("bundled", f"{sha256}.json")
+    if not entry.is_file():
+        return None
+    data = json.loads(entry.read_text("utf-8"))
+    data["origin"] = "bundled"
+    return CalibrationMap.from_dict(data)
 
-    def __init__(self, base: Path | None = None) -> None:
+
+class CalibrationStore:
+    """Loads the map of a model when asked, re-reading it when `calibrate` rewrote it.
+    The user's map (state directory) wins over a bundled one; ``bundled=False`` ignores
+    bundled maps (benchmarks that need raw scores)."""
+
+    def __init__(self, base: Path | None = None, bundled: bool = True) -> None:
         self._base = base
+        self._bundled = bundled
         self._cache: dict[str, tuple[int, CalibrationMap | None]] = {}
         self.problems: list[str] = []  # unreadable maps, to tell the user once
 
@@ -87,7 +107,7 @@ class CalibrationStore:
             stamp = path.stat().st_mtime_ns
         except OSError:
             self._cache.pop(sha256, None)
-            return None
+            return bundled_map(sha256) if self._bundled else None
         cached = self._cache.get(sha256)
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -116,4 +136,5 @@ def calibrate_confidence(confidence: dict[str, Any], cal: CalibrationMap | None)
         "samples": cal.samples,
         "right": cal.right,
         "created": cal.created,
+        "source": cal.origin,
     }
