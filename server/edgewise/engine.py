@@ -35,6 +35,7 @@ class Completion:
     text: str
     report: dict[str, Any]
     hidden: bool  # below minConfidence
+    result: GenerationResult | None = None  # the model's own tokens (benchmarks read them)
 
 
 @dataclass
@@ -196,7 +197,7 @@ class Engine:
         if hidden:
             self.session.hidden += 1
         self.session.add(report)
-        return Completion(inserted, report, hidden)
+        return Completion(inserted, report, hidden, result)
 
     # --- actions -----------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ class Sample:
     word_right: bool  # first word equals the deleted text's first word
     heal_prefix: str
     ms: float
+    probs: list[float]  # probability of each token behind the suggestion
+    pieces: list[str]  # and its text
 
     @property
     def suggested(self) -> bool:
@@ -73,6 +75,8 @@ async def measure_one(engine: Engine, position: Position, *, heal: bool = True) 
         word_right=first_word_right(suggestion, position.deleted),
         heal_prefix=completion.report["context"].get("heal_prefix", ""),
         ms=(time.perf_counter() - started) * 1000.0,
+        probs=list(completion.result.probs) if completion.result else [],
+        pieces=list(completion.result.pieces) if completion.result else [],
     )
 
 

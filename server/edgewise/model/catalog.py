@@ -10,6 +10,7 @@ from edgewise.model.backend import ModelError
 from edgewise.model.registry import (
     DEFAULT_FILE,
     DEFAULT_REPO,
+    PACKAGED_NAME,
     hf_fetch,
     packaged_model,
     resolve_model,
@@ -66,5 +67,5 @@ def list_models(settings: Settings) -> list[dict[str, Any]]:
         pass
     packaged = packaged_model()
     if packaged is not None:
-        models.append(describe(packaged, "packaged"))
+        models.append({**describe(packaged, "packaged"), "name": PACKAGED_NAME})
     return models

@@ -149,6 +149,8 @@ def summary(report: dict[str, Any]) -> str:
         parts.append("confidence unknown")
     else:
         text = f"confidence {conf['score']:.2f}"
+        if conf.get("calibrated"):  # the share of such suggestions that were right
+            text += f" (calibrated on {conf['calibration']['samples']} samples)"
         if conf["low_spans"]:
             weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])
             text += f" — lowest on line {weakest['start']['line'] + 1}"
