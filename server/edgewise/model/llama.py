@@ -28,7 +28,7 @@ from edgewise.model.backend import (
     ModelInfo,
 )
 from edgewise.model.fim import detect_fim
-from edgewise.model.registry import check_gguf, file_sha256
+from edgewise.model.registry import SETTING_HINT, check_gguf, file_sha256
 
 
 class LlamaBackend:
@@ -90,7 +90,7 @@ class LlamaBackend:
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(
                 f"could not load model {path}: llama.cpp rejected the file "
-                f"(truncated or corrupt GGUF, or an unsupported architecture): {exc}"
+                f"(truncated or corrupt GGUF, or an unsupported architecture); {SETTING_HINT}"
             ) from exc
         return cls(llm, path, file_sha256(path, sha_cache))
 
