@@ -5,6 +5,7 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from edgewise.model.host import ModelHost
 from edgewise.report.builder import Usage, build_report
 
 REPORTS_KEPT = 2000
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,9 +102,13 @@ class Engine:
     ) -> Prompt:
         index = LineIndex(doc.text, self.position_encoding)
         line, column = index.clamp(pos)
-        prompt = self.builder(backend).build(
-            doc, line, column, budget or self.settings.context_budget
-        )
+        wanted = budget or self.settings.context_budget
+        fits = backend.info().context_length - self.settings.max_tokens - 1
+        prompt = self.builder(backend).build(doc, line, column, max(min(wanted, fits), 16))
+        if wanted > fits:
+            prompt.notes.append(
+                f"budget {wanted} lowered to {fits} tokens to fit the model's context"
+            )
         if pos.line >= len(index.lines):
             prompt.notes.append(f"line {pos.line + 1} is past the end of the file: clamped")
         return prompt
@@ -122,6 +128,7 @@ class Engine:
         backend = await self.host.backend()
         prompt = self.completion_prompt(backend, doc, pos)
         self.last_prompt = {"kind": "completion", "uri": uri, **prompt.to_dict()}
+        log.debug("completion prompt for %s: %r", uri, prompt.text)  # file text: debug only
         multiline = wants_multiline(prompt.line_prefix, prompt.line_suffix)
         request = GenerationRequest(
             prompt=prompt.tokens,

@@ -29,6 +29,7 @@ CMD_REPORT_APPLIED = "edgewise.reportApplied"
 CMD_INLINE_ACCEPTED = "edgewise.inlineAccepted"
 CMD_COST_REPORT = "edgewise.costReport"
 CMD_LAST_PROMPT = "edgewise.lastPrompt"
+CMD_APPLY_ACTION = "edgewise.applyAction"
 STATUS = "edgewise/status"
 CODE_ACTION_KINDS = [types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix]
 
@@ -47,6 +48,7 @@ class EdgewiseServer(LanguageServer):
         self.book = DiagnosticBook()
         self.guard = EditGuard()
         self.resolve_edits = False
+        self.action_literals = True  # clients without CodeAction literals get Commands
         self.document_changes = False
         self._told: set[str] = set()
         self._latest: dict[str, threading.Event] = {}
@@ -142,6 +144,12 @@ class EdgewiseServer(LanguageServer):
         except asyncio.CancelledError:
             cancel.set()
             raise
+        except Exception as exc:  # a failure inside the model worker: say it, keep serving
+            log.exception("completion failed")
+            self.tell(
+                f"edgewise: completion failed: {type(exc).__name__}: {exc}", types.MessageType.Error
+            )
+            return None
         finally:
             if self._latest.get(uri) is cancel:
                 del self._latest[uri]
@@ -173,6 +181,7 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         resolve = caps.text_document and caps.text_document.code_action
         if resolve and resolve.resolve_support and "edit" in resolve.resolve_support.properties:
             ls.resolve_edits = True
+        ls.action_literals = bool(resolve and resolve.code_action_literal_support)
         edit_caps = caps.workspace and caps.workspace.workspace_edit
         ls.document_changes = bool(edit_caps and edit_caps.document_changes)
         folders = [f.uri for f in params.workspace_folders or []]
@@ -280,6 +289,10 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         )
 
     code_actions.register(server)
+
+    @server.command(CMD_APPLY_ACTION)
+    async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
+        return await code_actions.apply_action(ls, data)
 
     @server.command(CMD_INLINE_ACCEPTED)
     def inline_accepted(ls: EdgewiseServer, report_id: str) -> bool:
