@@ -310,7 +310,8 @@ class RemoteBackend:
         if state.events == 0:
             raise RemoteError(
                 f"the server at {self.endpoint.shown} ended the stream on {path} without "
-                "sending anything"
+                "sending anything",
+                "cut",
             )
         if state.finish is None:
             raise RemoteError(

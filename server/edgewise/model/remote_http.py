@@ -23,13 +23,24 @@ from edgewise.model.backend import ModelError
 
 RETRIES = 3  # attempts for a connection error
 BACKOFF_S = 0.2  # first wait between attempts; doubles each time
-# Errors that happen before the server saw the request, or on a pooled connection the
-# server had already closed (a restarted server): safe to send again.
-CONNECTION_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+# Errors of the connection itself, before the server answered: it was not reachable, or
+# a pooled keep-alive connection had been closed by the server (a restarted server).
+# Sending again is safe: a generation has no side effects.
+CONNECTION_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+)
 
 
 class RemoteError(ModelError):
     """A remote server failed a request (down, HTTP error, timeout, cut stream)."""
+
+    def __init__(self, message: str, kind: str = "other") -> None:
+        super().__init__(message)
+        self.kind = kind  # unreachable | status | timeout | cut (after a 200) | other
 
 
 def base_url(raw: str) -> str:
@@ -89,12 +100,14 @@ class Endpoint:
             if "refused" in reason.lower():
                 reason = "connection refused"
             return RemoteError(
-                f"cannot reach {where} ({reason}) after {RETRIES} attempts; is it running?"
+                f"cannot reach {where} ({reason}) after {RETRIES} attempts; is it running?",
+                "unreachable",
             )
         if isinstance(exc, httpx.TimeoutException):
             return RemoteError(
                 f"{where} sent nothing for {self.timeout_s:g} s on {path} "
-                "(setting 'requestTimeoutMs'); it may be overloaded"
+                "(setting 'requestTimeoutMs'); it may be overloaded",
+                "timeout",
             )
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
             return RemoteError(
@@ -108,9 +121,10 @@ class Endpoint:
         if status in (401, 403):
             return RemoteError(
                 f"{where} refused the API key (HTTP {status}); check the environment "
-                "variable named by 'apiKeyEnv'"
+                "variable named by 'apiKeyEnv'",
+                "status",
             )
-        return RemoteError(f"{where} answered HTTP {status} to {path}: {detail}")
+        return RemoteError(f"{where} answered HTTP {status} to {path}: {detail}", "status")
 
     # --- plain JSON calls (sync, any thread) -------------------------------------------
 
@@ -167,12 +181,14 @@ class Endpoint:
                     async for event in _events(response):
                         yield event
                     return
-            except CONNECTION_ERRORS as exc:
-                if answered or attempt + 1 == RETRIES:
-                    raise self.describe(exc, path) from exc
-                await asyncio.sleep(BACKOFF_S * 2**attempt)
             except httpx.HTTPError as exc:
-                raise self.describe(exc, path) from exc
+                error = self.describe(exc, path)
+                if answered and not isinstance(exc, httpx.TimeoutException):
+                    error.kind = "cut"  # the server said 200, then the stream broke
+                retry = isinstance(exc, CONNECTION_ERRORS) and not answered
+                if not retry or attempt + 1 == RETRIES:
+                    raise error from exc
+                await asyncio.sleep(BACKOFF_S * 2**attempt)
 
     async def aclose(self) -> None:
         entry = self._async.pop(id(asyncio.get_running_loop()), None)
