@@ -92,6 +92,11 @@ async def test_confidence_is_the_servers_own_token_probabilities(shared_server: 
         assert result.first_margin == pytest.approx(first_top[0] - first_top[1], rel=1e-4)
         assert result.source == "measured"  # this server's streams carry no usage
         assert result.stop_reason == "max_tokens"
+        # the blocking form (for callers without an event loop) gives the same answer
+        blocking = await asyncio.to_thread(
+            backend.generate, GenerationRequest(prompt=tokens, max_tokens=8, text=prompt)
+        )
+        assert blocking.text == result.text and blocking.probs == pytest.approx(result.probs)
     finally:
         engine.close()
 
