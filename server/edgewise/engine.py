@@ -5,12 +5,14 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from edgewise.actions.catalog import ActionSpec, actions_for, get_action
 from edgewise.actions.verify import verify_edit
@@ -25,6 +27,7 @@ from edgewise.report.builder import Usage, build_report
 
 REPORTS_KEPT = 2000
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -126,7 +129,7 @@ class Engine:
     ) -> Completion:
         doc = self.documents.sync(uri, text, language_id)
         backend = await self.host.backend()
-        prompt = self.completion_prompt(backend, doc, pos)
+        prompt = await off_loop_if_remote(backend, self.completion_prompt, backend, doc, pos)
         self.last_prompt = {"kind": "completion", "uri": uri, **prompt.to_dict()}
         log.debug("completion prompt for %s: %r", uri, prompt.text)  # file text: debug only
         multiline = wants_multiline(prompt.line_prefix, prompt.line_suffix)
@@ -137,6 +140,8 @@ class Engine:
             seed=self.settings.seed,
             stop=completion_stop(prompt.line_prefix, multiline),
             deadline=time.monotonic() + self.settings.max_completion_ms / 1000.0,
+            text=prompt.text,
+            infill=fim_parts(prompt),
         )
         if cancel is not None:
             request.cancel = cancel
@@ -220,8 +225,8 @@ class Engine:
                 ),
             },
         ]
-        prompt_text = backend.render_chat(messages)
-        tokens = backend.tokenize(prompt_text, special=True)
+        prompt_text = await off_loop_if_remote(backend, backend.render_chat, messages)
+        tokens = await off_loop_if_remote(backend, backend.tokenize, prompt_text, True)
         budget = max(self.settings.context_length - self.settings.action_max_tokens - 1, 64)
         if len(tokens) > budget:
             raise ModelError(
@@ -246,6 +251,8 @@ class Engine:
             temperature=self.settings.temperature,
             seed=self.settings.seed,
             stop=marker_stop(markers),
+            text=prompt_text,
+            messages=messages,
         )
         result: GenerationResult = await self.host.generate(request)
         usage = Usage()
@@ -278,6 +285,23 @@ class Engine:
         )
         self.session.add(report)
         return ActionResult(spec, plan.insert_offset, inserted, report, disabled)
+
+
+async def off_loop_if_remote(backend: Backend, fn: Callable[..., T], *args: Any) -> T:
+    """Runs ``fn`` in a thread when the backend tokenizes over HTTP (remote servers), so
+    the LSP keeps answering while prompts are built; inline otherwise."""
+    if getattr(backend, "remote_tokenizer", False):
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
+def fim_parts(prompt: Prompt) -> tuple[str, str, str] | None:
+    """Context before, text after, and the cursor line's start: what /infill takes."""
+    if prompt.format != "fim":
+        return None
+    before = "".join(p.text for p in prompt.pieces if p.kind in ("scope_header", "prefix"))
+    after = "".join(p.text for p in prompt.pieces if p.kind == "suffix")
+    return before, after, prompt.line_prefix
 
 
 def byte_range(

@@ -45,6 +45,7 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
             ls.model_error(exc)
         action.disabled = types.CodeActionDisabled(reason=str(exc))
         return action
+    ls.tell_notes()
     ls.status("idle", result.report)
     if result.disabled_reason is not None:
         action.disabled = types.CodeActionDisabled(reason=result.disabled_reason)
