@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import sys
 import threading
@@ -19,6 +20,7 @@ from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
 from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
+from edgewise.lsp.workspace import LspWorkspace
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
 from edgewise.report.ledger import totals
@@ -30,6 +32,7 @@ CMD_INLINE_ACCEPTED = "edgewise.inlineAccepted"
 CMD_COST_REPORT = "edgewise.costReport"
 CMD_LAST_PROMPT = "edgewise.lastPrompt"
 CMD_APPLY_ACTION = "edgewise.applyAction"
+CMD_DOCUMENT_STATE = "edgewise.documentState"
 STATUS = "edgewise/status"
 CODE_ACTION_KINDS = [types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix]
 
@@ -174,6 +177,7 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: EdgewiseServer, params: types.InitializeParams) -> None:
+        ls.protocol._workspace = LspWorkspace.replacing(ls.workspace)
         ls.apply_settings(params.initialization_options)
         encoding = ls.workspace.position_encoding
         ls.engine.position_encoding = str(getattr(encoding, "value", encoding) or "utf-16")
@@ -307,6 +311,26 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         session = totals(ls.engine.session.reports.values())
         session["hidden"] = ls.engine.session.hidden
         return {"session": session}
+
+    @server.command(CMD_DOCUMENT_STATE)
+    def document_state(ls: EdgewiseServer, uri: str) -> dict[str, Any] | None:
+        """What the server holds for a document (text hash, syntax tree): for checking
+        that it never drifts from the client."""
+        if uri not in ls.workspace.text_documents:
+            return None
+        doc = ls.workspace.get_text_document(uri)
+        parsed = ls.engine.documents.get(uri)  # as kept up to date by didChange, unsynced
+
+        def digest(text: str) -> str:
+            return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+        return {
+            "version": doc.version,
+            "sha256": digest(doc.source),
+            "parsed_sha256": digest(parsed.text) if parsed else None,
+            "tree": str(parsed.tree.root_node) if parsed and parsed.tree else None,
+            "language": parsed.language.name if parsed and parsed.language else None,
+        }
 
     @server.command(CMD_LAST_PROMPT)
     def last_prompt(ls: EdgewiseServer, *args: Any) -> dict[str, Any] | None:
