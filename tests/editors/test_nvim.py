@@ -224,6 +224,17 @@ def test_a_keystroke_cancels_the_request_in_flight(session):
     assert step["ghost_col"] == step["cursor_col"], "at the cursor after the last keystroke"
 
 
+def test_multi_line_suggestion_is_inline_text_plus_virtual_lines(session):
+    step = session["multiline"]
+    tabstop = session["ghost"]["tabstop"]
+    # the answer replaces the typed "ab": only the rest is drawn
+    assert step["extmark"]["text"] == "c = [\n" + " " * tabstop + "1,\n]"
+    assert step["extmark"]["pos"] == "inline" and step["virt_lines"] == 2
+    first = step["lines"][0]
+    assert first.endswith("abc = [") and step["lines"][1:] == ["\t1,", "]"]
+    assert step["cursor"] == [step["row"] + 3, 1], "after the last inserted character"
+
+
 def test_docstring_code_action_applies_its_edit_and_reports(session):
     step = session["code_action"]
     inserted = step["inserted"]

@@ -333,9 +333,40 @@ local function main()
     line = vim.api.nvim_get_current_line(),
   })
   client:notify('workspace/didChangeConfiguration', { settings = cfg.settings })
+
+  -- 7) a multi-line suggestion (the tiny model's noise rarely has a newline, so this one
+  --    is given to the renderer as a server answer would be): virtual text + lines
+  ghost:dismiss()
+  input('<Esc>')
+  input('o')
+  input('ab')
+  ghost:dismiss()
+  local mrow, mcol = vim.api.nvim_win_get_cursor(0)[1] - 1, vim.api.nvim_win_get_cursor(0)[2]
+  local answer = {
+    items = {
+      {
+        insertText = 'abc = [\n\t1,\n]',
+        range = { start = { line = mrow, character = mcol - 2 }, ['end'] = { line = mrow, character = mcol } },
+      },
+    },
+  }
+  ghost:_show(answer, mrow, mcol, vim.b[buf].changedtick)
+  local multi_mark = extmark_text(buf)
+  local marks = vim.api.nvim_buf_get_extmarks(buf, NS, 0, -1, { details = true })
+  input('<Tab>')
+  local cur = vim.api.nvim_win_get_cursor(0)
+  step('multiline', {
+    shown = ghost.suggestion and ghost.suggestion.shown or multi_mark and multi_mark.text,
+    extmark = multi_mark,
+    virt_lines = marks[1] and #(marks[1][4].virt_lines or {}) or 0,
+    lines = vim.api.nvim_buf_get_lines(buf, mrow, mrow + 3, false),
+    cursor = cur,
+    row = mrow,
+  })
+  ghost:dismiss()
   input('<Esc>')
 
-  -- 7) :EdgewiseCost in a floating window
+  -- 8) :EdgewiseCost in a floating window
   vim.cmd('EdgewiseCost')
   local float = wait_until(function()
     for _, win in ipairs(vim.api.nvim_list_wins()) do
@@ -349,7 +380,7 @@ local function main()
     vim.api.nvim_win_close(float, true)
   end
 
-  -- 8) :EdgewisePrompt shows the last prompt
+  -- 9) :EdgewisePrompt shows the last prompt
   vim.cmd('EdgewisePrompt')
   local prompt_buf = wait_until(function()
     local b = vim.fn.bufnr('edgewise://last-prompt')
@@ -359,7 +390,7 @@ local function main()
   vim.cmd('only')
   vim.api.nvim_set_current_buf(buf)
 
-  -- 9) :EdgewiseRewrite: sent when the server knows edgewise.rewrite, else a clear message
+  -- 10) :EdgewiseRewrite: sent when the server knows edgewise.rewrite, else a clear message
   local rewrite_before = buffer_text(buf)
   local notes0 = #result.notifications
   -- (an error message raised from a command run by vim.cmd() becomes an exception)
@@ -374,7 +405,7 @@ local function main()
   rewrite.notifications = vim.list_slice(result.notifications, notes0 + 1)
   step('rewrite', rewrite)
 
-  -- 10) :checkhealth edgewise
+  -- 11) :checkhealth edgewise
   vim.cmd('checkhealth edgewise')
   local health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
   step('health', health)
