@@ -151,6 +151,10 @@ def test_setup_names_the_wrong_key(session):
     assert errors["range"].startswith("edgewise.setup: option ghost.debounce_ms must be an integer")
     assert "got -1" in errors["range"]
     assert errors["typed"].startswith("edgewise.setup: option settings.pricing.currency must be")
+    assert errors["pattern"] == (
+        "edgewise.setup: option settings.apiKeyEnv must be empty or the name of an "
+        'environment variable, got "$KEY"'
+    )
 
 
 def test_typing_shows_ghost_text_as_an_extmark(session):
@@ -331,7 +335,7 @@ def test_lua_settings_mirror_the_json_schema(nvim, tmp_path):
         for key, spec in json_props.items():
             mine = lua_props[key]
             assert mine["type"] == spec["type"], f"{where}{key}"
-            for word in ("minimum", "maximum", "minLength"):
+            for word in ("minimum", "maximum", "minLength", "pattern"):
                 assert mine.get(word) == spec.get(word), f"{where}{key}.{word}"
             if spec["type"] == "object":
                 compare(spec["properties"], mine["properties"], f"{where}{key}.")

@@ -131,6 +131,7 @@ local function main()
     range = { ghost = { debounce_ms = -1 } },
     typed = { settings = { pricing = { currency = 3 } } },
     top = { keymap = {} },
+    pattern = { settings = { apiKeyEnv = '$KEY' } },
   }) do
     local ok, err = pcall(edgewise.setup, opts)
     errors[name] = ok and 'no error' or err

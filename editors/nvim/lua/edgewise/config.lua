@@ -10,6 +10,9 @@ local M = {}
 ---@field minimum? number
 ---@field maximum? number
 ---@field minLength? integer
+---@field pattern? string the JSON schema's regular expression (kept for comparison)
+---@field lua_patterns? string[] Lua patterns that check it: a value must match one
+---@field what? string how to describe a valid value in errors
 ---@field properties? table<string, edgewise.Spec>
 ---@field items? edgewise.Spec
 ---@field optional? boolean may be nil (no default)
@@ -19,6 +22,17 @@ local M = {}
 M.settings_schema = {
   model = { type = 'string', default = '' },
   backend = { type = 'string', default = 'embedded' },
+  remoteModel = { type = 'string', default = '' },
+  apiKeyEnv = {
+    type = 'string',
+    default = '',
+    pattern = '^([A-Za-z_][A-Za-z0-9_]*)?$',
+    lua_patterns = { '^$', '^[A-Za-z_][A-Za-z0-9_]*$' },
+    what = 'empty or the name of an environment variable',
+  },
+  remoteTokenizer = { type = 'string', default = '' },
+  requestTimeoutMs = { type = 'integer', minimum = 100, maximum = 600000, default = 30000 },
+  maxParallelRequests = { type = 'integer', minimum = 1, maximum = 64, default = 4 },
   contextBudget = { type = 'integer', minimum = 64, maximum = 32768, default = 1024 },
   maxTokens = { type = 'integer', minimum = 1, maximum = 4096, default = 64 },
   actionMaxTokens = { type = 'integer', minimum = 1, maximum = 8192, default = 256 },
@@ -39,6 +53,16 @@ M.settings_schema = {
       cloudInputPerMillion = { type = 'number', minimum = 0, default = 3.0 },
       cloudOutputPerMillion = { type = 'number', minimum = 0, default = 15.0 },
       currency = { type = 'string', minLength = 1, default = 'USD' },
+    },
+  },
+  remotePricing = {
+    type = 'object',
+    default = {},
+    properties = {
+      deviceWatts = { type = 'number', minimum = 0, default = 300 },
+      pricePerKwh = { type = 'number', minimum = 0, default = 0.3 },
+      inputPerMillion = { type = 'number', minimum = 0, default = 0 },
+      outputPerMillion = { type = 'number', minimum = 0, default = 0 },
     },
   },
 }
@@ -130,6 +154,9 @@ end
 ---@param spec edgewise.Spec
 ---@return string
 local function describe(spec)
+  if spec.what then
+    return spec.what
+  end
   local what = ({
     string = 'a string',
     integer = 'an integer',
@@ -155,7 +182,15 @@ end
 local function conforms(value, spec)
   local t = spec.type
   if t == 'string' then
-    return type(value) == 'string' and #value >= (spec.minLength or 0)
+    if type(value) ~= 'string' or #value < (spec.minLength or 0) then
+      return false
+    end
+    for _, pattern in ipairs(spec.lua_patterns or { '' }) do
+      if value:match(pattern) then
+        return true
+      end
+    end
+    return false
   elseif t == 'boolean' then
     return type(value) == 'boolean'
   elseif t == 'keymap' then
