@@ -14,7 +14,7 @@ from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from edgewise import __version__
-from edgewise.config import Settings, parse_settings
+from edgewise.config import Settings, parse_settings, unwrap
 from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
@@ -211,7 +211,9 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
     def did_change_configuration(
         ls: EdgewiseServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        if params.settings is not None:
+        # eglot sends `settings: {}` after every start when nothing is configured there:
+        # an empty object must not reset the initializationOptions to the defaults.
+        if params.settings is not None and unwrap(params.settings) != {}:
             ls.apply_settings(params.settings)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
