@@ -51,7 +51,17 @@ def main() -> int:
 
     model = write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf")
     client = RawClient()
-    client.initialize({"model": str(model), "debounceMs": 0, "maxTokens": 8})
+    client.initialize(
+        {"model": str(model), "debounceMs": 0, "maxTokens": 8},
+        capabilities={
+            "textDocument": {
+                "codeAction": {
+                    "codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["refactor"]}},
+                    "resolveSupport": {"properties": ["edit"]},
+                }
+            }
+        },
+    )
     docs = {
         "file:///work/project/a.py": (PYTHON, "python"),
         "file:///work/project/b.ts": (TYPESCRIPT, "typescript"),

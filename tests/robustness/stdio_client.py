@@ -103,13 +103,18 @@ class RawClient:
     def call(self, method: str, params: Any = None, timeout: float = 30.0) -> dict[str, Any]:
         return self.response_to(self.request(method, params), timeout)
 
-    def initialize(self, options: dict[str, Any], root: str = "file:///work/project") -> None:
+    def initialize(
+        self,
+        options: dict[str, Any],
+        root: str = "file:///work/project",
+        capabilities: dict[str, Any] | None = None,
+    ) -> None:
         reply = self.call(
             "initialize",
             {
                 "processId": os.getpid(),
                 "rootUri": root,
-                "capabilities": {},
+                "capabilities": capabilities or {},
                 "initializationOptions": options,
                 "workspaceFolders": [{"uri": root, "name": "project"}],
             },
