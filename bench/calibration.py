@@ -32,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
+from bench.corpora import NPM_PACKAGE, STDLIB_EXCLUDE, npm_sources, stdlib_root  # noqa: E402
 from edgewise.calibration.fit import (  # noqa: E402
     apply_isotonic,
     apply_platt,
@@ -47,8 +48,6 @@ from edgewise.calibration.store import CalibrationMap, CalibrationStore, save_ma
 from edgewise.config import Settings  # noqa: E402
 from edgewise.engine import Engine  # noqa: E402
 from edgewise.model.registry import PACKAGED_NAME, packaged_model  # noqa: E402
-
-from bench.corpora import NPM_PACKAGE, STDLIB_EXCLUDE, npm_sources, stdlib_root  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 THRESHOLDS = [round(0.1 * i, 1) for i in range(10)]

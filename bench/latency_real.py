@@ -25,12 +25,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
+from bench.corpora import stdlib_root  # noqa: E402
 from edgewise.config import Settings  # noqa: E402
 from edgewise.context.positions import Pos  # noqa: E402
 from edgewise.engine import Engine  # noqa: E402
 from edgewise.model.registry import packaged_model  # noqa: E402
-
-from bench.corpora import stdlib_root  # noqa: E402
 
 SOURCE = "argparse.py"  # first 1,000 lines of the interpreter's own argparse
 LINES = 1000

@@ -5,12 +5,15 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import textwrap
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from edgewise.actions.catalog import ActionSpec, actions_for, get_action
 from edgewise.actions.verify import verify_edit
@@ -28,6 +31,8 @@ from edgewise.report.builder import Usage, build_report
 
 REPORTS_KEPT = 2000
 FOLLOWING_LINES = 20  # lines after the cursor a suggestion must not repeat
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -107,9 +112,13 @@ class Engine:
     ) -> Prompt:
         index = LineIndex(doc.text, self.position_encoding)
         line, column = index.clamp(pos)
-        prompt = self.builder(backend).build(
-            doc, line, column, budget or self.settings.context_budget
-        )
+        wanted = budget or self.settings.context_budget
+        fits = backend.info().context_length - self.settings.max_tokens - 1
+        prompt = self.builder(backend).build(doc, line, column, max(min(wanted, fits), 16))
+        if wanted > fits:
+            prompt.notes.append(
+                f"budget {wanted} lowered to {fits} tokens to fit the model's context"
+            )
         if pos.line >= len(index.lines):
             prompt.notes.append(f"line {pos.line + 1} is past the end of the file: clamped")
         return prompt
@@ -132,7 +141,7 @@ class Engine:
         measures one-line suggestions); ``heal=False`` turns token healing off (bench)."""
         doc = self.documents.sync(uri, text, language_id)
         backend = await self.host.backend()
-        prompt = self.completion_prompt(backend, doc, pos)
+        prompt = await off_loop_if_remote(backend, self.completion_prompt, backend, doc, pos)
         tokens, heal_prefix = prompt.tokens, ""
         healed = (
             heal_prompt(prompt.tokens, _detokenizer(backend))
@@ -146,6 +155,7 @@ class Engine:
             sent["prompt_tokens"] = len(tokens)
         sent["heal_prefix"] = heal_prefix
         self.last_prompt = {"kind": "completion", "uri": uri, **sent}
+        log.debug("completion prompt for %s: %r", uri, sent["text"])  # file text: debug only
         multiline = not single_line and wants_multiline(prompt.line_prefix, prompt.line_suffix)
         request = GenerationRequest(
             prompt=tokens,
@@ -155,6 +165,8 @@ class Engine:
             heal_prefix=heal_prefix,
             stop=completion_stop(prompt.line_prefix, multiline),
             deadline=time.monotonic() + self.settings.max_completion_ms / 1000.0,
+            text=sent["text"],
+            infill=fim_parts(prompt),
         )
         if cancel is not None:
             request.cancel = cancel
@@ -248,8 +260,8 @@ class Engine:
             },
         ]
         prefill = spec.prefill.format(kind=target.kind)  # the answer's first words
-        prompt_text = backend.render_chat(messages) + prefill
-        tokens = backend.tokenize(prompt_text, special=True)
+        prompt_text = await off_loop_if_remote(backend, backend.render_chat, messages) + prefill
+        tokens = await off_loop_if_remote(backend, backend.tokenize, prompt_text, True)
         budget = max(self.settings.context_length - self.settings.action_max_tokens - 1, 64)
         if len(tokens) > budget:
             raise ModelError(
@@ -274,6 +286,8 @@ class Engine:
             temperature=self.settings.temperature,
             seed=self.settings.seed,
             stop=marker_stop(markers),
+            text=prompt_text,
+            messages=messages,
         )
         result: GenerationResult = await self.host.generate(request)
         usage = Usage()
@@ -320,6 +334,23 @@ def dedented_code(doc: ParsedDocument, start_byte: int, code: str) -> str:
 
 def _detokenizer(backend: Backend) -> Any:
     return lambda token: backend.detokenize([token])
+
+
+async def off_loop_if_remote(backend: Backend, fn: Callable[..., T], *args: Any) -> T:
+    """Runs ``fn`` in a thread when the backend tokenizes over HTTP (remote servers), so
+    the LSP keeps answering while prompts are built; inline otherwise."""
+    if getattr(backend, "remote_tokenizer", False):
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
+def fim_parts(prompt: Prompt) -> tuple[str, str, str] | None:
+    """Context before, text after, and the cursor line's start: what /infill takes."""
+    if prompt.format != "fim":
+        return None
+    before = "".join(p.text for p in prompt.pieces if p.kind in ("scope_header", "prefix"))
+    after = "".join(p.text for p in prompt.pieces if p.kind == "suffix")
+    return before, after, prompt.line_prefix
 
 
 def byte_range(

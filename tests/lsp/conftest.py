@@ -26,7 +26,16 @@ PROFILES = ["neovim", "visual-studio-code"]
 
 
 def tiny_options(model: Any, **extra: Any) -> dict[str, Any]:
-    return {"model": str(model), "debounceMs": 0, "maxTokens": 24, "contextLength": 2048, **extra}
+    # maxCompletionMs: the 5 s default cap cuts generations short on a loaded machine, and
+    # the determinism test compares two generations
+    return {
+        "model": str(model),
+        "debounceMs": 0,
+        "maxTokens": 24,
+        "contextLength": 2048,
+        "maxCompletionMs": 60000,
+        **extra,
+    }
 
 
 async def start(lsp_client: LanguageClient, profile: str, options: dict[str, Any]) -> None:

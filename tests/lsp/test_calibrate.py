@@ -12,10 +12,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 import pytest_lsp
-from edgewise.calibration.store import CalibrationMap
-from edgewise.schemas import load_schema
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from edgewise.calibration.store import CalibrationMap
+from edgewise.schemas import load_schema
 from tests.lsp.conftest import start
 from tests.lsp.real_model import SERVE, accepted_report, inline, offline_env, real_options, show
 

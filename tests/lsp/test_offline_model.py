@@ -12,10 +12,10 @@ import sys
 import time
 
 import pytest_lsp
-from edgewise.model.registry import PACKAGED_NAME
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from edgewise.model.registry import PACKAGED_NAME
 from tests.lsp.conftest import start, tiny_options, wait_until
 from tests.lsp.real_model import (
     SERVE,

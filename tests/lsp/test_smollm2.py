@@ -8,11 +8,11 @@ import hashlib
 
 import jsonschema
 import pytest_lsp
-from edgewise.config import Settings
-from edgewise.schemas import load_schema
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from edgewise.config import Settings
+from edgewise.schemas import load_schema
 from tests.lsp.conftest import start
 from tests.lsp.real_model import (
     SERVE,

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from edgewise.calibration.fit import (
     apply_isotonic,
     apply_platt,

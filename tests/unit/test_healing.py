@@ -4,10 +4,11 @@ healed prompt is the prompt minus its last token."""
 from __future__ import annotations
 
 import numpy as np
-from edgewise.model.healing import PieceIndex, _next_prefix, heal_prompt
-from edgewise.model.llama import LlamaBackend
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from edgewise.model.healing import PieceIndex, _next_prefix, heal_prompt
+from edgewise.model.llama import LlamaBackend
 
 
 def brute_force(pieces: list[bytes], want: bytes, excluded: set[int] = frozenset()) -> list[int]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edgewise.context.documents import ParsedDocument
+from edgewise.context.lines import lsp_lines
 from edgewise.context.scopes import enclosing_scopes
 from edgewise.model.backend import FimTokens
 
@@ -72,8 +73,9 @@ class Cursor:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, like the LSP sees them; always at least one."""
-    lines = text.splitlines(keepends=True)
+    """Lines with their endings, like the LSP sees them (only \\n, \\r\\n and \\r end a
+    line, not the form feeds and separators ``str.splitlines`` breaks at); at least one."""
+    lines = lsp_lines(text)
     if not lines or lines[-1].endswith(("\n", "\r")):
         lines.append("")
     return lines

@@ -22,6 +22,10 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
 
     data: dict[str, Any] = action.data or {}
     uri = data.get("uri", "")
+    refusal = ls.guard.refusal(uri, uri in ls.workspace.text_documents)
+    if refusal is not None:
+        action.disabled = types.CodeActionDisabled(reason=f"edgewise will not edit this: {refusal}")
+        return action
     try:
         doc = ls.workspace.get_text_document(uri)
         if doc.version is not None and data.get("version") not in (None, doc.version):
@@ -41,6 +45,7 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
             ls.model_error(exc)
         action.disabled = types.CodeActionDisabled(reason=str(exc))
         return action
+    ls.tell_notes()
     ls.status("idle", result.report)
     if result.disabled_reason is not None:
         action.disabled = types.CodeActionDisabled(reason=result.disabled_reason)
@@ -68,8 +73,25 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
     return action
 
 
+async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
+    """For clients without CodeAction literals: run the action, apply it, report it."""
+    from edgewise.lsp.server import show_report
+
+    action = await resolve_action(ls, types.CodeAction(title="edgewise", data=dict(data)))
+    if action.edit is None:
+        if action.disabled is not None:
+            ls.tell(f"edgewise: {action.disabled.reason}", types.MessageType.Warning)
+        return False
+    applied = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=action.edit, label="edgewise")
+    )
+    if applied.applied and action.command is not None:
+        show_report(ls, *(action.command.arguments or []))
+    return bool(applied.applied)
+
+
 def register(server: EdgewiseServer) -> None:
-    from edgewise.lsp.server import CODE_ACTION_KINDS
+    from edgewise.lsp.server import CMD_APPLY_ACTION, CODE_ACTION_KINDS
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -77,13 +99,15 @@ def register(server: EdgewiseServer) -> None:
     )
     async def code_action(
         ls: EdgewiseServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
+    ) -> list[types.CodeAction | types.Command]:
         uri = params.text_document.uri
+        if uri not in ls.workspace.text_documents:
+            return []  # only documents the client opened
         doc = ls.workspace.get_text_document(uri)
         start = Pos(params.range.start.line, params.range.start.character)
         end = Pos(params.range.end.line, params.range.end.character)
         only = params.context.only
-        actions: list[types.CodeAction] = []
+        actions: list[types.CodeAction | types.Command] = []
         for spec in ls.engine.available_actions(uri, doc.source, start, end, doc.language_id):
             if only and not any(spec.kind.startswith(str(kind)) for kind in only):
                 continue
@@ -97,6 +121,15 @@ def register(server: EdgewiseServer) -> None:
                     "range": {"start": start.to_dict(), "end": end.to_dict()},
                 },
             )
+            if not ls.action_literals:
+                # Clients that only know Commands run the action through the server,
+                # which applies the edit with workspace/applyEdit.
+                actions.append(
+                    types.Command(
+                        title=spec.title, command=CMD_APPLY_ACTION, arguments=[action.data]
+                    )
+                )
+                continue
             if not ls.resolve_edits:
                 action = await resolve_action(ls, action)
             actions.append(action)

@@ -59,6 +59,13 @@ class GenerationRequest:
     # the end of the prompt). Those characters are left out of the result's text and
     # pieces; the tokens' probabilities are conditional on spelling them.
     heal_prefix: str = ""
+    # The same prompt in the forms a remote server may want instead of token ids (the
+    # embedded backend ignores them): the text with special markers spelled out, the
+    # chat messages an action's prompt was rendered from, and the three FIM parts
+    # (context before, text after, current line before the cursor) for /infill.
+    text: str | None = None
+    messages: list[dict[str, str]] | None = None
+    infill: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -75,7 +82,8 @@ class GenerationResult:
     total_ms: float
     queue_ms: float
     stop_reason: str  # eos | stop | max_tokens | time | cancelled
-    source: str = "measured"
+    source: str = "measured"  # of the token counts: measured | server-reported | estimated
+    time_source: str | None = None  # of the times, when it differs from ``source``
 
 
 class Backend(Protocol):

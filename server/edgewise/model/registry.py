@@ -75,10 +75,15 @@ def hf_fetch(repo: str, filename: str, allow_download: bool = True) -> Path:
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
         pass
     if not allow_download or _offline():
-        raise ModelError(f"model {repo}/{filename} is not in the cache and downloads are off")
+        raise ModelError(
+            f"model {repo}/{filename} is not in the cache and downloads are off "
+            f"(offline); {SETTING_HINT}"
+        )
     reachable, why = hub_reachable(repo, filename)
     if not reachable:
-        raise ModelError(f"could not reach the Hugging Face Hub for {repo}/{filename} ({why})")
+        raise ModelError(
+            f"could not reach the Hugging Face Hub for {repo}/{filename} ({why}); {SETTING_HINT}"
+        )
     try:
         return Path(hf_hub_download(repo, filename, etag_timeout=5))
     except Exception as exc:  # network errors come in many types
