@@ -7,7 +7,7 @@ completes one line at temperature 0. Right = the first line equals the deleted t
 disjoint sets: *select* (choose the score formula), *fit* (fit the calibration map),
 *test* (every figure below).
 
-    python bench/calibration.py [--positions 1000] [--budget 256] [--threads 1]
+    python bench/calibration.py [--positions 720] [--per-line 3] [--budget 256] [--threads 1]
 
 Samples are appended to bench/results/calibration-samples.jsonl as they are measured;
 a rerun with the same settings resumes, `--analyze` only recomputes the figures.
@@ -48,16 +48,12 @@ from edgewise.calibration.store import CalibrationMap, CalibrationStore, save_ma
 from edgewise.config import Settings  # noqa: E402
 from edgewise.engine import Engine  # noqa: E402
 from edgewise.model.registry import PACKAGED_NAME, packaged_model  # noqa: E402
+from edgewise.report.confidence import SCORE_FORMULA  # noqa: E402
+from edgewise.report.formulas import FORMULAS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 THRESHOLDS = [round(0.1 * i, 1) for i in range(10)]
-FORMULAS = {
-    "geometric-mean probability": lambda s: s["score"],
-    "lowest token probability": lambda s: s["min_prob"],
-    "first-token margin": lambda s: s["first_margin"],
-    "length alone (fewer tokens)": lambda s: -float(s["tokens"]),
-}
-REPORTED = "geometric-mean probability"  # what reports carry (report/confidence.py)
+REPORTED = SCORE_FORMULA  # what reports carry as the raw score (report/confidence.py)
 
 
 def split_of(path: str, root: Path) -> str:
@@ -66,12 +62,12 @@ def split_of(path: str, root: Path) -> str:
     return "select" if digit < 2 else "fit" if digit < 5 else "test"
 
 
-def positions_for(count: int, seed: int) -> list[tuple[str, Position, Path]]:
+def positions_for(count: int, seed: int, per_line: int) -> list[tuple[str, Position, Path]]:
     stdlib, npm = stdlib_root(), npm_sources()
     half = count // 2
     out = []
     for root, n, exclude in ((stdlib, count - half, STDLIB_EXCLUDE), (npm, half, frozenset())):
-        for pos in sample_positions([root], n, seed=seed, exclude=exclude):
+        for pos in sample_positions([root], n, seed=seed, exclude=exclude, per_line=per_line):
             out.append((split_of(str(pos.path), root), pos, root))
     return out
 
@@ -81,7 +77,12 @@ def key(record: dict[str, Any]) -> tuple[str, int, int, bool]:
 
 
 async def collect(args: argparse.Namespace, out: Path) -> None:
-    config = {"positions": args.positions, "budget": args.budget, "seed": args.seed}
+    config = {
+        "positions": args.positions,
+        "budget": args.budget,
+        "seed": args.seed,
+        "per_line": args.per_line,
+    }
     done: set[tuple[str, int, int, bool]] = set()
     if out.exists():
         lines = out.read_text().splitlines()
@@ -105,7 +106,7 @@ async def collect(args: argparse.Namespace, out: Path) -> None:
     engine = Engine(settings, allow_download=False)
     # raw scores only: no user map, no bundled map
     engine.calibrations = CalibrationStore(base=out.parent / "no-calibration", bundled=False)
-    plan = positions_for(args.positions, args.seed)
+    plan = positions_for(args.positions, args.seed, args.per_line)
     started = time.monotonic()
     measured = 0
     with out.open("a") as sink:
@@ -138,12 +139,13 @@ def load(out: Path) -> list[dict[str, Any]]:
 
 
 def suggested(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in records if r["suggestion"].strip() and r["score"] is not None]
+    return [r for r in records if r["suggestion"].strip() and r["probs"]]
 
 
 def formula_values(records: list[dict[str, Any]], name: str) -> np.ndarray:
     fn = FORMULAS[name]
-    return np.array([fn(r) if fn(r) is not None else -1.0 for r in records], dtype=np.float64)
+    values = [fn(r["pieces"], r["probs"], r["first_margin"]) for r in records]
+    return np.array([-1.0 if v is None else v for v in values], dtype=np.float64)
 
 
 def labels(records: list[dict[str, Any]], which: str) -> np.ndarray:
@@ -250,7 +252,7 @@ def write_bundle(
         params={"a": platt[0], "b": platt[1]},
         samples=len(fit),
         right=int(sum(r["right"] for r in fit)),
-        raw_score="geometric-mean token probability",
+        raw_score=REPORTED,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         source=f"bench/calibration.py: Python standard library + npm {NPM_PACKAGE} (fit set)",
         table=table,
@@ -291,7 +293,8 @@ def analyze(out: Path, bundle: bool = False) -> dict[str, Any]:
             for lab, col in (("exact", "right"), ("word", "word_right"))
         }
         table[name] = row
-    chosen = max(table, key=lambda n: table[n]["select_exact"] + table[n]["select_word"])
+    # the target is both labels: the formula whose worse AUROC is best on the select set
+    chosen = max(table, key=lambda n: min(table[n]["select_exact"], table[n]["select_word"]))
     for name, row in table.items():
         mark = " ← chosen" if name == chosen else ""
         print(
@@ -300,6 +303,9 @@ def analyze(out: Path, bundle: bool = False) -> dict[str, Any]:
         )
     result["auroc"] = table
     result["chosen_formula"] = chosen
+    result["reported_formula"] = REPORTED
+    if chosen != REPORTED:
+        print(f"  NOTE: reports carry {REPORTED!r}, the select set prefers {chosen!r}")
 
     # 2. calibration of the reported score, fitted on the fit set
     raw_fit, y_fit = formula_values(fit, REPORTED), labels(fit, "right")
@@ -391,10 +397,13 @@ def analyze(out: Path, bundle: bool = False) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--positions", type=int, default=1000)
+    parser.add_argument("--positions", type=int, default=720)
     parser.add_argument("--budget", type=int, default=256, help="context budget in tokens")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--per-line", type=int, default=3, help="cursors per sampled line (share one prompt)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "calibration-samples.jsonl")
     parser.add_argument("--analyze", action="store_true", help="only recompute the figures")
     parser.add_argument("--bundle", action="store_true", help="write the bundled SmolLM2 map")

@@ -200,6 +200,8 @@ class Engine:
         )
         report["context"]["heal_prefix"] = heal_prefix
         calibrate_confidence(report["confidence"], self.calibrations.get(backend.info().sha256))
+        while self.calibrations.problems:  # an unusable map: said once, raw scores shown
+            self.host.notes.append("edgewise: " + self.calibrations.problems.pop(0))
         score = report["confidence"]["score"]
         hidden = bool(
             self.settings.min_confidence > 0

@@ -31,6 +31,7 @@ from edgewise.calibration.store import (
     map_path,
     save_map,
 )
+from edgewise.report.confidence import SCORE_FORMULA
 
 
 def test_auroc_by_hand():
@@ -80,7 +81,7 @@ def cal_map(sha: str = "a" * 64, b: float = -1.0, samples: int = 50) -> Calibrat
         params={"a": 1.0, "b": b},
         samples=samples,
         right=5,
-        raw_score="geometric-mean token probability",
+        raw_score=SCORE_FORMULA,
     )
 
 
@@ -102,6 +103,14 @@ def test_a_broken_map_is_ignored_with_a_reason(tmp_path):
     store = CalibrationStore(tmp_path)
     assert store.get("b" * 64) is None
     assert store.problems and "ignoring" in store.problems[0]
+
+
+def test_a_map_of_another_score_formula_is_ignored(tmp_path):
+    stale = CalibrationMap(**{**cal_map("c" * 64).__dict__, "raw_score": "something else"})
+    save_map(stale, tmp_path)
+    store = CalibrationStore(tmp_path)
+    assert store.get("c" * 64) is None
+    assert "calibrate" in store.problems[0]
 
 
 def test_calibrated_confidence_keeps_the_raw_score():

@@ -19,10 +19,11 @@ from edgewise.calibration.sampling import sample_positions
 from edgewise.calibration.store import CalibrationMap, save_map
 from edgewise.config import Settings
 from edgewise.engine import Engine
+from edgewise.report.confidence import SCORE_FORMULA
 
 MIN_SUGGESTIONS = 10
 MEASURE_TIME_CAP_MS = 600_000
-RAW_SCORE = "geometric-mean token probability"
+RAW_SCORE = SCORE_FORMULA
 
 
 class CalibrationError(Exception):

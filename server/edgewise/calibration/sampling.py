@@ -112,10 +112,13 @@ def sample_positions(
     seed: int = 0,
     registry: LanguageRegistry | None = None,
     exclude: frozenset[str] = frozenset(),
+    per_line: int = 1,
 ) -> list[Position]:
-    """``count`` positions, uniform over the eligible lines of all files (one position per
-    line), the cursor uniform strictly inside the line's code: at least one typed
-    character after the indentation and at least one deleted character."""
+    """``count`` positions on lines drawn uniformly from the eligible lines of all files,
+    the cursor uniform strictly inside the line's code: at least one typed character
+    after the indentation and at least one deleted character. ``per_line`` > 1 puts that
+    many distinct cursors on each drawn line (benchmarks: they share the prompt up to the
+    line, so the model evaluates it once)."""
     registry = registry or LanguageRegistry()
     candidates: list[tuple[Path, str, str, int]] = []
     for root in roots:
@@ -131,14 +134,16 @@ def sample_positions(
             for line in eligible_lines(text):
                 candidates.append((path, language.name, text, line))
     rng = random.Random(seed)
-    picked = rng.sample(candidates, min(count, len(candidates)))
+    lines_wanted = -(-count // max(per_line, 1))
+    picked = rng.sample(candidates, min(lines_wanted, len(candidates)))
     positions = []
     for path, language, text, line in picked:
         content = split_lines(text)[line].rstrip()
         indent = len(content) - len(content.lstrip())
-        column = rng.randint(indent + 1, len(content) - 1)
-        positions.append(Position(path, language, line, column, text))
-    return positions
+        columns = range(indent + 1, len(content))
+        for column in sorted(rng.sample(columns, min(per_line, len(columns)))):
+            positions.append(Position(path, language, line, column, text))
+    return positions[:count]
 
 
 def first_line(text: str) -> str:

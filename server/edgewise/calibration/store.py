@@ -23,6 +23,7 @@ import numpy as np
 
 from edgewise.calibration.fit import apply_isotonic, apply_platt
 from edgewise.paths import state_dir
+from edgewise.report.confidence import SCORE_FORMULA
 
 FORMAT_VERSION = 1
 
@@ -115,6 +116,11 @@ class CalibrationStore:
         try:
             cal = CalibrationMap.from_dict(json.loads(path.read_text("utf-8")))
             cal.apply(0.5)  # a map that cannot be applied is as bad as none
+            if cal.raw_score != SCORE_FORMULA:
+                raise ValueError(
+                    f"it maps the {cal.raw_score!r} score, reports now carry the "
+                    f"{SCORE_FORMULA!r}: run `edgewise calibrate` again"
+                )
         except (OSError, ValueError, TypeError, KeyError) as exc:
             self.problems.append(f"ignoring the calibration map {path}: {exc}")
             cal = None

@@ -10,7 +10,7 @@ from typing import Any
 from edgewise.config import Settings
 from edgewise.context.positions import Pos, end_after_insert
 from edgewise.model.backend import GenerationResult, ModelInfo
-from edgewise.report.confidence import score_tokens
+from edgewise.report.confidence import SCORE_FORMULA, score_tokens
 from edgewise.report.cost import compute_cost, compute_remote_cost
 
 
@@ -134,7 +134,7 @@ def build_report(
             "first_margin": conf.first_margin,
             "low_spans": low_spans,
             "threshold": conf.threshold,
-            "method": "geometric-mean token probability",
+            "method": SCORE_FORMULA,
             "calibrated": False,
         },
         "verified": {"syntax_ok": syntax_ok, "reason": reason, "attempts": usage.calls},

@@ -11,6 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from edgewise.report.formulas import FORMULAS
+
+# The formula bench/calibration.py picked on held-out positions (see README).
+SCORE_FORMULA = "geometric-mean probability"
+
 
 @dataclass(frozen=True)
 class CharSpan:
@@ -44,7 +49,8 @@ def score_tokens(
     logs = [math.log(max(p, 1e-12)) for p in probs]
     mean = sum(logs) / len(logs)
     spans = low_spans(pieces, probs, threshold)
-    return Confidence(math.exp(mean), mean, min(probs), first_margin, spans, threshold)
+    score = FORMULAS[SCORE_FORMULA](pieces, probs, first_margin)
+    return Confidence(score, mean, min(probs), first_margin, spans, threshold)
 
 
 def low_spans(pieces: list[str], probs: list[float], threshold: float) -> list[CharSpan]:
