@@ -52,7 +52,7 @@ def main() -> int:
     model = write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf")
     client = RawClient()
     client.initialize(
-        {"model": str(model), "debounceMs": 0, "maxTokens": 8},
+        {"model": str(model), "debounceMs": 0, "minConfidence": 0, "maxTokens": 8},
         capabilities={
             "textDocument": {
                 "codeAction": {

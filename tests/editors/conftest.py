@@ -25,6 +25,7 @@ def tiny_settings(model: Path, **extra: Any) -> dict[str, Any]:
     return {
         "model": str(model),
         "debounceMs": 0,
+        "minConfidence": 0,  # the tiny model's text is noise: show it all the same
         "maxTokens": 24,
         "contextLength": 2048,
         # the 5 s default cap could cut a generation short on a busy machine, and the

@@ -31,6 +31,7 @@ def tiny_options(model: Any, **extra: Any) -> dict[str, Any]:
     return {
         "model": str(model),
         "debounceMs": 0,
+        "minConfidence": 0,  # the tiny model's text is noise: show it all the same
         "maxTokens": 24,
         "contextLength": 2048,
         "maxCompletionMs": 60000,

@@ -89,7 +89,13 @@ async def test_invalid_settings_warn_and_fall_back_to_defaults(
     assert "contextBudget" in joined and "minConfidence" in joined and "colour" in joined
     open_doc(client, URI, "python", PYTHON)
     result = await client.text_document_inline_completion_async(inline_params())
-    assert result is not None and result.items  # defaults in force, the model still works
+    assert result is not None
+    totals = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="edgewise.costReport")
+    )
+    assert totals["session"]["requests"] == 1  # defaults in force, the model still works
+    # minConfidence 3 fell back to the default (0.1): shown, or hidden by that default
+    assert bool(result.items) != (totals["session"]["hidden"] == 1)
     sent = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="edgewise.lastPrompt")
     )

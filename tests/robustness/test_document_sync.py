@@ -50,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawClient]:
 
     model = write_tiny_gguf(tmp_path_factory.mktemp("m") / "tiny.gguf")
     client = RawClient()
-    client.initialize({"model": str(model), "debounceMs": 0})
+    client.initialize({"model": str(model), "debounceMs": 0, "minConfidence": 0})
     yield client
     client.close()
 

@@ -18,7 +18,7 @@ URI = "file:///work/project/files.py"
 
 
 def engine(model: Path, **settings: object) -> Engine:
-    raw = {"model": str(model), "debounceMs": 0, **settings}
+    raw = {"model": str(model), "debounceMs": 0, "minConfidence": 0, **settings}
     return Engine(parse_settings(raw).settings, allow_download=False)
 
 

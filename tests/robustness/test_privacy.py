@@ -68,7 +68,9 @@ def exercise(client: RawClient, text: str) -> None:
 def test_embedded_backend_opens_no_network_socket(tiny_model: Path):
     client = RawClient()
     try:
-        client.initialize({"model": str(tiny_model), "debounceMs": 0, "maxTokens": 8})
+        client.initialize(
+            {"model": str(tiny_model), "debounceMs": 0, "minConfidence": 0, "maxTokens": 8}
+        )
         exercise(client, PYTHON)
         mine = socket_inodes(client.proc.pid)
         assert not (mine & inet_inodes()), "the server holds a TCP/UDP socket"
@@ -81,7 +83,9 @@ def test_logs_hold_no_file_contents_unless_debug(tiny_model: Path, tmp_path: Pat
     quiet_log = tmp_path / "quiet.log"
     client = RawClient(stderr_path=str(quiet_log))
     try:
-        client.initialize({"model": str(tiny_model), "debounceMs": 0, "maxTokens": 8})
+        client.initialize(
+            {"model": str(tiny_model), "debounceMs": 0, "minConfidence": 0, "maxTokens": 8}
+        )
         exercise(client, text)
         client.call("edgewise/noSuchMethod", {"payload": SECRET})
     finally:
@@ -95,7 +99,9 @@ def test_logs_hold_no_file_contents_unless_debug(tiny_model: Path, tmp_path: Pat
     stdio.SERVE = [*saved, "--debug"]
     try:
         client = RawClient(stderr_path=str(debug_log))
-        client.initialize({"model": str(tiny_model), "debounceMs": 0, "maxTokens": 8})
+        client.initialize(
+            {"model": str(tiny_model), "debounceMs": 0, "minConfidence": 0, "maxTokens": 8}
+        )
         exercise(client, text)
     finally:
         stdio.SERVE = saved

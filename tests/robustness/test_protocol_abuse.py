@@ -15,7 +15,13 @@ URI = "file:///work/project/files.py"
 
 
 def options(model: Path) -> dict:
-    return {"model": str(model), "debounceMs": 0, "maxTokens": 8, "contextLength": 1024}
+    return {
+        "model": str(model),
+        "debounceMs": 0,
+        "minConfidence": 0,
+        "maxTokens": 8,
+        "contextLength": 1024,
+    }
 
 
 def inline(client: RawClient, line: int = 6, character: int = 8, uri: str = URI) -> dict:

@@ -32,10 +32,11 @@ def test_zero_watts_costs_nothing_locally_but_cloud_price_stays():
     assert cost.cloud_equivalent == pytest.approx(0.003)
 
 
-def test_geometric_mean_min_prob_and_margin_by_hand():
-    # exp((ln .9 + ln .5 + ln .8) / 3) = (0.36) ** (1/3) = 0.7114
+def test_first_word_score_min_prob_and_margin_by_hand():
+    # score = probability of the first word and the token that ends it: "def", " f"
+    # (the space ends the word "def") = 0.9 x 0.5; mean log p still covers all three
     conf = score_tokens(["def", " f", "()"], [0.9, 0.5, 0.8], threshold=0.3, first_margin=0.6)
-    assert conf.score == pytest.approx(0.36 ** (1 / 3))
+    assert conf.score == pytest.approx(0.45)
     assert conf.mean_logprob == pytest.approx((math.log(0.9) + math.log(0.5) + math.log(0.8)) / 3)
     assert conf.min_prob == 0.5
     assert conf.first_margin == 0.6

@@ -132,3 +132,25 @@ def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
         ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def brier(probs: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean((np.asarray(probs) - np.asarray(labels, dtype=np.float64)) ** 2))
+
+
+def choose_method(scores: np.ndarray, labels: np.ndarray, folds: int = 5, seed: int = 0) -> str:
+    """Platt or isotonic, whichever predicts held-out folds of these samples better
+    (Brier score, k-fold cross-validation): isotonic needs more data to beat Platt."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.float64)
+    if len(scores) < 2 * folds:
+        return "platt"
+    order = np.random.default_rng(seed).permutation(len(scores))
+    loss = {"platt": 0.0, "isotonic": 0.0}
+    for k in range(folds):
+        held = order[k::folds]
+        train = np.setdiff1d(order, held)
+        x, y = scores[train], labels[train]
+        loss["platt"] += brier(apply_platt(fit_platt(x, y), scores[held]), labels[held])
+        loss["isotonic"] += brier(apply_isotonic(fit_isotonic(x, y), scores[held]), labels[held])
+    return min(loss, key=lambda m: loss[m])

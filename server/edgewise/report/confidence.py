@@ -1,9 +1,12 @@
 """Confidence from the probabilities the model gave its own tokens.
 
-score = geometric-mean token probability = exp(mean log p). It is length-neutral, it
-punishes any unsure token (unlike the arithmetic mean), and measured on real models it
-separates right from wrong completions well (see README). The lowest token probability
-and the first-token margin are reported beside it.
+score = the probability of the suggestion's first word and of the character that ends
+it: the product of those tokens' probabilities (report/formulas.py). Of the candidate
+formulas measured by bench/calibration.py on held-out code (geometric mean, lowest token,
+first-token margin, length, joint probability, ...) it is the one that best predicts
+both whether the whole line is right and whether its first word is (see README). The
+geometric mean (as mean log p), the lowest token probability and the first-token
+margin are reported beside it; `edgewise calibrate` maps it to the share right.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from edgewise.report.formulas import FORMULAS
 
 # The formula bench/calibration.py picked on held-out positions (see README).
-SCORE_FORMULA = "geometric-mean probability"
+SCORE_FORMULA = "first-word probability"
 
 
 @dataclass(frozen=True)
