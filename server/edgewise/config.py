@@ -50,7 +50,7 @@ class Settings:
     context_budget: int = 1024
     max_tokens: int = 64
     action_max_tokens: int = 256
-    min_confidence: float = 0.1
+    min_confidence: float = 0.05
     low_confidence: float = 0.3
     temperature: float = 0.0
     seed: int = 42

@@ -94,7 +94,7 @@ async def test_invalid_settings_warn_and_fall_back_to_defaults(
         types.ExecuteCommandParams(command="edgewise.costReport")
     )
     assert totals["session"]["requests"] == 1  # defaults in force, the model still works
-    # minConfidence 3 fell back to the default (0.1): shown, or hidden by that default
+    # minConfidence 3 fell back to the default (0.05): shown, or hidden by that default
     assert bool(result.items) != (totals["session"]["hidden"] == 1)
     sent = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="edgewise.lastPrompt")

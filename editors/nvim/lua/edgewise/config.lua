@@ -36,7 +36,7 @@ M.settings_schema = {
   contextBudget = { type = 'integer', minimum = 64, maximum = 32768, default = 1024 },
   maxTokens = { type = 'integer', minimum = 1, maximum = 4096, default = 64 },
   actionMaxTokens = { type = 'integer', minimum = 1, maximum = 8192, default = 256 },
-  minConfidence = { type = 'number', minimum = 0, maximum = 1, default = 0.1 },
+  minConfidence = { type = 'number', minimum = 0, maximum = 1, default = 0.05 },
   lowConfidence = { type = 'number', minimum = 0, maximum = 1, default = 0.3 },
   temperature = { type = 'number', minimum = 0, maximum = 2, default = 0 },
   seed = { type = 'integer', minimum = 0, maximum = 4294967295, default = 42 },
