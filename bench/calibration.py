@@ -56,7 +56,7 @@ from edgewise.report.confidence import SCORE_FORMULA  # noqa: E402
 from edgewise.report.formulas import FORMULAS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-THRESHOLDS = [round(0.1 * i, 1) for i in range(10)]
+THRESHOLDS = [0.0, 0.05] + [round(0.1 * i, 1) for i in range(1, 10)]
 REPORTED = SCORE_FORMULA  # what reports carry as the raw score (report/confidence.py)
 
 
@@ -373,7 +373,7 @@ def analyze(out: Path, bundle: bool = False, also: list[Path] | None = None) -> 
         print(f"  {'min':>4} {'hidden':>7} {'right shown':>12} {'× all':>6} {'right hidden':>13}")
         for row in rows:
             print(
-                f"  {row['min_confidence']:>4.1f} {row['hidden']:>7.1%} {row['right_shown']:>12.1%} "
+                f"  {row['min_confidence']:>4.2f} {row['hidden']:>7.1%} {row['right_shown']:>12.1%} "
                 f"{row['lift']:>6.2f} {row['right_hidden']:>13.1%}"
             )
     dev_cal = apply_platt(platt, raw_fit) if method == "platt" else apply_isotonic(iso, raw_fit)
