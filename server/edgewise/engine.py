@@ -5,22 +5,27 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgewise.actions.catalog import ActionSpec, actions_for, get_action
-from edgewise.actions.verify import verify_edit
+from edgewise.actions.base import Workspace
+from edgewise.actions.runner import ActionResult, ActionRunner, Offer, offers
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.positions import LineIndex, Pos
 from edgewise.context.prompt import Prompt, PromptBuilder
-from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
+from edgewise.model.backend import Backend, GenerationRequest
 from edgewise.model.host import ModelHost
+from edgewise.paths import state_dir
 from edgewise.report.builder import Usage, build_report
+from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
+from edgewise.report.savings import attach_whole_file
 
 REPORTS_KEPT = 2000
 
@@ -32,26 +37,23 @@ class Completion:
     hidden: bool  # below minConfidence
 
 
-@dataclass
-class ActionResult:
-    action: ActionSpec
-    edit_offset: int  # character offset where ``new_text`` is inserted
-    new_text: str
-    report: dict[str, Any]
-    disabled_reason: str | None = None
+__all__ = ["ActionResult", "Completion", "Engine", "Offer", "Session"]
 
 
 @dataclass
 class Session:
-    """Everything the engine has produced this session, by report id."""
+    """Everything the engine has produced this session: the latest reports by id, and
+    the ledger (exact running totals, and the JSON Lines log) every report goes into."""
 
     reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     hidden: int = 0
+    ledger: Ledger = field(default_factory=lambda: Ledger(None))
 
     def add(self, report: dict[str, Any]) -> None:
         self.reports[report["id"]] = report
         while len(self.reports) > REPORTS_KEPT:
             self.reports.popitem(last=False)
+        self.ledger.record(report)
 
 
 class Engine:
@@ -60,12 +62,16 @@ class Engine:
         settings: Settings | None = None,
         languages: LanguageRegistry | None = None,
         allow_download: bool = True,
+        report_log: ReportLog | None | bool = True,
     ) -> None:
         self.settings = settings or Settings()
         self.languages = languages or LanguageRegistry()
         self.documents = DocumentStore(self.languages)
         self.host = ModelHost(self.settings, allow_download)
-        self.session = Session()
+        if report_log is True:  # the default: the log in the user's state directory
+            report_log = ReportLog(state_dir() / LOG_NAME)
+        self.session = Session(ledger=Ledger(report_log or None))
+        self._whole_file: dict[str, tuple[str, int]] = {}  # uri -> (text, token count)
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
         self._builders: dict[int, PromptBuilder] = {}
@@ -133,7 +139,11 @@ class Engine:
         )
         if cancel is not None:
             request.cancel = cancel
-        result = await self.host.generate(request)
+        counting = asyncio.ensure_future(asyncio.to_thread(self.whole_file_tokens, backend, doc))
+        try:
+            result = await self.host.generate(request)
+        finally:
+            whole_file = await counting
         inserted = trim_completion(result.text, prompt.line_suffix)
         index = LineIndex(doc.text, self.position_encoding)
         line, column = index.clamp(pos)
@@ -162,25 +172,49 @@ class Engine:
             and (score is None or score < self.settings.min_confidence)
         )
         report["hidden"] = hidden
+        attach_whole_file(report, whole_file, self.settings.pricing)
         if hidden:
             self.session.hidden += 1
         self.session.add(report)
         return Completion(inserted, report, hidden)
 
+    def whole_file_tokens(self, backend: Backend, doc: ParsedDocument) -> int | None:
+        """The tokenizer's count of the whole document (what sending the file would cost),
+        cached per document text."""
+        text = doc.text
+        cached = self._whole_file.get(doc.uri)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        try:
+            count = len(backend.tokenize(text))
+        except Exception:  # a tokenizer that cannot count leaves the field out
+            return None
+        self._whole_file[doc.uri] = (text, count)
+        return count
+
     # --- actions -----------------------------------------------------------------------
 
     def available_actions(
-        self, uri: str, text: str, start: Pos, end: Pos, language_id: str | None = None
-    ) -> list[ActionSpec]:
+        self,
+        uri: str,
+        text: str,
+        start: Pos,
+        end: Pos,
+        language_id: str | None = None,
+        diagnostics: list[Mapping[str, Any]] | None = None,
+        workspace: Workspace | None = None,
+    ) -> list[Offer]:
+        """The actions that apply at the range (cheap: no model call)."""
         doc = self.documents.sync(uri, text, language_id)
-        if doc.language is None or doc.tree is None:
-            return []
         start_byte, end_byte = byte_range(doc, start, end, self.position_encoding)
-        return [
-            spec
-            for spec in actions_for(doc.language.name)
-            if spec.find(doc, start_byte, end_byte) is not None
-        ]
+        return offers(
+            doc,
+            start_byte,
+            end_byte,
+            list(diagnostics or []),
+            workspace or Workspace(),
+            self.position_encoding,
+        )
 
     async def run_action(
         self,
@@ -190,87 +224,13 @@ class Engine:
         start: Pos,
         end: Pos,
         language_id: str | None = None,
+        **options: Any,
     ) -> ActionResult:
-        spec = get_action(action_id)
-        if spec is None:
-            raise ModelError(f"unknown action '{action_id}'")
-        doc = self.documents.sync(uri, text, language_id)
-        start_byte, end_byte = byte_range(doc, start, end, self.position_encoding)
-        target = spec.find(doc, start_byte, end_byte)
-        if target is None:
-            raise ModelError(f"'{spec.title}' does not apply here any more")
-        plan = spec.plan(doc, target)
-        if plan is None:
-            raise ModelError(f"'{spec.title}' cannot place its text here")
-        backend = await self.host.backend()
-        language = doc.language.name if doc.language else "text"
-        messages = [
-            {"role": "system", "content": spec.system},
-            {
-                "role": "user",
-                "content": spec.instruction.format(
-                    language=language, kind=target.kind, code=target.code
-                ),
-            },
-        ]
-        prompt_text = backend.render_chat(messages)
-        tokens = backend.tokenize(prompt_text, special=True)
-        budget = max(self.settings.context_length - self.settings.action_max_tokens - 1, 64)
-        if len(tokens) > budget:
-            raise ModelError(
-                f"the {target.kind} is too long for the model's context "
-                f"({len(tokens)} tokens > {budget}); raise `contextLength`"
-            )
-        self.last_prompt = {
-            "kind": "action",
-            "action": spec.id,
-            "uri": uri,
-            "text": prompt_text,
-            "prompt_tokens": len(tokens),
-            "format": "chat",
-            "pieces": [],
-            "assembly_ms": 0.0,
-            "notes": [],
-        }
-        markers = plan.stop_markers
-        request = GenerationRequest(
-            prompt=tokens,
-            max_tokens=self.settings.action_max_tokens,
-            temperature=self.settings.temperature,
-            seed=self.settings.seed,
-            stop=marker_stop(markers),
+        """Run one action (options: diagnostic, instruction, workspace, cancel,
+        on_attempt; see actions/runner.py)."""
+        return await ActionRunner(self).run(
+            action_id, uri, text, start, end, language_id, **options
         )
-        result: GenerationResult = await self.host.generate(request)
-        usage = Usage()
-        usage.add(result)
-        inserted = plan.render(result.text)
-        after = doc.text[: plan.insert_offset] + inserted + doc.text[plan.insert_offset :]
-        verdict = verify_edit(doc.language, doc.text, after)
-        disabled = None
-        if not inserted.strip():
-            disabled = "the model produced no usable text"
-        elif verdict.syntax_ok is False:
-            disabled = verdict.reason
-        index = LineIndex(doc.text, self.position_encoding)
-        start_pos = index.position(plan.insert_offset)
-        report = build_report(
-            kind="action",
-            action=spec.id,
-            uri=uri,
-            start=start_pos,
-            inserted=inserted,
-            result=result,
-            usage=usage,
-            info=backend.info(),
-            settings=self.settings,
-            prompt_format="chat",
-            encoding=self.position_encoding,
-            syntax_ok=verdict.syntax_ok,
-            reason=disabled or verdict.reason,
-            context={"prompt_tokens": len(tokens), "target": target.kind},
-        )
-        self.session.add(report)
-        return ActionResult(spec, plan.insert_offset, inserted, report, disabled)
 
 
 def byte_range(

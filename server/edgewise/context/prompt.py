@@ -8,6 +8,7 @@ as llama.vim does). Every token count is exact, from the model's own tokenizer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,9 +69,13 @@ class Cursor:
     offset: int  # character offset into the text
 
 
+LSP_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, like the LSP sees them; always at least one."""
-    lines = text.splitlines(keepends=True)
+    """Lines with their endings, like the LSP sees them (only \\n, \\r\\n and \\r end
+    a line, not the form feeds and other breaks str.splitlines knows); at least one."""
+    lines = LSP_LINE.findall(text)
     if not lines or lines[-1].endswith(("\n", "\r")):
         lines.append("")
     return lines

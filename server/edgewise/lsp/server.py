@@ -21,7 +21,6 @@ from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
-from edgewise.report.ledger import totals
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,11 @@ CMD_INLINE_ACCEPTED = "edgewise.inlineAccepted"
 CMD_COST_REPORT = "edgewise.costReport"
 CMD_LAST_PROMPT = "edgewise.lastPrompt"
 STATUS = "edgewise/status"
-CODE_ACTION_KINDS = [types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix]
+CODE_ACTION_KINDS = [
+    types.CodeActionKind.RefactorRewrite,
+    types.CodeActionKind.QuickFix,
+    types.CodeActionKind.Refactor,
+]
 
 
 class EdgewiseServer(LanguageServer):
@@ -95,9 +98,12 @@ class EdgewiseServer(LanguageServer):
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:
         params: dict[str, Any] = {
             "state": state,
-            "session": totals(self.engine.session.reports.values()),
+            "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
         }
+        log = self.engine.session.ledger.log
+        while log is not None and log.errors:
+            self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
         if report is not None:
             params["last"] = {"id": report["id"], "summary": summary(report)}
         self.protocol.notify(STATUS, params)
@@ -291,9 +297,13 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     @server.command(CMD_COST_REPORT)
     def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
-        session = totals(ls.engine.session.reports.values())
-        session["hidden"] = ls.engine.session.hidden
-        return {"session": session}
+        """Totals of this session and of today (every session, from the report log)."""
+        ledger = ls.engine.session.ledger
+        return {
+            "session": dict(ledger.session),
+            "today": ledger.today(),
+            "log": str(ledger.log.path) if ledger.log is not None else None,
+        }
 
     @server.command(CMD_LAST_PROMPT)
     def last_prompt(ls: EdgewiseServer, *args: Any) -> dict[str, Any] | None:
