@@ -13,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from edgewise.actions.rewrite import MAX_INSTRUCTION
 from edgewise.lsp.code_actions import CMD_EXPLAIN, run_with_progress
+from edgewise.lsp.server import EdgewiseServer  # a real import: pygls reads the type hints
 from edgewise.lsp.workspace_edits import workspace_edit
 from edgewise.model.backend import ModelError
 from edgewise.paths import state_dir
 from edgewise.report.builder import summary
-
-if TYPE_CHECKING:
-    from edgewise.lsp.server import EdgewiseServer
 
 CMD_REWRITE = "edgewise.rewrite"
 EXPLANATIONS_KEPT = 50

@@ -77,6 +77,11 @@ def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.Workspace
     it is sent when the client declares it can create files (Neovim declares that
     without declaring documentChanges, and applies them)."""
     encoding = ls.engine.position_encoding
+    for file in files:
+        refusal = ls.guard.refusal(file.uri, file.uri in ls.workspace.text_documents)
+        if refusal is not None:
+            name = file.uri.rstrip("/").rsplit("/", 1)[-1]
+            return f"edgewise will not edit {name}: {refusal}"
     document_changes, can_create = _capabilities(ls)
     creates = any(f.create for f in files)
     if creates and not can_create:

@@ -152,7 +152,7 @@ class ReportLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._locked():
                 self._rotate_if_needed(len(line))
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     if _ends_torn(fd):
                         os.write(fd, b"\n")  # end a line a crash left unterminated
