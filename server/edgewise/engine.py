@@ -5,7 +5,6 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -26,6 +25,7 @@ from edgewise.paths import state_dir
 from edgewise.report.builder import Usage, build_report
 from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
 from edgewise.report.savings import attach_whole_file
+from edgewise.report.whole_file import WholeFileCounter
 
 REPORTS_KEPT = 2000
 
@@ -71,7 +71,7 @@ class Engine:
         if report_log is True:  # the default: the log in the user's state directory
             report_log = ReportLog(state_dir() / LOG_NAME)
         self.session = Session(ledger=Ledger(report_log or None))
-        self._whole_file: dict[str, tuple[str, int]] = {}  # uri -> (text, token count)
+        self.whole_file = WholeFileCounter()
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
         self._builders: dict[int, PromptBuilder] = {}
@@ -139,11 +139,9 @@ class Engine:
         )
         if cancel is not None:
             request.cancel = cancel
-        counting = asyncio.ensure_future(asyncio.to_thread(self.whole_file_tokens, backend, doc))
-        try:
-            result = await self.host.generate(request)
-        finally:
-            whole_file = await counting
+        counting = self.whole_file.start(backend, doc)
+        result = await self.host.generate(request)
+        whole_file = await self.whole_file.result(counting)
         inserted = trim_completion(result.text, prompt.line_suffix)
         index = LineIndex(doc.text, self.position_encoding)
         line, column = index.clamp(pos)
@@ -177,20 +175,6 @@ class Engine:
             self.session.hidden += 1
         self.session.add(report)
         return Completion(inserted, report, hidden)
-
-    def whole_file_tokens(self, backend: Backend, doc: ParsedDocument) -> int | None:
-        """The tokenizer's count of the whole document (what sending the file would cost),
-        cached per document text."""
-        text = doc.text
-        cached = self._whole_file.get(doc.uri)
-        if cached is not None and cached[0] == text:
-            return cached[1]
-        try:
-            count = len(backend.tokenize(text))
-        except Exception:  # a tokenizer that cannot count leaves the field out
-            return None
-        self._whole_file[doc.uri] = (text, count)
-        return count
 
     # --- actions -----------------------------------------------------------------------
 

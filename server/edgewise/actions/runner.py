@@ -174,6 +174,7 @@ class ActionRunner:
         if plan is None:
             raise ModelError(f"'{_label(spec)}' cannot place its text here")
         backend = await engine.host.backend()
+        counting = engine.whole_file.start(backend, doc)
         language = doc.language.name
         fields = {
             "language": language,
@@ -204,7 +205,10 @@ class ActionRunner:
                 break
             problems.append(attempt.problem)
         assert attempt is not None
-        return self._finish(spec, doc, target, plan, attempt, usage, backend, len(problems))
+        whole_file = await engine.whole_file.result(counting)
+        return self._finish(
+            spec, doc, target, plan, attempt, usage, backend, len(problems), whole_file
+        )
 
     async def _generate(
         self,
@@ -304,6 +308,7 @@ class ActionRunner:
         usage: Usage,
         backend: Backend,
         rejected: int,
+        whole_file: int | None,
     ) -> ActionResult:
         engine = self.engine
         encoding = engine.position_encoding
@@ -347,7 +352,7 @@ class ActionRunner:
         if plan.output == "text":
             end_pos = LineIndex(doc.text, encoding).position(char_offset(doc.data, target.end_byte))
             report["range"]["end"] = end_pos.to_dict()
-        attach_whole_file(report, engine.whole_file_tokens(backend, doc), engine.settings.pricing)
+        attach_whole_file(report, whole_file, engine.settings.pricing)
         engine.session.add(report)
         text = attempt.rendered.text if attempt.rendered and plan.output == "text" else None
         return ActionResult(
