@@ -81,6 +81,7 @@ class Editor:
         self.encoding = encoding
         self.buffers: dict[str, tuple[str, int]] = {}
         self.applied: list[types.WorkspaceEdit] = []
+        self.capabilities: types.ServerCapabilities | None = None
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def _apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -214,7 +215,9 @@ async def start_editor(
         )
     )
     encoding = result.capabilities.position_encoding or "utf-16"
-    return Editor(client, root, str(getattr(encoding, "value", encoding)))
+    editor = Editor(client, root, str(getattr(encoding, "value", encoding)))
+    editor.capabilities = result.capabilities
+    return editor
 
 
 def changed_region(before: str, after: str) -> tuple[int, int]:

@@ -193,6 +193,12 @@ async def test_rewrite_command_rejects_noise_and_bad_arguments_change_nothing(
     client: LanguageClient,
 ):
     editor = editor_of(client)
+    assert editor.capabilities is not None
+    commands = editor.capabilities.execute_command_provider
+    assert commands is not None
+    assert {"edgewise.rewrite", "edgewise.explain", "edgewise.costReport"} <= set(
+        commands.commands
+    ), "clients only run commands the server lists"
     uri = editor.open("geometry.py", "python")
     before = editor.text(uri)
     rng = {"start": {"line": 17, "character": 0}, "end": {"line": 20, "character": 19}}

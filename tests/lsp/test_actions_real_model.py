@@ -220,3 +220,24 @@ async def test_cancelling_the_progress_stops_the_model_between_tokens(vscode: La
     assert report["tokens"]["cached"] > 0, "the same prompt again reused the KV cache"
     end = client.progress_reports[token][-1]
     assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "cancelled"
+
+    # $/cancelRequest of the command itself: the request is cancelled, and the model
+    # stops at once -- the next request does not wait for the rest of the reply
+    seen = set(client.progress_reports)
+    cancelled = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.WORKSPACE_EXECUTE_COMMAND,
+            types.ExecuteCommandParams(command="edgewise.explain", arguments=arguments),
+            msg_id="explain-to-cancel",
+        )
+    )
+    token = await wait_until(lambda: next(iter(set(client.progress_reports) - seen), None))
+    await wait_until(lambda: len(client.progress_reports[token]) >= 2)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="explain-to-cancel"))
+    with pytest.raises(Exception, match="cancel"):
+        await cancelled
+    after = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="edgewise.explain", arguments=arguments)
+    )
+    waited = after["report"]["time_ms"]["queue"]
+    assert waited < full["report"]["time_ms"]["total"] / 2, "the cancelled reply did not run on"
