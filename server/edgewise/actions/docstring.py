@@ -148,12 +148,12 @@ def find_module(ctx: ActionContext) -> Target | None:
 
 
 def _header_end(text: str, python: bool) -> int:
-    """Offset after the lines that must stay first: a shebang, a coding cookie."""
+    """Offset after the lines that stay first: a shebang, a coding cookie, and the
+    comment lines (a licence header) at the very top."""
     offset = 0
-    for number, line in enumerate(text.splitlines(keepends=True)[:2]):
-        first = number == 0 and line.startswith("#!")
-        cookie = python and re.match(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", line)
-        if not (first or cookie):
+    comment = "#" if python else "//"
+    for line in text.splitlines(keepends=True):
+        if not (line.startswith("#!") and offset == 0) and not line.lstrip().startswith(comment):
             break
         offset += len(line)
     return offset

@@ -99,7 +99,6 @@ def register(server: EdgewiseServer) -> None:
                 ls, "Rewrite", data, doc.source, doc.language_id or "", instruction=instruction
             )
         except ModelError as exc:
-            ls.status("idle")
             ls.model_error(exc)
             return {"applied": False, "reason": str(exc)}
         report = result.report
@@ -134,7 +133,6 @@ def register(server: EdgewiseServer) -> None:
         try:
             result = await run_with_progress(ls, "Explain", data, doc.source, doc.language_id or "")
         except ModelError as exc:
-            ls.status("idle")
             ls.model_error(exc)
             return {"shown": None, "reason": str(exc)}
         report = result.report

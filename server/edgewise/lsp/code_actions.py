@@ -48,22 +48,28 @@ async def run_with_progress(
     language_id: str,
     **extra: Any,
 ) -> ActionResult:
-    """Run an action from its code action ``data`` with progress and status updates."""
+    """Run an action from its code action ``data`` with progress and status updates
+    (``edgewise/status`` says busy while any model request runs, then idle)."""
+    ls._busy += 1
     ls.status("busy")
-    async with ActionProgress(ls, f"edgewise: {title}") as progress:
-        result = await ls.engine.run_action(
-            data["action"],
-            data["uri"],
-            source,
-            _pos(data["range"]["start"]),
-            _pos(data["range"]["end"]),
-            language_id,
-            workspace=workspace_view(ls),
-            cancel=progress.cancel,
-            on_attempt=progress.note,
-            **extra,
-        )
-    ls.status("idle", result.report)
+    result: ActionResult | None = None
+    try:
+        async with ActionProgress(ls, f"edgewise: {title}") as progress:
+            result = await ls.engine.run_action(
+                data["action"],
+                data["uri"],
+                source,
+                _pos(data["range"]["start"]),
+                _pos(data["range"]["end"]),
+                language_id,
+                workspace=workspace_view(ls),
+                cancel=progress.cancel,
+                on_attempt=progress.note,
+                **extra,
+            )
+    finally:
+        ls._busy = max(ls._busy - 1, 0)
+        ls.status("busy" if ls._busy else "idle", result.report if result else None)
     return result
 
 
@@ -91,7 +97,6 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
             diagnostic=data.get("diagnostic"),
         )
     except (ModelError, KeyError) as exc:
-        ls.status("idle")
         if isinstance(exc, ModelError):
             ls.model_error(exc)
         return disable(ls, action, str(exc))
