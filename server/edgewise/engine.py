@@ -84,6 +84,7 @@ class Engine:
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
         self._builders: dict[int, PromptBuilder] = {}
+        self._line_index: LineIndex | None = None
         self.results = ResultCache()  # model results by prompt tokens (typing speed)
         self.shown = ShownSuggestions()  # last suggestion shown per document (type-through)
 
@@ -114,10 +115,18 @@ class Engine:
             self._builders = {id(backend): builder}
         return builder
 
+    def line_index(self, text: str) -> LineIndex:
+        """The line index of ``text``, kept for the last text seen (one request builds
+        the prompt and the report from the same text: index it once)."""
+        index = self._line_index
+        if index is None or index.text is not text or index.encoding != self.position_encoding:
+            index = self._line_index = LineIndex(text, self.position_encoding)
+        return index
+
     def completion_prompt(
         self, backend: Backend, doc: ParsedDocument, pos: Pos, budget: int | None = None
     ) -> Prompt:
-        index = LineIndex(doc.text, self.position_encoding)
+        index = self.line_index(doc.text)
         line, column = index.clamp(pos)
         wanted = budget or self.settings.context_budget
         fits = backend.info().context_length - self.settings.max_tokens - 1
@@ -146,7 +155,7 @@ class Engine:
         prompt = await off_loop_if_remote(backend, self.completion_prompt, backend, doc, pos)
         self.last_prompt = {"kind": "completion", "uri": uri, **prompt.to_dict()}
         log.debug("completion prompt for %s: %r", uri, prompt.text)  # file text: debug only
-        index = LineIndex(doc.text, self.position_encoding)
+        index = self.line_index(doc.text)
         line, column = index.clamp(pos)
         multiline = wants_multiline(
             prompt.line_prefix, prompt.line_suffix, node_before(doc, line, prompt.line_prefix)

@@ -108,6 +108,7 @@ class EdgewiseServer(LanguageServer):
                 "id": report["id"],
                 "summary": summary(report),
                 "cache": report.get("cache"),
+                "start": report["range"]["start"],
                 "tokens": report["tokens"],
                 "time_ms": report["time_ms"],
             }
