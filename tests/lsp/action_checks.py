@@ -7,11 +7,11 @@ from typing import Any
 import jsonschema
 import tree_sitter_javascript
 import tree_sitter_typescript
-from edgewise.schemas import load_schema
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 from tree_sitter import Language, Parser
 
+from edgewise.schemas import load_schema
 from tests.lsp.editor import Editor, apply_text_edits, changed_region, edits_by_uri, line_of
 
 GRAMMARS = {

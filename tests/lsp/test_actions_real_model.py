@@ -12,10 +12,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 import pytest_lsp
-from edgewise.schemas import load_schema
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from edgewise.schemas import load_schema
 from tests.lsp.action_checks import actions_at, check_applies, parses, resolved, titled
 from tests.lsp.conftest import PROFILES, SERVER, wait_until
 from tests.lsp.editor import (

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from edgewise.config import Settings
-from edgewise.context.positions import Pos
-from edgewise.engine import Engine
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from edgewise.config import Settings
+from edgewise.context.positions import Pos
+from edgewise.engine import Engine
 from tests.lsp.action_checks import actions_at, resolved, titled
 from tests.lsp.conftest import PROFILES, SERVER, SERVER_ENV, tiny_options, wait_until
 from tests.lsp.editor import make_workspace, offset_of, start_editor

@@ -10,10 +10,10 @@ import sys
 import jsonschema
 import pytest
 import pytest_lsp
-from edgewise.schemas import load_schema
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from edgewise.schemas import load_schema
 from tests.lsp.action_checks import actions_at, check_applies, last_prompt, resolved, titled
 from tests.lsp.conftest import PROFILES, SERVER_ENV, tiny_options, wait_until
 from tests.lsp.editor import make_workspace, start_editor

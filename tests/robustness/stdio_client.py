@@ -28,6 +28,7 @@ class RawClient:
         )
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.notifications: list[dict[str, Any]] = []
+        self.server_requests: list[dict[str, Any]] = []
         self._next_id = 1
         threading.Thread(target=self._read, daemon=True).start()
         if self.proc.stderr is not None:
@@ -86,7 +87,9 @@ class RawClient:
                 self.notifications.append(message)
                 continue
             if "method" in message:  # a request from the server: answer it
-                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                self.server_requests.append(message)
+                result = {"applied": True} if message["method"] == "workspace/applyEdit" else None
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
                 continue
             return message
 
@@ -100,13 +103,18 @@ class RawClient:
     def call(self, method: str, params: Any = None, timeout: float = 30.0) -> dict[str, Any]:
         return self.response_to(self.request(method, params), timeout)
 
-    def initialize(self, options: dict[str, Any], root: str = "file:///work/project") -> None:
+    def initialize(
+        self,
+        options: dict[str, Any],
+        root: str = "file:///work/project",
+        capabilities: dict[str, Any] | None = None,
+    ) -> None:
         reply = self.call(
             "initialize",
             {
                 "processId": os.getpid(),
                 "rootUri": root,
-                "capabilities": {},
+                "capabilities": capabilities or {},
                 "initializationOptions": options,
                 "workspaceFolders": [{"uri": root, "name": "project"}],
             },

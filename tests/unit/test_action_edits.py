@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from edgewise.actions.annotate import find_python, find_return_type, plan_python, plan_return_type
 from edgewise.actions.base import ActionContext, RenderError, Workspace
 from edgewise.actions.codeblock import extract_code, indent_unit, reindent

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from edgewise.config import Settings
 from edgewise.context.positions import Pos
 from edgewise.engine import Engine

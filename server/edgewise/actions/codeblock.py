@@ -22,7 +22,12 @@ def fence_stop() -> StopCheck:
     """Stops generation at the fence closing the (prefilled) code block."""
 
     def stop(text: str) -> int | None:
-        found = text.find(FENCE)
+        start = 0
+        if text.lstrip().startswith(FENCE):  # a reply that opens its own block
+            start = text.find("\n") + 1
+            if start == 0:
+                return None
+        found = text.find(FENCE, start)
         return found if found >= 0 else None
 
     return stop

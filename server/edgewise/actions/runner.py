@@ -219,10 +219,13 @@ class ActionRunner:
         uri: str,
         cancel: threading.Event | None,
     ) -> GenerationResult:
+        from edgewise.engine import off_loop_if_remote
+
         engine = self.engine
         messages = [{"role": "system", "content": spec.system}, {"role": "user", "content": user}]
-        prompt_text = backend.render_chat(messages) + plan.prefill
-        tokens = backend.tokenize(prompt_text, special=True)
+        rendered = await off_loop_if_remote(backend, backend.render_chat, messages)
+        prompt_text = rendered + plan.prefill
+        tokens = await off_loop_if_remote(backend, backend.tokenize, prompt_text, True)
         settings = engine.settings
         budget = max(settings.context_length - settings.action_max_tokens - 1, 64)
         if len(tokens) > budget:
@@ -247,6 +250,10 @@ class ActionRunner:
             temperature=settings.temperature,
             seed=settings.seed,
             stop=plan.stop or _marker_stop(plan.stop_markers),
+            text=prompt_text,
+            # a chat server gets the start of the reply as the assistant's own message
+            messages=messages
+            + ([{"role": "assistant", "content": plan.prefill}] if plan.prefill else []),
         )
         if cancel is not None:
             request.cancel = cancel
@@ -256,7 +263,7 @@ class ActionRunner:
         """Render the reply into an edit and check it; ``problem`` says why it is unusable."""
         attempt = Attempt(result)
         try:
-            rendered = plan.render(plan.prefill + result.text)
+            rendered = plan.render(join_reply(plan.prefill, result.text))
         except RenderError as exc:
             attempt.problem = str(exc)
             return attempt
@@ -365,6 +372,14 @@ class ActionRunner:
             text=text if disabled is None else None,
             edit_end=plan.end,
         )
+
+
+def join_reply(prefill: str, text: str) -> str:
+    """The reply as the model continued the start written for it. A chat server that
+    answered from scratch instead (its reply opens its own code fence) is taken as is."""
+    if prefill and text.lstrip().startswith("```"):
+        return text
+    return prefill + text
 
 
 def _marker_stop(markers: tuple[str, ...]) -> Any:

@@ -8,12 +8,12 @@ as llama.vim does). Every token count is exact, from the model's own tokenizer.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edgewise.context.documents import ParsedDocument
+from edgewise.context.lines import lsp_lines
 from edgewise.context.scopes import enclosing_scopes
 from edgewise.model.backend import FimTokens
 
@@ -69,13 +69,10 @@ class Cursor:
     offset: int  # character offset into the text
 
 
-LSP_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, like the LSP sees them (only \\n, \\r\\n and \\r end
-    a line, not the form feeds and other breaks str.splitlines knows); at least one."""
-    lines = LSP_LINE.findall(text)
+    """Lines with their endings, like the LSP sees them (only \\n, \\r\\n and \\r end a
+    line, not the form feeds and separators ``str.splitlines`` breaks at); at least one."""
+    lines = lsp_lines(text)
     if not lines or lines[-1].endswith(("\n", "\r")):
         lines.append("")
     return lines

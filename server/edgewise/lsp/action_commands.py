@@ -66,14 +66,19 @@ def _document(ls: EdgewiseServer, uri: Any, command: str) -> Any:
     return ls.workspace.get_text_document(uri)
 
 
-async def _wait_for_text(ls: EdgewiseServer, uri: str, text: str) -> None:
-    """Wait until the editor's change (didChange) has brought the document to ``text``,
-    so that the report's diagnostics are placed in the edited document."""
+async def wait_for_text(
+    ls: EdgewiseServer, uri: str, text: str | None, since_version: int | None = None
+) -> None:
+    """Wait until the editor's change (didChange) has brought the document to ``text``
+    (or, when None, past ``since_version``), so that the report's diagnostics are placed
+    in the edited document rather than moved by its own edit."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + APPLY_WAIT_SECONDS
     while loop.time() < deadline:
         doc = ls.workspace.text_documents.get(uri)
-        if doc is None or doc.source == text:
+        if doc is None:
+            return
+        if (doc.source == text) if text is not None else (doc.version != since_version):
             return
         await asyncio.sleep(0.02)
 
@@ -120,7 +125,7 @@ def register(server: EdgewiseServer) -> None:
         if not answer.applied:
             reason = answer.failure_reason or "the editor did not apply the edit"
             return {"applied": False, "reason": reason, "report": report}
-        await _wait_for_text(ls, result.files[0].uri, result.files[0].after)
+        await wait_for_text(ls, result.files[0].uri, result.files[0].after)
         show_report(ls, report["id"])
         return {"applied": True, "report": report}
 

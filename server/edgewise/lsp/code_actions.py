@@ -69,6 +69,7 @@ async def run_with_progress(
             )
     finally:
         ls._busy = max(ls._busy - 1, 0)
+        ls.tell_notes()
         ls.status("busy" if ls._busy else "idle", result.report if result else None)
     return result
 
@@ -116,6 +117,28 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
     return action
 
 
+async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
+    """For clients without CodeAction literals: run the action, apply it, report it."""
+    from edgewise.lsp.action_commands import wait_for_text
+    from edgewise.lsp.server import show_report
+
+    action = await resolve_action(ls, types.CodeAction(title="edgewise", data=dict(data)))
+    if action.edit is None:
+        if action.disabled is not None:
+            ls.tell(f"edgewise: {action.disabled.reason}", types.MessageType.Warning)
+        return False
+    uri = str(data.get("uri", ""))
+    doc = ls.workspace.text_documents.get(uri)
+    version = doc.version if doc is not None else None
+    applied = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=action.edit, label="edgewise")
+    )
+    if applied.applied and action.command is not None:
+        await wait_for_text(ls, uri, None, version)
+        show_report(ls, *(action.command.arguments or []))
+    return bool(applied.applied)
+
+
 def _foreign(diagnostics: list[types.Diagnostic]) -> list[dict[str, Any]]:
     """Diagnostics of other servers, as plain data (they travel in the action's data)."""
     converter = get_converter()
@@ -123,7 +146,7 @@ def _foreign(diagnostics: list[types.Diagnostic]) -> list[dict[str, Any]]:
 
 
 def register(server: EdgewiseServer) -> None:
-    from edgewise.lsp.server import CODE_ACTION_KINDS
+    from edgewise.lsp.server import CMD_APPLY_ACTION, CODE_ACTION_KINDS
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -131,7 +154,7 @@ def register(server: EdgewiseServer) -> None:
     )
     async def code_action(
         ls: EdgewiseServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
+    ) -> list[types.CodeAction | types.Command]:
         uri = params.text_document.uri
         if uri not in ls.workspace.text_documents:
             return []  # only documents the client opened
@@ -143,7 +166,7 @@ def register(server: EdgewiseServer) -> None:
         found = ls.engine.available_actions(
             uri, doc.source, start, end, doc.language_id, foreign, workspace_view(ls)
         )
-        actions: list[types.CodeAction] = []
+        actions: list[types.CodeAction | types.Command] = []
         for offer in found:
             spec = offer.spec
             if only and not any(spec.kind.startswith(str(kind)) for kind in only):
@@ -167,6 +190,16 @@ def register(server: EdgewiseServer) -> None:
                 action.command = types.Command(
                     title=offer.title, command=CMD_EXPLAIN, arguments=[dict(data)]
                 )
+                if not ls.action_literals:
+                    actions.append(action.command)
+                    continue
+            elif not ls.action_literals:
+                # Clients that only know Commands run the action through the server,
+                # which applies the edit with workspace/applyEdit.
+                actions.append(
+                    types.Command(title=offer.title, command=CMD_APPLY_ACTION, arguments=[data])
+                )
+                continue
             elif not ls.resolve_edits:
                 action = await resolve_action(ls, action)
             actions.append(action)

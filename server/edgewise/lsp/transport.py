@@ -17,7 +17,7 @@ import threading
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 
 from edgewise.lsp.cancellable_commands import CancellableCommands
@@ -82,6 +82,11 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
 
     def send_raw(self, data: dict[str, Any]) -> None:
         self._send_data(data)
+
+    def fail_pending(self, msg_id: Any, reason: str) -> None:
+        future = self._request_futures.pop(msg_id, None)
+        if future is not None and not future.done():
+            future.set_exception(JsonRpcInternalError(reason))
 
     def refuse(self, msg_id: Any, method: str) -> bool:
         """Answer a request the lifecycle does not allow; True when it was refused."""
@@ -167,6 +172,8 @@ def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) ->
                     data["id"], INVALID_PARAMS, f"invalid params for {data.get('method')}"
                 )
             )
+        elif "id" in data:  # a malformed reply to one of our requests: fail it, never hang
+            protocol.fail_pending(data["id"], "the client's reply did not fit the protocol")
         return
     except Exception as exc:  # an unknown structure problem: answer, never hang
         if has_id:

@@ -185,6 +185,8 @@ class LlamaBackend:
         mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
         reused = int(mismatch[0]) if len(mismatch) else n
         reused = min(reused, len(prompt) - 1)  # re-evaluate one token to get fresh logits
+        if not request.reuse_prefix:
+            reused = 0
         llm.n_tokens = reused
         llm.eval(prompt[reused:].tolist())
         prompt_done = time.monotonic()
