@@ -83,6 +83,15 @@ async def wait_for_text(
         await asyncio.sleep(0.02)
 
 
+def not_applied(reason: str, report: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The answer when nothing was applied: ``reason``, also as ``disabled.reason`` (the
+    shape of a disabled code action, which editor plugins already show)."""
+    answer: dict[str, Any] = {"applied": False, "reason": reason, "disabled": {"reason": reason}}
+    if report is not None:
+        answer["report"] = report
+    return answer
+
+
 def register(server: EdgewiseServer) -> None:
     from edgewise.lsp.server import show_report
 
@@ -105,26 +114,26 @@ def register(server: EdgewiseServer) -> None:
             )
         except ModelError as exc:
             ls.model_error(exc)
-            return {"applied": False, "reason": str(exc)}
+            return not_applied(str(exc))
         report = result.report
         if result.disabled_reason is not None:
             ls.tell(
                 f"edgewise: rewrite not applied: {result.disabled_reason}",
                 types.MessageType.Warning,
             )
-            return {"applied": False, "reason": result.disabled_reason, "report": report}
+            return not_applied(result.disabled_reason, report)
         for file in result.files:
             if file.uri == doc.uri:
                 file.version = doc.version
         edit = workspace_edit(ls, result.files)
         if isinstance(edit, str):
-            return {"applied": False, "reason": edit, "report": report}
+            return not_applied(edit, report)
         answer = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label="edgewise: rewrite")
         )
         if not answer.applied:
             reason = answer.failure_reason or "the editor did not apply the edit"
-            return {"applied": False, "reason": reason, "report": report}
+            return not_applied(reason, report)
         await wait_for_text(ls, result.files[0].uri, result.files[0].after)
         show_report(ls, report["id"])
         return {"applied": True, "report": report}
