@@ -268,3 +268,16 @@ def test_resume_without_a_report_is_a_usage_error(project: Path, cli_env):
                           env=cli_env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2
     assert "--resume needs --report" in done.stderr
+
+
+def test_jobs_queue_on_the_embedded_model_and_change_no_result(
+    project: Path, refactor, tmp_path: Path
+):
+    one = refactor("web", "--action", "docstring", report=tmp_path / "one.jsonl")
+    three = refactor("web", "--action", "docstring", "--jobs", "3", report=tmp_path / "three.jsonl")
+    assert one.returncode == three.returncode == 0, three.stderr
+    assert "the embedded model runs one request at a time" in three.stderr
+    # greedy decoding, same requests in the same order on the one worker: same proposals
+    texts = lambda run: {(r["target"]["symbol"], r["text"]) for r in run.records}  # noqa: E731
+    assert texts(one) == texts(three) and len(one.records) == 9
+    assert three.stdout == one.stdout

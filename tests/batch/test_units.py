@@ -111,6 +111,16 @@ def test_discovery_walks_without_git_and_skips_dependency_folders(tmp_path: Path
     assert [c.rel for c in found.files] == [".gitignore", "a.py"]
 
 
+def test_discovery_below_the_top_reads_the_gitignore_files_above(tmp_path: Path):
+    for name in ("web/src/a.ts", "web/src/a.gen.ts", "web/src/old/b.ts", "web/src/tmp.ts"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("let x = 1;\n")
+    (tmp_path / ".gitignore").write_text("*.gen.ts\nweb/src/old/\n")
+    (tmp_path / "web" / ".gitignore").write_text("/src/tmp.ts\n")
+    found = discover([tmp_path / "web" / "src"], [], [], tmp_path)
+    assert [c.rel for c in found.files] == ["a.ts"]
+
+
 def test_unified_diff_marks_a_missing_final_newline():
     diff = unified_diff("a\nb", "a\nc", "f.py")
     assert diff.startswith("--- a/f.py\n+++ b/f.py\n")

@@ -169,26 +169,51 @@ def git_listing(folder: Path) -> list[str]:
     return sorted(set(names))
 
 
+def ignore_top(folder: Path) -> Path:
+    """The highest folder whose .gitignore applies to ``folder``: its ancestors up to the
+    first one that holds a ``.git`` (a repository git is not there to read), or up to
+    the filesystem root, the highest one that has a .gitignore."""
+    top = folder
+    for parent in [folder, *folder.parents]:
+        if (parent / ".gitignore").is_file():
+            top = parent
+        if (parent / ".git").exists():
+            break
+    return top
+
+
 def walk_listing(folder: Path) -> list[str]:
-    """Files under ``folder`` that its .gitignore files do not exclude, relative to it."""
+    """Files under ``folder`` that the .gitignore files (its own, below and above it) do
+    not exclude, relative to it."""
     matcher = GitignoreMatcher()
+    top = ignore_top(folder)
+    lead = folder.relative_to(top).as_posix()
+    lead = "" if lead == "." else lead
+    above = [p for p in folder.parents if p == top or top in p.parents]
+    for parent in reversed(above):  # the .gitignore files above the root, outermost first
+        base = parent.relative_to(top).as_posix()
+        matcher.load("" if base == "." else base, parent / ".gitignore")
+
+    def under_top(rel: str) -> str:
+        return f"{lead}/{rel}" if lead else rel
+
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder):  # does not follow folder symlinks
         here = Path(dirpath)
         base = here.relative_to(folder).as_posix()
         base = "" if base == "." else base
         if ".gitignore" in filenames:
-            matcher.load(base, here / ".gitignore")
+            matcher.load(under_top(base), here / ".gitignore")
         keep = []
         for name in sorted(dirnames):
             rel = f"{base}/{name}" if base else name
-            if name in ALWAYS_SKIPPED_DIRS or matcher.ignored(rel, True):
+            if name in ALWAYS_SKIPPED_DIRS or matcher.ignored(under_top(rel), True):
                 continue
             keep.append(name)
         dirnames[:] = keep
         for name in sorted(filenames):
             rel = f"{base}/{name}" if base else name
-            if not matcher.ignored(rel, False):
+            if not matcher.ignored(under_top(rel), False):
                 found.append(rel)
     return found
 

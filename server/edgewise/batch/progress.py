@@ -25,7 +25,11 @@ def _duration(seconds: float) -> str:
 class Progress(Protocol):
     def start(self, total: int) -> None: ...
 
-    def target_done(self, record: dict[str, Any], spent: float, tokens: int) -> None: ...
+    def advance(self, tokens: int, spent: float) -> None:
+        """A target's model call finished (running totals so far)."""
+
+    def target_done(self, record: dict[str, Any]) -> None:
+        """A target's outcome is known (its file was committed)."""
 
     def note(self, message: str) -> None: ...
 
@@ -42,7 +46,10 @@ class PlainProgress:
         self.out = out
         self.currency = currency
         self.total = 0
-        self.done = 0
+        self.done = 0  # model calls finished
+        self.recorded = 0  # outcomes known
+        self.tokens = 0
+        self.spent = 0.0
         self.started = time.monotonic()
 
     def start(self, total: int) -> None:
@@ -50,18 +57,23 @@ class PlainProgress:
         self.started = time.monotonic()
         self.note(f"{total} target(s) to run")
 
-    def target_done(self, record: dict[str, Any], spent: float, tokens: int) -> None:
+    def advance(self, tokens: int, spent: float) -> None:
         self.done += 1
+        self.tokens = tokens
+        self.spent = spent
+
+    def target_done(self, record: dict[str, Any]) -> None:
+        self.recorded += 1
         elapsed = time.monotonic() - self.started
         left = self.total - self.done
         eta = _duration(elapsed / self.done * left) if self.done and left > 0 else "0m00s"
         target = record["target"]
         tok = record["tokens"]
         self.note(
-            f"[{self.done}/{self.total}] {record['outcome']:<18} "
+            f"[{self.recorded}/{self.total}] {record['outcome']} "
             f"{target['file']}::{target['symbol']} "
-            f"({tok['prompt']}+{tok['completion']} tok, {record['time_ms']['total'] / 1000:.2f} s)"
-            f" total {tokens} tok, {money(spent, self.currency)}, eta {eta}"
+            f"({tok['prompt']}+{tok['completion']} tok, {record['time_ms']['total'] / 1000:.2f} s);"
+            f" so far {self.tokens} tok, {money(self.spent, self.currency)}; eta {eta}"
         )
 
     def note(self, message: str) -> None:
@@ -113,14 +125,16 @@ class RichProgress:
             "targets", total=total, tokens=0, cost=money(0.0, self.currency)
         )
 
-    def target_done(self, record: dict[str, Any], spent: float, tokens: int) -> None:
+    def advance(self, tokens: int, spent: float) -> None:
+        self.bar.update(self.task, advance=1, tokens=tokens, cost=money(spent, self.currency))
+
+    def target_done(self, record: dict[str, Any]) -> None:
         target = record["target"]
         self.bar.console.print(
             f"{record['outcome']:<18} {target['file']}::{target['symbol']}",
             markup=False,
             highlight=False,
         )
-        self.bar.update(self.task, advance=1, tokens=tokens, cost=money(spent, self.currency))
 
     def note(self, message: str) -> None:
         self.bar.console.print(f"edgewise: {message}", markup=False, highlight=False)

@@ -53,6 +53,7 @@ from edgewise.context.positions import LineIndex
 from edgewise.engine import Engine
 from edgewise.model.backend import GenerationResult, ModelError
 from edgewise.report.builder import Usage, build_report, new_id
+from edgewise.schemas import load_schema
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -144,6 +145,11 @@ def load_settings(args: Any) -> Settings:
         raw["model"] = args.model
     if args.backend:
         raw["backend"] = args.backend
+    parallel = "maxParallelRequests"  # a remote backend's requests in flight, when it has one
+    if args.jobs > 1 and parallel in load_schema("config")["properties"]:
+        current = raw.get(parallel)
+        if not (isinstance(current, int) and current >= args.jobs):
+            raw[parallel] = args.jobs
     result = parse_settings(raw)
     if result.problems:
         # A headless run does not guess: a setting it cannot use is a setup error.
@@ -228,6 +234,8 @@ class BatchRun:
         self.whole_file_tokens: dict[str, int] = {}
         self.started_at = time.monotonic()
         self.tokens_so_far = 0
+        self.final_message = ""
+        self.timing: dict[str, float] = {"discovery_seconds": 0.0, "load_seconds": 0.0}
         self.pending_commits = 0  # files queued for the committer, not yet committed
 
     # --- discovery ---------------------------------------------------------------------
@@ -277,9 +285,6 @@ class BatchRun:
         return sum(len(f.targets) for f in self.files)
 
     # --- scheduling --------------------------------------------------------------------
-
-    def budget_spent(self) -> float:
-        return self.finished_money
 
     async def take(self) -> tuple[FileWork, int] | None:
         """The next target to start, or None when this worker should stop."""
@@ -376,6 +381,9 @@ class BatchRun:
                 if result.billed:
                     self.finished_billed += 1
                     self.finished_money += result.report["cost"][self.money_key]
+                tokens = result.report["tokens"]
+                self.tokens_so_far += tokens["prompt"] + tokens["completion"]
+                self.progress.advance(self.tokens_so_far, self.finished_money)
             finally:
                 work.in_flight -= 1
                 self.in_flight -= 1
@@ -639,10 +647,7 @@ class BatchRun:
         result.recorded = True
         self.totals.add(record)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        tokens = record["tokens"]
-        self.tokens_so_far += tokens["prompt"] + tokens["completion"]
-        spent = self.totals.money(self.options.cost_basis)
-        self.progress.target_done(record, spent, self.tokens_so_far)
+        self.progress.target_done(record)
 
     # --- the whole run -----------------------------------------------------------------
 
@@ -655,11 +660,14 @@ class BatchRun:
         self.engine = Engine(opts.settings, allow_download=True)
         try:
             self.collect(self.engine)
+            self.timing["discovery_seconds"] = round(time.monotonic() - self.started_at, 3)
             if self.to_run:
+                loading = time.monotonic()
                 try:
                     await self.engine.host.backend()
                 except ModelError as exc:
                     raise UsageError(str(exc)) from None
+                self.timing["load_seconds"] = round(time.monotonic() - loading, 3)
             if opts.report is not None:
                 self.writer = ReportWriter(opts.report, opts.resume)
             if self.to_run == 0:
@@ -685,6 +693,8 @@ class BatchRun:
             return self.finish()
         finally:
             self.progress.stop()
+            if self.final_message:
+                self.progress.note(self.final_message)
             if self.writer is not None:
                 self.writer.close()
             self.engine.close()
@@ -732,6 +742,7 @@ class BatchRun:
             },
             "refused": self.refused,
             "totals": totals,
+            "timing": self.timing,
             "budget": (
                 {
                     "max_cost": opts.max_cost,
@@ -752,7 +763,7 @@ class BatchRun:
             summary["stopped"] = None
         if self.writer is not None:
             self.writer.write(summary)
-        self.progress.note(describe(summary))
+        self.final_message = describe(summary)
         return code
 
 
