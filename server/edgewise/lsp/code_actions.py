@@ -22,6 +22,10 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
 
     data: dict[str, Any] = action.data or {}
     uri = data.get("uri", "")
+    refusal = ls.guard.refusal(uri, uri in ls.workspace.text_documents)
+    if refusal is not None:
+        action.disabled = types.CodeActionDisabled(reason=f"edgewise will not edit this: {refusal}")
+        return action
     try:
         doc = ls.workspace.get_text_document(uri)
         if doc.version is not None and data.get("version") not in (None, doc.version):
@@ -79,6 +83,8 @@ def register(server: EdgewiseServer) -> None:
         ls: EdgewiseServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
         uri = params.text_document.uri
+        if uri not in ls.workspace.text_documents:
+            return []  # only documents the client opened
         doc = ls.workspace.get_text_document(uri)
         start = Pos(params.range.start.line, params.range.start.character)
         end = Pos(params.range.end.line, params.range.end.character)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from edgewise import __version__
@@ -15,6 +17,8 @@ from edgewise.config import Settings, parse_settings
 from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
+from edgewise.lsp.guard import EditGuard
+from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
 from edgewise.report.ledger import totals
@@ -34,15 +38,36 @@ class EdgewiseServer(LanguageServer):
 
     def __init__(self, settings: Settings | None = None, allow_download: bool = True) -> None:
         super().__init__(
-            "edgewise", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "edgewise",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=EdgewiseProtocol,
         )
         self.engine = Engine(settings, allow_download=allow_download)
         self.book = DiagnosticBook()
+        self.guard = EditGuard()
         self.resolve_edits = False
         self.document_changes = False
         self._told: set[str] = set()
         self._latest: dict[str, threading.Event] = {}
         self._busy = 0
+
+    def _start_io_async(
+        self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+    ) -> None:
+        """pygls' stdio loop, with :func:`serve_frames` answering broken frames."""
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve_frames(self._stop_event, reader, self.protocol))  # type: ignore[arg-type]
+        except BrokenPipeError:
+            log.error("the client went away")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.engine.close()
+            self.shutdown()
 
     # --- messages to the user ----------------------------------------------------------
 
@@ -88,6 +113,8 @@ class EdgewiseServer(LanguageServer):
         self, uri: str, position: types.Position, action: str
     ) -> Completion | None:
         """Debounced, superseding, cancellable completion; None when there is nothing to show."""
+        if uri not in self.workspace.text_documents:
+            return None  # only documents the client opened
         doc = self.workspace.get_text_document(uri)
         previous = self._latest.get(uri)
         if previous is not None:
@@ -148,6 +175,10 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
             ls.resolve_edits = True
         edit_caps = caps.workspace and caps.workspace.workspace_edit
         ls.document_changes = bool(edit_caps and edit_caps.document_changes)
+        folders = [f.uri for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [params.root_uri]
+        ls.guard.set_roots(folders)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EdgewiseServer, params: types.InitializedParams) -> None:
@@ -156,6 +187,12 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         except ModelError as exc:
             ls.model_error(exc)
         ls.tell_notes()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(
+        ls: EdgewiseServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        ls.guard.set_roots(list(ls.workspace.folders))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
