@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import stat
 import subprocess
 from pathlib import Path
@@ -10,7 +11,14 @@ from pathlib import Path
 import pytest
 from edgewise.batch.records import Validators
 
-from tests.batch.conftest import IGNORED_FILES, SOURCE_FILES, parse_errors, tree_hashes
+from tests.batch.conftest import (
+    CLI,
+    IGNORED_FILES,
+    SOURCE_FILES,
+    parse_errors,
+    read_report,
+    tree_hashes,
+)
 
 VALIDATORS = Validators()
 
@@ -262,8 +270,6 @@ def test_usage_and_setup_errors_exit_2_and_change_nothing(project: Path, refacto
 
 
 def test_resume_without_a_report_is_a_usage_error(project: Path, cli_env):
-    from tests.batch.conftest import CLI
-
     done = subprocess.run([*CLI, ".", "--action", "docstring", "--resume"], cwd=project,
                           env=cli_env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2
@@ -281,3 +287,32 @@ def test_jobs_queue_on_the_embedded_model_and_change_no_result(
     texts = lambda run: {(r["target"]["symbol"], r["text"]) for r in run.records}  # noqa: E731
     assert texts(one) == texts(three) and len(one.records) == 9
     assert three.stdout == one.stdout
+
+
+def test_a_model_error_fails_its_target_with_a_valid_zero_cost_record(
+    project: Path, tmp_path: Path, tiny_model: Path, cli_env: dict
+):
+    # a context too small for the larger scopes: the engine refuses them before the model
+    settings = tmp_path / "small.json"
+    settings.write_text(json.dumps({"model": str(tiny_model), "contextLength": 300,
+                                    "actionMaxTokens": 16}))  # fmt: skip
+    report = tmp_path / "r.jsonl"
+    before = tree_hashes(project)
+    done = subprocess.run(
+        [*CLI, "inventory/models.py", "--action", "docstring", "--settings", str(settings),
+         "--report", str(report)],
+        cwd=project, env=cli_env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert tree_hashes(project) == before
+    lines = read_report(report)
+    assert_valid_report(lines)
+    failed = [r for r in lines[:-1] if r["outcome"] == "failed"]
+    proposed = [r for r in lines[:-1] if r["outcome"] == "proposed"]
+    assert failed and proposed
+    assert {r["target"]["symbol"] for r in failed} >= {"StockLevel"}
+    for r in failed:
+        assert "too long for the model's context" in r["reason"]
+        assert r["tokens"]["prompt"] == r["tokens"]["completion"] == 0
+        assert r["cost"]["cloud_equivalent"] == 0 and r["diff"] == ""
+    assert lines[-1]["outcomes"] == {"proposed": len(proposed), "failed": len(failed)}

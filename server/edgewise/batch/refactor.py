@@ -376,7 +376,15 @@ class BatchRun:
                 return
             work, index = item
             try:
-                result = await self.run_target(work, work.targets[index])
+                found = work.targets[index]
+                try:
+                    result = await self.run_target(work, found)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug must cost one target, not the run
+                    reason = f"internal error: {type(exc).__name__}: {exc}"
+                    self.progress.note(f"{work.source.display}::{found.symbol}: {reason}")
+                    result = self.failed_result(work, found, reason)
                 work.results[index] = result
                 if result.billed:
                     self.finished_billed += 1
@@ -420,12 +428,7 @@ class BatchRun:
         except asyncio.CancelledError:
             raise
         except ModelError as exc:
-            report = self.unbilled_report(work, start, str(exc))
-            return TargetResult(found, report, outcome="failed", reason=str(exc))
-        except Exception as exc:  # one bad target must not end the night's run
-            reason = f"internal error: {type(exc).__name__}: {exc}"
-            report = self.unbilled_report(work, start, reason)
-            return TargetResult(found, report, outcome="failed", reason=reason)
+            return self.failed_result(work, found, str(exc))
         report = result.report
         report["tokens"]["whole_file"] = self.whole_file(work, found, report)
         edit_end = getattr(result, "edit_end", result.edit_offset)
@@ -448,10 +451,21 @@ class BatchRun:
         if backend is None:
             return prompt
         key = str(work.source.path)
-        if key not in self.whole_file_tokens:
-            self.whole_file_tokens[key] = len(backend.tokenize(work.source.lf_text))
-        scope = len(backend.tokenize(found.target.code))
+        try:
+            if key not in self.whole_file_tokens:
+                self.whole_file_tokens[key] = len(backend.tokenize(work.source.lf_text))
+            scope = len(backend.tokenize(found.target.code))
+        except Exception:  # a tokenizer that cannot count this: no saving is claimed
+            return prompt
         return max(prompt - scope + self.whole_file_tokens[key], prompt)
+
+    def failed_result(self, work: FileWork, found: FoundTarget, reason: str) -> TargetResult:
+        engine = self.engine
+        assert engine is not None
+        index = LineIndex(work.source.lf_text, engine.position_encoding)
+        start = index.position(char_offset(work.source.lf_text.encode("utf-8"), found.start_byte))
+        report = self.unbilled_report(work, start, reason)
+        return TargetResult(found, report, outcome="failed", reason=reason)
 
     def unbilled_report(self, work: FileWork, start: Any, reason: str) -> dict[str, Any]:
         """A schema-valid report for a target whose model call never ran."""
@@ -684,7 +698,9 @@ class BatchRun:
             commits: asyncio.Queue[FileWork | None] = asyncio.Queue()
             committer = asyncio.create_task(self.committer(commits))
             self.workers = [asyncio.create_task(self.worker(commits)) for _ in range(opts.jobs)]
-            await asyncio.gather(*self.workers, return_exceptions=True)
+            for outcome in await asyncio.gather(*self.workers, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    self.progress.note(f"a worker stopped: {type(outcome).__name__}: {outcome}")
             for work in self.files:
                 if work.results and not work.queued:
                     self.queue_commit(commits, work)
