@@ -76,9 +76,11 @@ def test_summary_totals_are_the_sums_of_the_records(project: Path, refactor):
     assert totals["tokens_prompt"] == sum(r["tokens"]["prompt"] for r in records)
     assert totals["tokens_completion"] == sum(r["tokens"]["completion"] for r in records)
     assert totals["tokens_cached"] == sum(r["tokens"]["cached"] for r in records)
-    whole = sum(r["tokens"]["whole_file"] for r in records)
+    whole = sum(r["tokens"]["whole_file"] * r["verified"]["attempts"] for r in records)
     assert totals["tokens_whole_file"] == whole
-    assert totals["tokens_saved"] == whole - totals["tokens_prompt"] > 0
+    assert totals["tokens_saved"] == whole - totals["tokens_prompt"]
+    file_tokens = {r["target"]["file"]: r["tokens"]["whole_file"] for r in records}
+    assert len(file_tokens) == 5 and min(file_tokens.values()) > 100  # counted per file
     for key, field in (("energy_wh", "energy_wh"), ("local_cost", "local"),
                        ("cloud_equivalent", "cloud_equivalent")):  # fmt: skip
         assert totals[key] == pytest.approx(sum(r["cost"][field] for r in records), rel=1e-12)

@@ -10,7 +10,14 @@ import pytest
 from edgewise.actions.catalog import get_action
 from edgewise.batch.diffs import unified_diff
 from edgewise.batch.discovery import GitignoreMatcher, Glob, discover
-from edgewise.batch.sources import Edit, NotText, SourceFile, atomic_write
+from edgewise.batch.sources import (
+    Edit,
+    NotText,
+    SourceFile,
+    apply_edits,
+    atomic_write,
+    overlaps,
+)
 from edgewise.batch.targets import find_targets
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry
@@ -42,6 +49,21 @@ def test_mixed_line_endings_keep_every_byte_outside_the_edit(tmp_path: Path):
     end_of_a = src.lf_text.index("\nb")
     out = src.apply([Edit(end_of_a, end_of_a, "  # a"), Edit(end_of_b, end_of_b, "  # b")])
     assert out.encode() == b"a = 1  # a\r\nb = 2  # b\nc = 3\r\n\r\nd = 4"
+
+
+def test_edits_overlap_only_when_they_cannot_both_apply():
+    replace = Edit(10, 20, "x")
+    assert overlaps(replace, Edit(15, 25, "y"))
+    assert overlaps(replace, Edit(12, 12, "inside"))  # an insertion inside a replacement
+    assert not overlaps(replace, Edit(20, 20, "after"))  # touching is fine
+    assert not overlaps(replace, Edit(10, 10, "before"))
+    assert not overlaps(Edit(5, 5, "a"), Edit(5, 5, "b"))  # two insertions at one point
+
+
+def test_insertions_at_one_point_keep_their_order():
+    text = "0123456789"
+    edits = [Edit(5, 5, "A"), Edit(2, 4, "r"), Edit(5, 5, "B"), Edit(0, 0, "^")]
+    assert apply_edits(text, edits) == "^01r4AB56789"
 
 
 def test_binary_and_non_utf8_files_are_not_text(tmp_path: Path):

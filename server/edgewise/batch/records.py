@@ -145,8 +145,13 @@ class RunTotals:
 
     def summary_totals(self, wall_seconds: float, cloud_input_per_million: float) -> dict[str, Any]:
         out = totals(self.records)
-        whole = sum(r["tokens"].get("whole_file", r["tokens"]["prompt"]) for r in self.records)
-        saved = whole - out["tokens_prompt"]
+        # as the ledger counts it: the whole file with every model call, against the
+        # prompts actually sent (records without a whole-file count are left out)
+        counted = [r for r in self.records if "whole_file" in r["tokens"]]
+        whole = sum(
+            r["tokens"]["whole_file"] * int(r["verified"].get("attempts") or 1) for r in counted
+        )
+        saved = whole - sum(r["tokens"]["prompt"] for r in counted)
         out.update(
             {
                 "tokens_whole_file": whole,

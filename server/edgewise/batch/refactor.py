@@ -46,8 +46,16 @@ from edgewise.batch.records import (
     read_lines,
     resume_key,
 )
-from edgewise.batch.sources import Edit, NotText, SourceFile, atomic_write, sha256
-from edgewise.batch.targets import FoundTarget, find_targets
+from edgewise.batch.sources import (
+    Edit,
+    NotText,
+    SourceFile,
+    apply_edits,
+    atomic_write,
+    overlaps,
+    sha256,
+)
+from edgewise.batch.targets import FoundTarget, find_targets, finder
 from edgewise.config import Settings, parse_settings
 from edgewise.context.positions import LineIndex
 from edgewise.engine import Engine
@@ -93,10 +101,11 @@ class TargetResult:
     found: FoundTarget
     report: dict[str, Any]
     text: str = ""
-    edit: Edit | None = None
+    edits: list[Edit] = field(default_factory=list)  # in the target's own file
     outcome: str | None = None  # decided at commit unless the target already failed
     reason: str = ""
     recorded: bool = False
+    text_only: bool = False  # an action that answers with text (explain): nothing to edit
 
     @property
     def billed(self) -> bool:
@@ -157,14 +166,24 @@ def load_settings(args: Any) -> Settings:
     return result.settings
 
 
+def needs_instruction(spec: ActionSpec) -> bool:
+    """An action whose prompt has an {instruction} field cannot run without one."""
+    return bool(getattr(spec, "needs_instruction", False)) or "{instruction}" in spec.instruction
+
+
+def engine_accepts(option: str) -> bool:
+    params = inspect.signature(Engine.run_action).parameters.values()
+    return any(p.name == option or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
 def build_options(args: Any, cwd: Path) -> Options:
     spec = get_action(args.action)
     if spec is None:
         known = ", ".join(a.id for a in ACTIONS)
         raise UsageError(f"unknown action '{args.action}' (known: {known})")
-    if getattr(spec, "needs_instruction", False) and not args.instruction:
+    if needs_instruction(spec) and not args.instruction:
         raise UsageError(f"action '{spec.id}' needs --instruction TEXT")
-    if args.instruction and "instruction" not in inspect.signature(Engine.run_action).parameters:
+    if args.instruction and not engine_accepts("instruction"):
         raise UsageError(f"action '{spec.id}' takes no --instruction")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -225,6 +244,7 @@ class BatchRun:
         self.totals = RunTotals()
         self.outcomes: dict[str, int] = {}
         self.files_written = 0
+        self.text_answers = 0  # text-only answers recorded in an --apply run
         self.files_restored = 0
         self.files_changed = 0
         self.writer: ReportWriter | None = None
@@ -232,6 +252,7 @@ class BatchRun:
         self.workers: list[asyncio.Task[None]] = []
         self.progress_event = asyncio.Event()
         self.whole_file_tokens: dict[str, int] = {}
+        self.workspace: Any = None  # what actions may read beyond the target's file
         self.started_at = time.monotonic()
         self.tokens_so_far = 0
         self.final_message = ""
@@ -246,6 +267,8 @@ class BatchRun:
         self.refused.extend(found.refused)
         for note in found.refused:
             self.progress.note(f"refused {note['path']}: {note['reason']}")
+        self.workspace = make_workspace(opts.paths)
+        find = finder(opts.action, opts.instruction or "", self.workspace)
         done: set[Any] = set()
         if opts.resume and opts.report is not None:
             done = done_keys(read_lines(opts.report), dry_run=not opts.apply)
@@ -267,7 +290,7 @@ class BatchRun:
                 continue
             uri = source.path.as_uri()
             doc = engine.documents.open(uri, source.lf_text)
-            targets = find_targets(doc, opts.action)
+            targets = find_targets(doc, opts.action, find)
             engine.documents.close(uri)
             self.found += len(targets)
             todo = [
@@ -411,9 +434,11 @@ class BatchRun:
         index = LineIndex(source.lf_text, engine.position_encoding)
         start = index.position(char_offset(doc_bytes, found.start_byte))
         end = index.position(char_offset(doc_bytes, found.end_byte))
-        extra: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         if self.options.instruction:
-            extra["instruction"] = self.options.instruction
+            options["instruction"] = self.options.instruction
+        if self.workspace is not None:
+            options["workspace"] = self.workspace
         language = engine.languages.for_document(source.path.name)
         try:
             result = await engine.run_action(
@@ -423,41 +448,31 @@ class BatchRun:
                 start,
                 end,
                 language.name if language else None,
-                **extra,
+                **options,
             )
         except asyncio.CancelledError:
             raise
         except ModelError as exc:
             return self.failed_result(work, found, str(exc))
         report = result.report
-        report["tokens"]["whole_file"] = self.whole_file(work, found, report)
-        edit_end = getattr(result, "edit_end", result.edit_offset)
-        edit = Edit(result.edit_offset, edit_end, result.new_text) if result.new_text else None
-        outcome: str | None = None
-        reason = report["verified"]["reason"]
-        if result.disabled_reason:
-            reason = result.disabled_reason
-            outcome = "rejected-by-syntax" if report["verified"]["syntax_ok"] is False else "failed"
-        elif edit is None:
-            outcome, reason = "failed", "the action produced no edit"
-        return TargetResult(found, report, result.new_text, edit, outcome, reason)
+        if "whole_file" not in report["tokens"]:
+            self.attach_whole_file(work, report)
+        return judge(found, result, work.uri)
 
-    def whole_file(self, work: FileWork, found: FoundTarget, report: dict[str, Any]) -> int:
-        """Prompt tokens had the whole file been sent in place of the scope:
-        this prompt - the scope's tokens + the file's tokens (the model's tokenizer)."""
+    def attach_whole_file(self, work: FileWork, report: dict[str, Any]) -> None:
+        """``tokens.whole_file``: the tokenizer's count of the whole file (what sending
+        it instead of the prompt would have cost), as the engine's reports carry it."""
         engine = self.engine
         backend = engine.host.loaded() if engine else None
-        prompt = report["tokens"]["prompt"]
         if backend is None:
-            return prompt
+            return
         key = str(work.source.path)
         try:
             if key not in self.whole_file_tokens:
                 self.whole_file_tokens[key] = len(backend.tokenize(work.source.lf_text))
-            scope = len(backend.tokenize(found.target.code))
         except Exception:  # a tokenizer that cannot count this: no saving is claimed
-            return prompt
-        return max(prompt - scope + self.whole_file_tokens[key], prompt)
+            return
+        report["tokens"]["whole_file"] = self.whole_file_tokens[key]
 
     def failed_result(self, work: FileWork, found: FoundTarget, reason: str) -> TargetResult:
         engine = self.engine
@@ -535,26 +550,30 @@ class BatchRun:
         engine = self.engine
         assert engine is not None
         language = engine.languages.for_document(source.path.name)
-        # Combine back to front, re-verifying the file after each edit.
-        current = source.lf_text
+        # Combine the targets' edits (all made against the file as read), in source order;
+        # a target whose edits overlap accepted ones waits for another run, and the file
+        # is re-verified with each target added.
         accepted: list[TargetResult] = []
-        lowest = len(current) + 1
-        pending = [(r.edit, r) for r in results if r.outcome is None and r.edit is not None]
-        for edit, result in sorted(pending, key=lambda p: (p[0].start, p[0].end), reverse=True):
-            if edit.end > lowest:
+        edits: list[Edit] = []
+        current = source.lf_text
+        for result in results:
+            if result.outcome is not None or not result.edits:
+                continue
+            if any(overlaps(mine, theirs) for mine in result.edits for theirs in edits):
                 result.outcome = "skipped"
                 result.reason = "overlaps another edit in this file; run again to apply it"
                 continue
-            after = current[: edit.start] + edit.text + current[edit.end :]
+            after = apply_edits(source.lf_text, [*edits, *result.edits])
             verdict = verify_edit(language, current, after)
             if verdict.syntax_ok is False:
                 result.outcome = "rejected-by-syntax"
                 result.reason = f"together with the other edits in this file, {verdict.reason}"
                 result.report["verified"].update(syntax_ok=False, reason=result.reason)
                 continue
-            current, lowest = after, edit.start
+            edits.extend(result.edits)
+            current = after
             accepted.append(result)
-        new_text = source.apply([r.edit for r in accepted if r.edit is not None])
+        new_text = source.apply(edits)
         after_hash = source.sha256
         check: CheckResult | None = None
         opts = self.options
@@ -601,15 +620,9 @@ class BatchRun:
                 self.files_written += 1
             for result in accepted:
                 result.outcome, result.reason = outcome, reason
-        shown = [r for r in accepted if r.outcome in ("applied", "proposed")]
+        shown = [e for r in accepted if r.outcome in ("applied", "proposed") for e in r.edits]
         if shown:
-            self.progress.diff(
-                unified_diff(
-                    source.text,
-                    source.apply([r.edit for r in shown if r.edit]),
-                    source.display,
-                )
-            )
+            self.progress.diff(unified_diff(source.text, source.apply(shown), source.display))
         for result in results:
             self.record(work, result, after_hash, check if result in accepted else None)
         engine.documents.close(work.uri)
@@ -630,8 +643,8 @@ class BatchRun:
         start = index.position(char_offset(data, found.start_byte))
         end = index.position(char_offset(data, found.end_byte))
         diff = ""
-        if result.edit is not None:
-            diff = unified_diff(source.text, source.apply([result.edit]), source.display)
+        if result.edits:
+            diff = unified_diff(source.text, source.apply(result.edits), source.display)
         outcome = result.outcome or "failed"
         record = dict(result.report)
         record.update(
@@ -661,6 +674,8 @@ class BatchRun:
         result.recorded = True
         self.totals.add(record)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if result.text_only and self.options.apply:
+            self.text_answers += 1
         self.progress.target_done(record)
 
     # --- the whole run -----------------------------------------------------------------
@@ -722,7 +737,8 @@ class BatchRun:
         if self.interrupts:
             return EXIT_INTERRUPTED
         good = "applied" if self.options.apply else "proposed"
-        if any(n for outcome, n in self.outcomes.items() if outcome != good):
+        bad = sum(n for outcome, n in self.outcomes.items() if outcome != good)
+        if bad > self.text_answers:  # an explanation is "proposed" even with --apply
             return EXIT_FAILED
         if self.stop_reason == "budget":
             return EXIT_FAILED
@@ -781,6 +797,60 @@ class BatchRun:
             self.writer.write(summary)
         self.final_message = describe(summary)
         return code
+
+
+def make_workspace(paths: list[Path]) -> Any:
+    """The roots as the actions' workspace (read from disk), where the engine has one."""
+    try:
+        from edgewise.actions.base import FileText, Workspace  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    roots = tuple(p.resolve() if p.is_dir() else p.resolve().parent for p in paths)
+
+    def read(path: Path) -> Any:
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return FileText(path, path.as_uri(), text.replace("\r\n", "\n"), None)
+
+    return Workspace(roots=roots, read=read)
+
+
+def judge(found: FoundTarget, result: Any, uri: str) -> TargetResult:
+    """What the engine's answer means for the batch: the edits to the target's own file
+    (the action's change and any import lines), or why there are none."""
+    report = result.report
+    reason = report["verified"]["reason"]
+    files = getattr(result, "files", None)
+    end = getattr(result, "edit_end", None)
+    proposed = (
+        [Edit(result.edit_offset, result.edit_offset if end is None else end, result.new_text)]
+        if result.new_text
+        else []
+    )
+    if result.disabled_reason:
+        outcome = "rejected-by-syntax" if report["verified"]["syntax_ok"] is False else "failed"
+        # the rejected text stays in the record (diff) for review, never in a file
+        why = result.disabled_reason
+        return TargetResult(found, report, result.new_text, proposed, outcome, why)
+    if files is None:  # an engine whose results are one change to the document
+        edits = proposed
+    else:
+        elsewhere = [f.uri for f in files if f.uri != uri]
+        if elsewhere:
+            why = (
+                f"the edit changes another file ({', '.join(elsewhere)}); "
+                "the batch mode edits only the target's own file"
+            )
+            return TargetResult(found, report, result.new_text, [], "skipped", why)
+        edits = [Edit(c.start, c.end, c.new_text) for f in files for c in f.changes]
+    text = getattr(result, "text", None)
+    if not edits and text:
+        return TargetResult(found, report, text, [], "proposed", reason, text_only=True)
+    if not edits:
+        return TargetResult(found, report, "", [], "failed", "the action produced no edit")
+    return TargetResult(found, report, result.new_text, edits, None, reason)
 
 
 def describe(summary: dict[str, Any]) -> str:

@@ -39,6 +39,24 @@ class Edit:
     text: str
 
 
+def overlaps(a: Edit, b: Edit) -> bool:
+    """Two edits that cannot both be applied (insertions at one point can)."""
+    if a.start < b.end and b.start < a.end:
+        return True
+    return any(x.start == x.end and y.start < x.start < y.end for x, y in ((a, b), (b, a)))
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """``text`` with non-overlapping edits applied; insertions at the same point keep the
+    order of the list."""
+    order = sorted(range(len(edits)), key=lambda i: (edits[i].start, edits[i].end, i))
+    out = text
+    for i in reversed(order):
+        edit = edits[i]
+        out = out[: edit.start] + edit.text + out[edit.end :]
+    return out
+
+
 @dataclass
 class SourceFile:
     path: Path  # the real path (symlinks resolved)
@@ -81,12 +99,16 @@ class SourceFile:
         return lf_offset + bisect.bisect_left(self._crs, lf_offset)
 
     def apply(self, edits: list[Edit]) -> str:
-        """The original text with the edits (non-overlapping, any order) applied."""
-        out = self.text
-        for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-            start, end = self.original_offset(edit.start), self.original_offset(edit.end)
-            out = out[:start] + self.with_newlines(edit.text) + out[end:]
-        return out
+        """The original text with the edits (``\\n`` text offsets) applied."""
+        mapped = [
+            Edit(
+                self.original_offset(e.start),
+                self.original_offset(e.end),
+                self.with_newlines(e.text),
+            )
+            for e in edits
+        ]
+        return apply_edits(self.text, mapped)
 
     def with_newlines(self, text: str) -> str:
         if self.newline == "\n":

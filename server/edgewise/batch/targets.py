@@ -9,7 +9,9 @@ returns is the target. The engine later finds the same target again from its ran
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tree_sitter import Node, QueryCursor
 
@@ -57,6 +59,8 @@ def node_name(node: Node) -> str | None:
 
 
 def qualified_name(node: Node) -> str:
+    if node.parent is None:
+        return "<module>"
     parts: list[str] = []
     current: Node | None = node
     while current is not None:
@@ -79,13 +83,37 @@ def node_of(doc: ParsedDocument, start_byte: int, end_byte: int) -> Node | None:
     return node
 
 
-def find_targets(doc: ParsedDocument, spec: ActionSpec) -> list[FoundTarget]:
+Finder = Callable[[ParsedDocument, int, int], "Target | None"]
+
+
+def finder(spec: ActionSpec, instruction: str = "", workspace: Any = None) -> Finder:
+    """The action's target finder as (document, start byte, end byte) -> target, whether
+    the catalog's finders take those three or one ``ActionContext`` (with the
+    instruction and the workspace an action may look at)."""
+    try:
+        from edgewise.actions.base import ActionContext  # type: ignore[attr-defined]
+    except ImportError:
+        return spec.find  # type: ignore[return-value]
+    extra: dict[str, Any] = {"instruction": instruction}
+    if workspace is not None:
+        extra["workspace"] = workspace
+
+    def find(doc: ParsedDocument, start_byte: int, end_byte: int) -> Target | None:
+        return spec.find(ActionContext(doc, start_byte, end_byte, **extra))  # type: ignore[call-arg,arg-type]
+
+    return find
+
+
+def find_targets(
+    doc: ParsedDocument, spec: ActionSpec, find: Finder | None = None
+) -> list[FoundTarget]:
     """Every distinct target of ``spec`` in the document, in source order."""
     if doc.language is None or doc.language.name not in spec.languages:
         return []
+    find = find or finder(spec)
     targets: dict[tuple[int, int], Target] = {}
     for node in candidate_nodes(doc):
-        target = spec.find(doc, node.start_byte, node.end_byte)
+        target = find(doc, node.start_byte, node.end_byte)
         if target is not None:
             targets.setdefault((target.start_byte, target.end_byte), target)
     out: list[FoundTarget] = []
