@@ -18,7 +18,7 @@ from edgewise.batch.sources import (
     atomic_write,
     overlaps,
 )
-from edgewise.batch.targets import find_targets
+from edgewise.batch.targets import find_targets, finder, qualified_name
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry
 
@@ -163,7 +163,20 @@ def test_targets_are_every_undocumented_scope_with_qualified_unique_names():
     assert spec is not None
     found = find_targets(doc, spec)
     assert [t.symbol for t in found] == ["A", "A.f", "helper", "helper.inner", "helper#2"]
-    assert all(spec.find(doc, t.start_byte, t.end_byte) == t.target for t in found)
+    find = finder(spec)  # the engine finds each target again from its own range
+    assert all(find(doc, t.start_byte, t.end_byte) == t.target for t in found)
+
+
+def test_a_scope_is_named_through_its_export_and_its_enclosing_scopes():
+    text = "export function top(): void {}\nclass K {\n  m(): void {}\n}\n"
+    doc = DocumentStore(LanguageRegistry()).open("file:///t.ts", text)
+    assert doc.tree is not None
+    root = doc.tree.root_node
+    export, klass = root.named_children[0], root.named_children[1]
+    method = klass.child_by_field_name("body").named_children[0]
+    assert [qualified_name(n) for n in (export, klass, method, root)] == [
+        "top", "K", "K.m", "<module>",
+    ]  # fmt: skip
 
 
 def test_typescript_targets_skip_documented_exports():

@@ -166,8 +166,9 @@ def load_settings(args: Any) -> Settings:
     return result.settings
 
 
-def needs_instruction(spec: ActionSpec) -> bool:
-    """An action whose prompt has an {instruction} field cannot run without one."""
+def takes_instruction(spec: ActionSpec) -> bool:
+    """An action takes an instruction when its prompt has an {instruction} field (and
+    then cannot run without one)."""
     return bool(getattr(spec, "needs_instruction", False)) or "{instruction}" in spec.instruction
 
 
@@ -181,10 +182,13 @@ def build_options(args: Any, cwd: Path) -> Options:
     if spec is None:
         known = ", ".join(a.id for a in ACTIONS)
         raise UsageError(f"unknown action '{args.action}' (known: {known})")
-    if needs_instruction(spec) and not args.instruction:
-        raise UsageError(f"action '{spec.id}' needs --instruction TEXT")
-    if args.instruction and not engine_accepts("instruction"):
-        raise UsageError(f"action '{spec.id}' takes no --instruction")
+    if takes_instruction(spec):
+        if not args.instruction:
+            raise UsageError(f"action '{spec.id}' needs --instruction TEXT")
+        if not engine_accepts("instruction"):
+            raise UsageError("this engine cannot pass an instruction to an action")
+    elif args.instruction:
+        raise UsageError(f"action '{spec.id}' takes no --instruction (it would be ignored)")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.max_cost is not None and args.max_cost < 0:

@@ -33,9 +33,11 @@ class FoundTarget:
 
 
 def candidate_nodes(doc: ParsedDocument) -> list[Node]:
+    """The whole file, then every definition and scope the language's queries know."""
     if doc.tree is None or doc.language is None:
         return []
-    found: dict[tuple[int, int], Node] = {}
+    root = doc.tree.root_node
+    found: dict[tuple[int, int], Node] = {(root.start_byte, root.end_byte): root}
     for kind, capture in CANDIDATE_QUERIES:
         query = doc.language.query(kind)
         if query is None:
@@ -48,6 +50,9 @@ def candidate_nodes(doc: ParsedDocument) -> list[Node]:
 
 def node_name(node: Node) -> str | None:
     name = node.child_by_field_name("name")
+    declaration = node.child_by_field_name("declaration")  # `export function f`
+    if name is None and declaration is not None:
+        return node_name(declaration)
     if name is None:
         for child in node.named_children:
             if child.type in NAMED_CHILD_TYPES:
@@ -111,16 +116,18 @@ def find_targets(
     if doc.language is None or doc.language.name not in spec.languages:
         return []
     find = find or finder(spec)
-    targets: dict[tuple[int, int], Target] = {}
+    targets: dict[tuple[int, int], tuple[Target, Node]] = {}
     for node in candidate_nodes(doc):
         target = find(doc, node.start_byte, node.end_byte)
-        if target is not None:
-            targets.setdefault((target.start_byte, target.end_byte), target)
+        if target is None or (node.parent is None and target.kind != "module"):
+            continue  # the whole file is offered for module-level actions only
+        targets.setdefault((target.start_byte, target.end_byte), (target, node))
     out: list[FoundTarget] = []
     seen: Counter[str] = Counter()
-    for (start, end), target in sorted(targets.items()):
-        node = node_of(doc, start, end)
-        base = qualified_name(node) if node is not None else f"<{target.kind} byte {start}>"
+    for (start, end), (target, candidate) in sorted(targets.items()):
+        # named by its own node, else by the scope it was found from (a range of lines)
+        node = node_of(doc, start, end) or candidate
+        base = qualified_name(node)
         seen[base] += 1
         symbol = base if seen[base] == 1 else f"{base}#{seen[base]}"
         out.append(FoundTarget(target, symbol, start, end))
