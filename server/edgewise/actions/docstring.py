@@ -23,7 +23,9 @@ def find_target(ctx: ActionContext) -> Target | None:
     doc = ctx.doc
     for definition in definitions_at(doc, ctx.start_byte, ctx.end_byte):
         node = definition.node
-        if definition.doc is not None or _has_jsdoc(doc, node.start_byte):
+        # `export function f` keeps its JSDoc above `export`, not above `function`
+        outer = node.parent if node.parent and node.parent.type == "export_statement" else node
+        if definition.doc is not None or _has_jsdoc(doc, outer.start_byte):
             continue
         kind = "class" if kind_of(node) == "class" else "function"
         return Target(node.start_byte, node.end_byte, node_text(node), kind, name=name_of(node))
@@ -33,8 +35,11 @@ def find_target(ctx: ActionContext) -> Target | None:
 def _has_jsdoc(doc: ParsedDocument, start_byte: int) -> bool:
     if doc.language is None or doc.language.name == "python":
         return False
-    data = doc.data[:start_byte]
-    return data.rstrip().endswith(b"*/") and b"/**" in data[data.rfind(b"\n/**") :]
+    data = doc.data[:start_byte].rstrip()
+    if not data.endswith(b"*/"):
+        return False
+    opening = data.rfind(b"/*")  # the comment that ends right above the definition
+    return data[opening : opening + 3] == b"/**" and opening + 3 < len(data) - 1
 
 
 def clean(text: str) -> str:
