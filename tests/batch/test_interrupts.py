@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from edgewise.batch.records import Validators
-
 from tests.batch.conftest import read_report, start_refactor, tree_hashes
 
 VALIDATORS = Validators()

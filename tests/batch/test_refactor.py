@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from edgewise.batch.records import Validators
 
+from edgewise.batch.records import Validators
 from tests.batch.conftest import (
     CLI,
     IGNORED_FILES,

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from edgewise.actions.catalog import get_action
 from edgewise.batch.diffs import unified_diff
 from edgewise.batch.discovery import GitignoreMatcher, Glob, discover
