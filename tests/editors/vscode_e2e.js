@@ -1,0 +1,256 @@
+// Drives VS Code (code-server) in headless Chromium like a user would, and prints what the
+// workbench showed as one JSON object on the last line of stdout. tests/editors/test_vscode.py
+// starts code-server, runs this script and asserts on the JSON.
+//
+//   node vscode_e2e.js CONFIG.json
+//   CONFIG: {url, chromium, artifacts, file, completionAt: [line, col], typeForCompletion, actionAt: [line, col],
+//           hoverAt: [line, col] (inside the text the action inserted)}
+//   (lines and columns 1-based, as VS Code's "Go to Line" takes them)
+//
+// Every step waits on the DOM (never on pixels); a step that times out ends the run with
+// `error` set, after a screenshot of the moment it failed.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const { chromium } = require("playwright-core");
+
+const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const result = { steps: [], console_errors: [] };
+const t0 = Date.now();
+const elapsed = () => Number(((Date.now() - t0) / 1000).toFixed(1));
+
+function step(name, data = {}) {
+  result.steps.push({ name, at_s: elapsed(), ...data });
+  process.stderr.write(`[vscode-e2e ${elapsed()}s] ${name}\n`);
+}
+
+async function shot(page, name) {
+  const file = path.join(config.artifacts, `vscode-${String(result.steps.length).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+async function statusText(page) {
+  const item = page.locator(".statusbar-item", { hasText: "edgewise" }).first();
+  return (await item.count()) ? (await item.innerText()).trim() : null;
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(`>${title}`);
+  const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first();
+  await row.waitFor({ state: "visible", timeout: 10000 });
+  await page.keyboard.press("Enter");
+}
+
+async function goTo(page, [line, column]) {
+  await page.keyboard.press("Control+G");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10000 });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press("Enter");
+  await input.waitFor({ state: "hidden", timeout: 10000 });
+}
+
+/** The text of the editor's visible lines, top to bottom (VS Code renders with nbsp). */
+async function editorLines(page) {
+  return page.$$eval(".monaco-editor .view-lines .view-line", (lines) =>
+    lines
+      .map((l) => ({ top: parseFloat(l.style.top || "0"), text: l.textContent.replace(/\u00a0/g, " ") }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text),
+  );
+}
+
+async function problems(page) {
+  return page.$$eval(".markers-panel .monaco-list-row", (rows) =>
+    rows.map((r) => r.getAttribute("aria-label") || r.textContent || ""),
+  );
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: config.chromium,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-dev-shm-usage",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on("console", (m) => {
+    if (m.type() === "error") {
+      result.console_errors.push(m.text().slice(0, 300));
+    }
+  });
+  result.browser = browser.version();
+  try {
+    await page.goto(config.url);
+    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+    step("workbench");
+
+    // open the Python file with Quick Open, as a user would
+    await page.waitForTimeout(1000);
+    await page.keyboard.press("Control+P");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 10000 });
+    await page.keyboard.type(config.file);
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: config.file }).first().waitFor({ timeout: 20000 });
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(".monaco-editor .view-lines .view-line", { timeout: 20000 });
+    step("editor open");
+
+    // the extension activates on Python and starts `edgewise serve`
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".statusbar-item")].some((e) => /edgewise · ready/.test(e.textContent || "")),
+      null,
+      { timeout: 60000 },
+    );
+    result.status_ready = await statusText(page);
+    step("server ready", { status: result.status_ready });
+    await shot(page, "ready");
+
+    // inline completion: cursor on the empty line in the loop; ghost text appears as the user types
+    await page.click(".monaco-editor .view-lines");
+    await goTo(page, config.completionAt);
+    result.lines_before = await editorLines(page);
+    const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
+    await page.keyboard.type(config.typeForCompletion); // VS Code asks for inline completions as the user types
+    await ghost.waitFor({ state: "visible", timeout: 30000 });
+    // inline part on the cursor's line (one span per highlighted token), then any further lines
+    result.ghost_text = (
+      await page.$$eval(".monaco-editor .view-lines .ghost-text-decoration", (els) => els.map((e) => e.textContent).join(""))
+    ).replace(/\u00a0/g, " ");
+    result.ghost_more_lines = await page.$$eval(".monaco-editor .ghost-text .view-line", (els) =>
+      els.map((e) => e.textContent.replace(/\u00a0/g, " ")),
+    );
+    step("ghost text", { ghost: result.ghost_text });
+    await shot(page, "ghost-text");
+    await page.keyboard.press("Tab");
+    await ghost.waitFor({ state: "hidden", timeout: 10000 });
+    result.lines_after_accept = await editorLines(page);
+    step("accepted");
+
+    // the accepted completion's report: the `edgewise` diagnostic in the Problems panel
+    await page.keyboard.press("Control+Shift+M");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => /edgewise/.test(r.getAttribute("aria-label") || "")),
+      null,
+      { timeout: 30000 },
+    );
+    result.problems_after_completion = await problems(page);
+    step("completion diagnostic");
+    await shot(page, "problems-completion");
+
+    // the docstring code action from the light bulb (or the quick-fix menu, Ctrl+.)
+    await page.click(".monaco-editor .view-lines");
+    await goTo(page, config.actionAt);
+    const bulb = page.locator(".monaco-editor .lightBulbWidget").first();
+    try {
+      await bulb.waitFor({ state: "visible", timeout: 10000 });
+      result.light_bulb = true;
+      await bulb.click();
+    } catch {
+      result.light_bulb = false;
+      await page.keyboard.press("Control+Period");
+    }
+    const action = page.locator(".action-widget .monaco-list-row", { hasText: "Add docstring (edgewise)" }).first();
+    await action.waitFor({ state: "visible", timeout: 20000 });
+    result.action_menu = await page.$$eval(".action-widget .monaco-list-row", (rows) => rows.map((r) => r.textContent));
+    step("code action menu", { menu: result.action_menu, light_bulb: result.light_bulb });
+    await shot(page, "code-action-menu");
+    // the menu opens with the first action focused; pick ours with the keyboard
+    for (let i = 0; i < 5; i++) {
+      const focused = await page.locator(".action-widget .monaco-list-row.focused").first().getAttribute("aria-label");
+      if (focused === "Add docstring (edgewise)") {
+        break;
+      }
+      await page.keyboard.press("ArrowDown");
+    }
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].filter((r) => /edgewise/.test(r.getAttribute("aria-label") || "")).length >= 2,
+      null,
+      { timeout: 60000 },
+    );
+    result.lines_after_action = await editorLines(page);
+    result.problems_after_action = await problems(page);
+    step("action diagnostic");
+    await shot(page, "problems-action");
+
+    // the status bar shows the session's cost once the server is idle again
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".statusbar-item")].some((e) => /edgewise · [\d.]+[kM]? tok/.test(e.textContent || "") && !e.querySelector(".codicon-sync")),
+      null,
+      { timeout: 30000 },
+    );
+    result.status_after = await statusText(page);
+    step("status bar", { status: result.status_after });
+
+    // hovering the report diagnostic shows the whole report
+    await page.click(".monaco-editor .view-lines");
+    await goTo(page, config.hoverAt);
+    await page.keyboard.press("Control+K");
+    await page.keyboard.press("Control+I");
+    const hover = page.locator(".monaco-hover", { hasText: "edgewise report" }).first();
+    await hover.waitFor({ state: "visible", timeout: 15000 });
+    result.hover = (await hover.innerText()).trim();
+    step("hover");
+    await shot(page, "hover");
+    await page.keyboard.press("Escape");
+
+    // clicking the status bar item opens the cost report
+    await page.locator(".statusbar-item", { hasText: "edgewise" }).first().click();
+    await page.locator(".tab", { hasText: "edgewise cost report" }).first().waitFor({ timeout: 15000 });
+    let reportText = null;
+    for (let i = 0; i < 40 && !reportText; i++) {
+      for (const frame of page.frames()) {
+        const text = await frame.evaluate(() => (document.body ? document.body.innerText : "")).catch(() => "");
+        if (text.includes("edgewise: this session")) {
+          reportText = text;
+          result.cost_report_has_chart = await frame.evaluate(() => !!document.querySelector("svg.chart rect"));
+        }
+      }
+      if (!reportText) {
+        await page.waitForTimeout(250);
+      }
+    }
+    result.cost_report = reportText;
+    step("cost report");
+    await shot(page, "cost-report");
+
+    // the last prompt, read-only
+    await runCommand(page, "Edgewise: Show Last Prompt");
+    await page.locator(".tab", { hasText: "last-prompt.txt" }).first().waitFor({ timeout: 15000 });
+    await page.waitForTimeout(500);
+    result.last_prompt_lines = await page.$$eval(".editor-group-container.active .monaco-editor .view-lines .view-line", (lines) =>
+      lines
+        .map((l) => ({ top: parseFloat(l.style.top || "0"), text: l.textContent.replace(/\u00a0/g, " ") }))
+        .sort((a, b) => a.top - b.top)
+        .map((l) => l.text),
+    );
+    step("last prompt");
+    await shot(page, "last-prompt");
+    result.notifications = await page.$$eval(".notification-toast", (els) => els.map((e) => e.textContent));
+  } catch (e) {
+    result.error = String(e).slice(0, 1000);
+    try {
+      result.failure_screenshot = await shot(page, "failure");
+      result.notifications = await page.$$eval(".notification-toast", (els) => els.map((e) => e.textContent));
+      result.status_at_failure = await statusText(page);
+    } catch {
+      // the page is gone; the error says why
+    }
+  }
+  result.total_s = elapsed();
+  await browser.close();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(result.error ? 1 : 0);
+})();
