@@ -33,13 +33,16 @@ EXTENSION = ROOT / "editors" / "vscode"
 DRIVER = Path(__file__).resolve().parent / "vscode_e2e.js"
 FIXTURE = ROOT / "tests" / "fixtures" / "project" / "files.py"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "vscode"
-SETUP_HINT = "run `scripts/setup-editors vscode` (installs Chromium, code-server and playwright-core)"
+SETUP_HINT = (
+    "run `scripts/setup-editors vscode` (installs Chromium, code-server and playwright-core)"
+)
 
 # 1-based (line, column), as VS Code's "Go to Line" takes them, in tests/fixtures/project/files.py
 COMPLETION_AT = (7, 9)  # the empty line in list_files' loop
 TYPED = "n"  # typing asks VS Code for inline completions
 ACTION_AT = (4, 5)  # on `def list_files(path):`
 HOVER_AT = (5, 8)  # inside the docstring the action inserts below it
+REWRITE_AT = (4, 1)  # the `def` line again, selected whole
 
 REPORT_ROW = re.compile(
     r"edgewise: (\d+) prompt \+ (\d+) generated tokens.*?[\d.]+ s, [\d.]+ Wh, "
@@ -157,6 +160,12 @@ def user_settings(server: Path, model: Path) -> dict[str, object]:
     }
 
 
+def server_offers_rewrite() -> bool:
+    from edgewise.lsp.server import create_server
+
+    return "edgewise.rewrite" in create_server().protocol.fm.commands
+
+
 def counted(number: str, unit: str) -> float:
     return float(number) * {"": 1, "k": 1_000, "M": 1_000_000}[unit]
 
@@ -223,6 +232,9 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
             "typeForCompletion": TYPED,
             "actionAt": ACTION_AT,
             "hoverAt": HOVER_AT,
+            "rewriteAt": REWRITE_AT,
+            "serverPath": str(server),
+            "badServerPath": str(home / "no-such-dir" / "edgewise"),
         }
         config_file = home / "e2e.json"
         config_file.write_text(json.dumps(config), "utf-8")
@@ -300,7 +312,22 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     assert "def list_files(path):" in "\n".join(seen["last_prompt_lines"])
 
     # settings reached the server without complaint (serverPath is not sent to it)
-    assert not [n for n in seen.get("notifications", []) if "edgewise" in (n or "")], seen[
-        "notifications"
-    ]
+    assert not [n for n in seen["notifications"] if "edgewise" in (n or "")], seen["notifications"]
 
+    # Rewrite Selection… asked for an instruction; a server without `edgewise.rewrite` is
+    # named as the reason, in one clear message
+    assert "How should edgewise rewrite the selected code?" in seen["rewrite_prompt"]
+    unknown = [n for n in seen["rewrite_notifications"] if "does not know the command" in n]
+    if server_offers_rewrite():
+        assert not unknown, seen["rewrite_notifications"]
+    else:
+        assert len(unknown) == 1 and "edgewise.rewrite" in unknown[0], seen["rewrite_notifications"]
+
+    # "Edgewise: Restart Server" came back ready; a wrong serverPath gave one notification
+    # with the install command and an error in the status bar; the right one restarted it
+    names = [step["name"] for step in seen["steps"]]
+    assert names[-3:] == ["restarted", "wrong server path", "server path restored"], names
+    missing = [n for n in seen["missing_server_notifications"] if "edgewise.serverPath" in n]
+    assert len(missing) == 1, seen["missing_server_notifications"]
+    assert "not an executable file" in missing[0] and "pip install" in missing[0]
+    assert seen["status_missing_server"]["error"] is True, seen["status_missing_server"]

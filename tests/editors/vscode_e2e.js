@@ -4,7 +4,8 @@
 //
 //   node vscode_e2e.js CONFIG.json
 //   CONFIG: {url, chromium, artifacts, file, completionAt: [line, col], typeForCompletion, actionAt: [line, col],
-//           hoverAt: [line, col] (inside the text the action inserted)}
+//           hoverAt: [line, col] (inside the text the action inserted), rewriteAt: [line, col],
+//           serverPath, badServerPath}
 //   (lines and columns 1-based, as VS Code's "Go to Line" takes them)
 //
 // Every step waits on the DOM (never on pixels); a step that times out ends the run with
@@ -35,14 +36,60 @@ async function statusText(page) {
   return (await item.count()) ? (await item.innerText()).trim() : null;
 }
 
+async function toasts(page) {
+  return page.$$eval(".notification-toast .notification-list-item-message", (els) => els.map((e) => e.textContent));
+}
+
+async function waitStatus(page, pattern, timeout) {
+  await page.waitForFunction(
+    ([source, flags]) => {
+      const re = new RegExp(source, flags);
+      return [...document.querySelectorAll(".statusbar-item")].some((e) => re.test((e.textContent || "").trim()));
+    },
+    [pattern.source, pattern.flags],
+    { timeout },
+  );
+}
+
 async function runCommand(page, title) {
-  await page.keyboard.press("F1");
   const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible", timeout: 10000 });
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press("F1");
+    try {
+      await input.waitFor({ state: "visible", timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt === 2) {
+        throw e;
+      }
+      await page.keyboard.press("Escape"); // a key press lost while the workbench was busy
+    }
+  }
   await input.fill(`>${title}`);
-  const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first();
-  await row.waitFor({ state: "visible", timeout: 10000 });
+  const rows = page.locator(".quick-input-widget .monaco-list-row");
+  await rows.filter({ hasText: title }).first().waitFor({ state: "visible", timeout: 20000 });
+  // pick the row that is this command, not "... (JSON)" (a remote one ends in "(host:port)")
+  const labels = await rows.evaluateAll((els) => els.map((e) => (e.getAttribute("aria-label") || "").split(",")[0].trim()));
+  const index = labels.findIndex((l) => l === title || (l.startsWith(`${title} (`) && !l.includes("JSON")));
+  for (let i = 0; i < Math.max(0, index); i++) {
+    await page.keyboard.press("ArrowDown");
+  }
   await page.keyboard.press("Enter");
+}
+
+/** Sets edgewise.serverPath in the Settings editor. It is a machine setting: in code-server
+ * (a remote window) those live in the "Remote" settings. */
+async function setServerPath(page, value) {
+  await runCommand(page, "Preferences: Open Remote Settings");
+  const search = page.locator(".settings-editor .suggest-input-container").first();
+  await search.waitFor({ state: "visible", timeout: 20000 });
+  await search.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("edgewise.serverPath");
+  const row = page.locator(".settings-editor .setting-item-contents", { hasText: "Server Path" }).first();
+  await row.waitFor({ state: "visible", timeout: 30000 });
+  const input = row.locator("input").first();
+  await input.fill(value); // applied as typed; the focus stays in the Settings editor
 }
 
 async function goTo(page, [line, column]) {
@@ -238,12 +285,59 @@ async function problems(page) {
     );
     step("last prompt");
     await shot(page, "last-prompt");
-    result.notifications = await page.$$eval(".notification-toast", (els) => els.map((e) => e.textContent));
+    result.notifications = await toasts(page);
+
+    // Rewrite Selection…: an input box for the instruction, then the server's answer
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await page.keyboard.press("Control+1"); // back to files.py
+    await goTo(page, config.rewriteAt);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Shift+Home");
+    await runCommand(page, "Edgewise: Rewrite Selection…");
+    const instruction = page.locator(".quick-input-widget input");
+    await instruction.waitFor({ state: "visible", timeout: 10000 });
+    result.rewrite_prompt = await page.locator(".quick-input-widget").innerText();
+    await instruction.fill("use a list comprehension");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) => /edgewise/.test(e.textContent || "")),
+      null,
+      { timeout: 60000 },
+    );
+    result.rewrite_notifications = await toasts(page);
+    step("rewrite selection");
+    await shot(page, "rewrite");
+
+    // Edgewise: Restart Server starts a new server (and a new session)
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await runCommand(page, "Edgewise: Restart Server");
+    await waitStatus(page, /^edgewise · ready$/, 60000);
+    step("restarted");
+
+    // a wrong edgewise.serverPath: one clear notification, an error in the status bar ...
+    await setServerPath(page, config.badServerPath);
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) => /edgewise\.serverPath/.test(e.textContent || "")),
+      null,
+      { timeout: 30000 },
+    );
+    await page.waitForTimeout(1000); // a second notification would show up by now
+    result.missing_server_notifications = await toasts(page);
+    result.status_missing_server = await page
+      .locator(".statusbar-item", { hasText: "edgewise" })
+      .first()
+      .evaluate((e) => ({ text: e.textContent.trim(), error: !!e.querySelector(".codicon-error") }));
+    step("wrong server path");
+    await shot(page, "wrong-server-path");
+    // ... and the right one again restarts it
+    await setServerPath(page, config.serverPath);
+    await waitStatus(page, /^edgewise · ready$/, 60000);
+    step("server path restored");
   } catch (e) {
     result.error = String(e).slice(0, 1000);
     try {
       result.failure_screenshot = await shot(page, "failure");
-      result.notifications = await page.$$eval(".notification-toast", (els) => els.map((e) => e.textContent));
+      result.notifications = await toasts(page);
       result.status_at_failure = await statusText(page);
     } catch {
       // the page is gone; the error says why

@@ -82,7 +82,9 @@ export class EdgewiseClient implements vscode.Disposable {
         this.toldMissing = true; // one notification per session, not one per attempt
         void vscode.window.showErrorMessage(located.message, "Open Settings").then((choice) => {
           if (choice) {
-            void vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.serverPath`);
+            // edgewise.serverPath is a machine setting: in a remote window it is a Remote setting
+            const command = vscode.env.remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings";
+            void vscode.commands.executeCommand(command, { query: `${SECTION}.serverPath` });
           }
         });
       }

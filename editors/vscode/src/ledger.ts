@@ -57,6 +57,8 @@ export class SessionLedger implements vscode.Disposable {
   /** A new server process starts a new session on the server's side. */
   newSession(): void {
     this.totals = { ...EMPTY_TOTALS };
+    this.entries.length = 0;
+    this.lastSummary = undefined;
     this.hidden = 0;
     this.lastId = undefined;
     this.changed.fire();

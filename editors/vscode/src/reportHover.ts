@@ -108,8 +108,7 @@ export function reportMarkdown(report: Report): vscode.MarkdownString {
   ]);
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: [SHOW_REPORT_JSON] };
-  md.appendMarkdown(`**edgewise report** — ${cell(what)}\n\n`);
-  md.appendMarkdown("| | |\n|---|---|\n");
+  md.appendMarkdown(`| **edgewise report** | ${cell(what)} |\n|---|---|\n`);
   for (const [name, value] of rows) {
     md.appendMarkdown(`| ${cell(name)} | ${cell(value)} |\n`);
   }
