@@ -5,7 +5,7 @@
 //   node vscode_e2e.js CONFIG.json
 //   CONFIG: {url, chromium, artifacts, file, completionAt: [line, col], typeForCompletion, actionAt: [line, col],
 //           hoverAt: [line, col] (inside the text the action inserted), rewriteAt: [line, col],
-//           serverPath, badServerPath}
+//           serverPath, badServerPath, newMaxTokens, secondCompletionAt: [line, col]}
 //   (lines and columns 1-based, as VS Code's "Go to Line" takes them)
 //
 // Every step waits on the DOM (never on pixels); a step that times out ends the run with
@@ -16,6 +16,9 @@ const path = require("node:path");
 const { chromium } = require("playwright-core");
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+// the text editor of the active editor group (the Settings editor's search box is a Monaco
+// editor too, and other groups have editors of their own)
+const EDITOR = ".editor-group-container.active .editor-instance > .monaco-editor";
 const result = { steps: [], console_errors: [] };
 const t0 = Date.now();
 const elapsed = () => Number(((Date.now() - t0) / 1000).toFixed(1));
@@ -77,19 +80,52 @@ async function runCommand(page, title) {
   await page.keyboard.press("Enter");
 }
 
-/** Sets edgewise.serverPath in the Settings editor. It is a machine setting: in code-server
- * (a remote window) those live in the "Remote" settings. */
-async function setServerPath(page, value) {
-  await runCommand(page, "Preferences: Open Remote Settings");
+/** Sets a setting in the Settings editor, as a user does. edgewise.serverPath is a machine
+ * setting: in code-server (a remote window) those live in the "Remote" settings. */
+async function setSetting(page, { remote, key, title, value }) {
+  await runCommand(page, remote ? "Preferences: Open Remote Settings" : "Preferences: Open User Settings");
   const search = page.locator(".settings-editor .suggest-input-container").first();
   await search.waitFor({ state: "visible", timeout: 20000 });
   await search.click();
   await page.keyboard.press("Control+A");
-  await page.keyboard.type("edgewise.serverPath");
-  const row = page.locator(".settings-editor .setting-item-contents", { hasText: "Server Path" }).first();
+  await page.keyboard.type(key);
+  const row = page.locator(".settings-editor .setting-item-contents", { hasText: title }).first();
   await row.waitFor({ state: "visible", timeout: 30000 });
   const input = row.locator("input").first();
   await input.fill(value); // applied as typed; the focus stays in the Settings editor
+}
+
+async function setServerPath(page, value) {
+  await setSetting(page, { remote: true, key: "edgewise.serverPath", title: "Server Path", value });
+}
+
+async function openFile(page, name) {
+  await page.keyboard.press("Control+P");
+  await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 10000 });
+  await page.keyboard.type(name);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 20000 });
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`${EDITOR} .view-lines .view-line`, { timeout: 20000 });
+}
+
+/** Types at a place, waits for ghost text, accepts it with Tab; returns the ghost text. */
+async function acceptGhostText(page, at, typed, shotName) {
+  await page.click(`${EDITOR} .view-lines`);
+  await goTo(page, at);
+  await page.keyboard.type(typed); // VS Code asks for inline completions as the user types
+  const ghost = page.locator(`${EDITOR} .ghost-text-decoration, ${EDITOR} .ghost-text`).first();
+  await ghost.waitFor({ state: "visible", timeout: 30000 });
+  // inline part on the cursor's line (one span per highlighted token), then any further lines
+  const text = (
+    await page.$$eval(`${EDITOR} .view-lines .ghost-text-decoration`, (els) => els.map((e) => e.textContent).join(""))
+  ).replace(/\u00a0/g, " ");
+  const more = await page.$$eval(`${EDITOR} .ghost-text .view-line`, (els) =>
+    els.map((e) => e.textContent.replace(/\u00a0/g, " ")),
+  );
+  await shot(page, shotName);
+  await page.keyboard.press("Tab");
+  await ghost.waitFor({ state: "hidden", timeout: 10000 });
+  return { text, more };
 }
 
 async function goTo(page, [line, column]) {
@@ -103,7 +139,7 @@ async function goTo(page, [line, column]) {
 
 /** The text of the editor's visible lines, top to bottom (VS Code renders with nbsp). */
 async function editorLines(page) {
-  return page.$$eval(".monaco-editor .view-lines .view-line", (lines) =>
+  return page.$$eval(`${EDITOR} .view-lines .view-line`, (lines) =>
     lines
       .map((l) => ({ top: parseFloat(l.style.top || "0"), text: l.textContent.replace(/\u00a0/g, " ") }))
       .sort((a, b) => a.top - b.top)
@@ -146,12 +182,7 @@ async function problems(page) {
 
     // open the Python file with Quick Open, as a user would
     await page.waitForTimeout(1000);
-    await page.keyboard.press("Control+P");
-    await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 10000 });
-    await page.keyboard.type(config.file);
-    await page.locator(".quick-input-widget .monaco-list-row", { hasText: config.file }).first().waitFor({ timeout: 20000 });
-    await page.keyboard.press("Enter");
-    await page.waitForSelector(".monaco-editor .view-lines .view-line", { timeout: 20000 });
+    await openFile(page, config.file);
     step("editor open");
 
     // the extension activates on Python and starts `edgewise serve`
@@ -165,25 +196,12 @@ async function problems(page) {
     await shot(page, "ready");
 
     // inline completion: cursor on the empty line in the loop; ghost text appears as the user types
-    await page.click(".monaco-editor .view-lines");
-    await goTo(page, config.completionAt);
     result.lines_before = await editorLines(page);
-    const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
-    await page.keyboard.type(config.typeForCompletion); // VS Code asks for inline completions as the user types
-    await ghost.waitFor({ state: "visible", timeout: 30000 });
-    // inline part on the cursor's line (one span per highlighted token), then any further lines
-    result.ghost_text = (
-      await page.$$eval(".monaco-editor .view-lines .ghost-text-decoration", (els) => els.map((e) => e.textContent).join(""))
-    ).replace(/\u00a0/g, " ");
-    result.ghost_more_lines = await page.$$eval(".monaco-editor .ghost-text .view-line", (els) =>
-      els.map((e) => e.textContent.replace(/\u00a0/g, " ")),
-    );
-    step("ghost text", { ghost: result.ghost_text });
-    await shot(page, "ghost-text");
-    await page.keyboard.press("Tab");
-    await ghost.waitFor({ state: "hidden", timeout: 10000 });
+    const accepted = await acceptGhostText(page, config.completionAt, config.typeForCompletion, "ghost-text");
+    result.ghost_text = accepted.text;
+    result.ghost_more_lines = accepted.more;
     result.lines_after_accept = await editorLines(page);
-    step("accepted");
+    step("ghost text accepted", { ghost: result.ghost_text });
 
     // the accepted completion's report: the `edgewise` diagnostic in the Problems panel
     await page.keyboard.press("Control+Shift+M");
@@ -197,9 +215,9 @@ async function problems(page) {
     await shot(page, "problems-completion");
 
     // the docstring code action from the light bulb (or the quick-fix menu, Ctrl+.)
-    await page.click(".monaco-editor .view-lines");
+    await page.click(`${EDITOR} .view-lines`);
     await goTo(page, config.actionAt);
-    const bulb = page.locator(".monaco-editor .lightBulbWidget").first();
+    const bulb = page.locator(`${EDITOR} .lightBulbWidget`).first();
     try {
       await bulb.waitFor({ state: "visible", timeout: 10000 });
       result.light_bulb = true;
@@ -242,7 +260,7 @@ async function problems(page) {
     step("status bar", { status: result.status_after });
 
     // hovering the report diagnostic shows the whole report
-    await page.click(".monaco-editor .view-lines");
+    await page.click(`${EDITOR} .view-lines`);
     await goTo(page, config.hoverAt);
     await page.keyboard.press("Control+K");
     await page.keyboard.press("Control+I");
@@ -277,7 +295,7 @@ async function problems(page) {
     await runCommand(page, "Edgewise: Show Last Prompt");
     await page.locator(".tab", { hasText: "last-prompt.txt" }).first().waitFor({ timeout: 15000 });
     await page.waitForTimeout(500);
-    result.last_prompt_lines = await page.$$eval(".editor-group-container.active .monaco-editor .view-lines .view-line", (lines) =>
+    result.last_prompt_lines = await page.$$eval(`${EDITOR} .view-lines .view-line`, (lines) =>
       lines
         .map((l) => ({ top: parseFloat(l.style.top || "0"), text: l.textContent.replace(/\u00a0/g, " ") }))
         .sort((a, b) => a.top - b.top)
@@ -333,6 +351,21 @@ async function problems(page) {
     await setServerPath(page, config.serverPath);
     await waitStatus(page, /^edgewise · ready$/, 60000);
     step("server path restored");
+
+    // a changed setting reaches the running server (workspace/didChangeConfiguration)
+    await setSetting(page, { remote: false, key: "edgewise.maxTokens", title: "Max Tokens", value: String(config.newMaxTokens) });
+    await page.waitForTimeout(1000);
+    await openFile(page, config.file);
+    await acceptGhostText(page, config.secondCompletionAt, config.typeForCompletion, "ghost-text-after-setting");
+    await page.keyboard.press("Control+Shift+M");
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => /edgewise/.test(r.getAttribute("aria-label") || "")),
+      null,
+      { timeout: 30000 },
+    );
+    result.problems_after_setting = await problems(page);
+    step("setting changed");
+    await shot(page, "setting-changed");
   } catch (e) {
     result.error = String(e).slice(0, 1000);
     try {
