@@ -172,6 +172,7 @@ def counted(number: str, unit: str) -> float:
     return float(number) * {"": 1, "k": 1_000, "M": 1_000_000}[unit]
 
 
+@pytest.mark.timeout(900)  # npm ci and a browser on 2 shared cores; a run takes 2 to 5 minutes
 def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> None:
     tools = require_tools()
     server = Path(sys.executable).parent / "edgewise"

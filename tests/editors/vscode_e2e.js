@@ -100,11 +100,24 @@ async function setServerPath(page, value) {
 }
 
 async function openFile(page, name) {
-  await page.keyboard.press("Control+P");
-  await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 10000 });
-  await page.keyboard.type(name);
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 20000 });
-  await page.keyboard.press("Enter");
+  const activeTab = page.locator(".editor-group-container.active .tab.active", { hasText: name });
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press("Control+P");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 10000 });
+    await page.keyboard.type(name);
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 20000 });
+    await page.waitForTimeout(300); // the list is refreshed as file search results arrive
+    await page.keyboard.press("Enter");
+    try {
+      await activeTab.first().waitFor({ state: "visible", timeout: 10000 });
+      break;
+    } catch (e) {
+      if (attempt === 2) {
+        throw e;
+      }
+      await page.keyboard.press("Escape"); // Enter landed while the list was being replaced
+    }
+  }
   await page.waitForSelector(`${EDITOR} .view-lines .view-line`, { timeout: 20000 });
 }
 
