@@ -252,7 +252,15 @@ async function problems(page) {
       }
       await page.keyboard.press("ArrowDown");
     }
-    await page.keyboard.press("Enter");
+    // Enter applies the focused action and closes the menu; a key press lost while the
+    // workbench was busy is pressed again, as a user would
+    const menu = page.locator(".action-widget").first();
+    result.action_enter_presses = 0;
+    for (let i = 0; i < 3 && (await menu.isVisible()); i++) {
+      await page.keyboard.press("Enter");
+      result.action_enter_presses++;
+      await menu.waitFor({ state: "hidden", timeout: 5000 }).catch(() => undefined);
+    }
     await page.waitForFunction(
       () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].filter((r) => /edgewise/.test(r.getAttribute("aria-label") || "")).length >= 2,
       null,
@@ -385,6 +393,8 @@ async function problems(page) {
       result.failure_screenshot = await shot(page, "failure");
       result.notifications = await toasts(page);
       result.status_at_failure = await statusText(page);
+      result.problems_at_failure = await problems(page);
+      result.lines_at_failure = await editorLines(page);
     } catch {
       // the page is gone; the error says why
     }
