@@ -25,7 +25,15 @@ KEY_ENV = "EDGEWISE_REMOTE_TEST_KEY"
 
 
 def remote_options(url: str, **extra: Any) -> dict[str, Any]:
-    return {"backend": url, "debounceMs": 0, "maxTokens": 16, "actionMaxTokens": 48, **extra}
+    # The result cache is off: every request here must reach the server under test.
+    return {
+        "backend": url,
+        "debounceMs": 0,
+        "maxTokens": 16,
+        "actionMaxTokens": 48,
+        "typingOptimizations": False,
+        **extra,
+    }
 
 
 async def launch(lsp_client: LanguageClient, options: dict[str, Any], env: dict[str, str]) -> None:
