@@ -95,6 +95,16 @@ async def bare_engine_loop(project: Path, settings: dict, limit: int) -> tuple[f
         engine.close()
 
 
+def bare_round(project: Path, settings_file: Path, limit: int) -> tuple[float, float, int]:
+    """One baseline round in a fresh process, as each batch round is."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "server"), str(ROOT)]))
+    command = [sys.executable, str(Path(__file__)), "--bare-round", str(project)]
+    command += [str(settings_file), str(limit)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    wall, model_s, count = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(wall), float(model_s), int(count)
+
+
 def run_refactor(project: Path, settings: Path, report: Path, *args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "server"), str(ROOT)]))
     command = [sys.executable, "-m", "edgewise.cli", "refactor", str(project)]
@@ -106,18 +116,23 @@ def run_refactor(project: Path, settings: Path, report: Path, *args: str) -> dic
     return lines[-1]
 
 
-def embedded(tmp: Path, model: Path, targets: int, max_tokens: int, rounds: int) -> None:
+def embedded(
+    tmp: Path, model: Path, targets: int, max_tokens: int, rounds: int, threads: int
+) -> None:
     project = tmp / "project"
     project.mkdir()
     per_round = targets // rounds
     copies, found = build_project(project, per_round)
-    settings = {"model": str(model), "actionMaxTokens": max_tokens}
+    # one model thread: llama.cpp's threads spin-wait for each other, so on a shared
+    # machine with all cores busy two threads swing 10x from round to round; one is steady
+    settings = {"model": str(model), "actionMaxTokens": max_tokens, "threads": threads}
     settings_file = tmp / "settings.json"
     settings_file.write_text(json.dumps(settings))
     print(
         f"model {model.name}; {copies} copies of the fixture project = {found} targets; "
-        f"{rounds} rounds x {per_round} targets per method, interleaved in ABBA order "
-        f"(a shared machine's load drifts); actionMaxTokens {max_tokens}; "
+        f"{rounds} rounds x {per_round} targets per method, each round a fresh process, "
+        f"interleaved in ABBA order (a shared machine's load drifts); "
+        f"actionMaxTokens {max_tokens}; model threads {threads}; "
         f"{os.cpu_count()} CPU cores\n"
     )
     load_before = os.getloadavg()[0]
@@ -127,7 +142,10 @@ def embedded(tmp: Path, model: Path, targets: int, max_tokens: int, rounds: int)
     for number in range(rounds):
         for method in ("bare", "batch") if number % 2 == 0 else ("batch", "bare"):
             if method == "bare":
-                wall, model_s, done = asyncio.run(bare_engine_loop(project, settings, per_round))
+                wall, model_s, done = bare_round(project, settings_file, per_round)
+                print(
+                    f"  round {number + 1} bare   {done} targets {wall:7.2f} s, model {model_s:7.2f} s"
+                )
                 bare[0] += wall
                 bare[1] += model_s
                 bare[2] += done
@@ -140,6 +158,10 @@ def embedded(tmp: Path, model: Path, targets: int, max_tokens: int, rounds: int)
             batch[1] += totals["model_seconds"]
             batch[2] += summary["targets"]["processed"]
             batch[3] += totals["wall_seconds"]
+            print(
+                f"  round {number + 1} batch  {summary['targets']['processed']} targets "
+                f"{steady:7.2f} s, model {totals['model_seconds']:7.2f} s (after load)"
+            )
             saved += totals["tokens_saved"]
             whole += totals["tokens_whole_file"]
 
@@ -163,6 +185,18 @@ def embedded(tmp: Path, model: Path, targets: int, max_tokens: int, rounds: int)
         f"\nratio refactor/bare: targets per minute {batch[2] / batch[0] / base_rate:.2f} "
         f"(after load), {batch[2] / batch[3] / base_rate:.2f} (whole run); "
         f"non-model time per target {(batch[0] - batch[1]) / batch[2] / base_other:.2f}"
+    )
+    # the headline: all the targets in one run, as a user runs it
+    full = tmp / "full"
+    full.mkdir()
+    build_project(full, targets)
+    summary = run_refactor(full, settings_file, tmp / "full.jsonl", "--limit", str(targets))
+    totals, timing = summary["totals"], summary["timing"]
+    done, wall = summary["targets"]["processed"], totals["wall_seconds"]
+    print(
+        f"\none run of {done} targets: {wall:.2f} s wall ({timing['load_seconds']:.2f} s model "
+        f"load, {timing['discovery_seconds']:.2f} s discovery), {done / wall * 60:.0f} targets/min, "
+        f"model share {totals['model_seconds'] / wall:.1%}"
     )
     print(
         f"context engine saved {saved} of {whole} whole-file prompt tokens "
@@ -213,11 +247,18 @@ def main() -> int:
     parser.add_argument("--targets", type=int, default=200)
     parser.add_argument("--max-tokens", type=int, default=64, help="actionMaxTokens")
     parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per method")
+    parser.add_argument("--threads", type=int, default=1, help="model threads (0 = all cores)")
     parser.add_argument("--model", type=Path, help="GGUF (default: the tiny test model)")
     parser.add_argument("--remote-servers", type=int, default=4)
     parser.add_argument("--remote-targets", type=int, default=40)
+    parser.add_argument("--bare-round", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "server"))
+    if args.bare_round:
+        project, settings_file, limit = args.bare_round
+        settings = json.loads(Path(settings_file).read_text("utf-8"))
+        print(json.dumps(asyncio.run(bare_engine_loop(Path(project), settings, int(limit)))))
+        return 0
     with tempfile.TemporaryDirectory(prefix="edgewise-batch-bench-") as name:
         tmp = Path(name)
         model = args.model
@@ -225,7 +266,7 @@ def main() -> int:
             from edgewise.model.tiny_gguf import write_tiny_gguf
 
             model = write_tiny_gguf(tmp / "tiny.gguf", seed=0)
-        embedded(tmp, model, args.targets, args.max_tokens, args.rounds)
+        embedded(tmp, model, args.targets, args.max_tokens, args.rounds, args.threads)
         remote(tmp, model, args.remote_servers, args.remote_targets, args.max_tokens)
     return 0
 
