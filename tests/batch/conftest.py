@@ -92,7 +92,7 @@ def refactor(project: Path, settings_file: Path, cli_env: dict[str, str], tmp_pa
 
     def run(*args: str, report: Path | None = None, timeout: float = 300) -> Run:
         report = report or tmp_path / "report.jsonl"
-        command = [*CLI, *args, "--settings", str(settings_file), "--report", str(report)]
+        command = [*CLI, "--settings", str(settings_file), "--report", str(report), *args]
         done = subprocess.run(
             command, cwd=project, env=cli_env, capture_output=True, text=True, timeout=timeout
         )

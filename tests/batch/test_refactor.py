@@ -258,6 +258,7 @@ def test_max_cost_stops_before_the_estimate_passes_the_budget(project: Path, ref
         (["--action", "docstring", "--jobs", "0"], "--jobs must be at least 1"),
         (["--action", "docstring", "--instruction", "make it faster"], "takes no --instruction"),
         (["--action", "docstring", "--model", "/nowhere/model.gguf"], None),
+        (["--action", "docstring", "--report", "inventory/models.py"], "looks like source code"),
     ],
 )
 def test_usage_and_setup_errors_exit_2_and_change_nothing(project: Path, refactor, args, message):

@@ -177,6 +177,17 @@ def engine_accepts(option: str) -> bool:
     return any(p.name == option or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
+def check_report_path(report: Path) -> None:
+    from edgewise.context.languages import LanguageRegistry
+
+    if report.is_dir():
+        raise UsageError(f"--report {report} is a folder")
+    if not report.parent.is_dir():
+        raise UsageError(f"--report {report}: no folder {report.parent}")
+    if LanguageRegistry().for_document(report.name) is not None:
+        raise UsageError(f"--report {report} looks like source code; name a .jsonl file")
+
+
 def build_options(args: Any, cwd: Path) -> Options:
     spec = get_action(args.action)
     if spec is None:
@@ -205,6 +216,8 @@ def build_options(args: Any, cwd: Path) -> Options:
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such file or folder: {path}")
+    if args.report:
+        check_report_path(Path(args.report))
     return Options(
         paths=paths,
         action=spec,
