@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from edgewise.actions.catalog import ActionSpec, actions_for, get_action
@@ -16,8 +17,9 @@ from edgewise.actions.verify import verify_edit
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
-from edgewise.context.positions import LineIndex, Pos
+from edgewise.context.positions import LineIndex, Pos, clamp_position
 from edgewise.context.prompt import Prompt, PromptBuilder
+from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
 from edgewise.model.host import ModelHost
 from edgewise.report.builder import Usage, build_report
@@ -69,6 +71,17 @@ class Engine:
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
         self._builders: dict[int, PromptBuilder] = {}
+        # context engine: files that imports name are read from these workspace roots
+        # (set by the LSP server at initialize, by the CLI from --root)
+        self.workspace = WorkspaceIndex(self.documents, self.languages)
+
+    @property
+    def workspace_roots(self) -> list[Path]:
+        return self.workspace.roots
+
+    @workspace_roots.setter
+    def workspace_roots(self, roots: list[Path]) -> None:
+        self.workspace.set_roots(roots)
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
@@ -98,13 +111,13 @@ class Engine:
     def completion_prompt(
         self, backend: Backend, doc: ParsedDocument, pos: Pos, budget: int | None = None
     ) -> Prompt:
-        index = LineIndex(doc.text, self.position_encoding)
-        line, column = index.clamp(pos)
+        line, column, notes = clamp_position(doc.lines, pos, self.position_encoding)
+        if self.workspace.documents is not self.documents:
+            self.workspace.documents = self.documents
         prompt = self.builder(backend).build(
-            doc, line, column, budget or self.settings.context_budget
+            doc, line, column, budget or self.settings.context_budget, self.workspace
         )
-        if pos.line >= len(index.lines):
-            prompt.notes.append(f"line {pos.line + 1} is past the end of the file: clamped")
+        prompt.notes.extend(notes)
         return prompt
 
     # --- completions -------------------------------------------------------------------

@@ -3,18 +3,23 @@
 The canonical text stays in the pygls workspace. After every change the store diffs the
 new text against the text its tree was built from, tells tree-sitter what changed
 (``tree.edit``) and re-parses with the old tree, so a keystroke re-parses only what it
-touched.
+touched. The line table and the query tables (definitions, imports) follow the same
+edit, so nothing is recomputed for the untouched rest of the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from tree_sitter import Parser, Point, Tree
 
 from edgewise.context.languages import LanguageInfo, LanguageRegistry
+from edgewise.context.text_lines import TextLines
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
+RECENT_EDITS = 16  # edit locations remembered as a ranking signal
 
 
 def common_prefix_len(a: str, b: str) -> int:
@@ -44,7 +49,50 @@ def point_at(text: str, offset: int) -> Point:
     """tree-sitter point (row, byte column) of a character offset."""
     row = text.count("\n", 0, offset)
     line_start = text.rfind("\n", 0, offset) + 1
-    return Point(row, len(text[line_start:offset].encode("utf-8")))
+    return Point(row, len(text[line_start:offset].encode("utf-8", "surrogatepass")))
+
+
+def _point_after(text: str, start: int, end: int, start_point: Point) -> Point:
+    """The point of ``end``, counting only the text after ``start``."""
+    newlines = text.count("\n", start, end)
+    if not newlines:
+        return Point(start_point.row, start_point.column + utf8_len(text[start:end]))
+    line_start = text.rfind("\n", start, end) + 1
+    return Point(start_point.row + newlines, utf8_len(text[line_start:end]))
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True)
+class ByteEdit:
+    """One edit in the coordinates tree-sitter uses."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: Point
+    old_end_point: Point
+    new_end_point: Point
+
+    @property
+    def byte_delta(self) -> int:
+        return self.new_end_byte - self.old_end_byte
+
+    @property
+    def row_delta(self) -> int:
+        return self.new_end_point.row - self.old_end_point.row
+
+
+class EditFollower(Protocol):
+    """A table that follows a document's edits (see ``query_table.py``)."""
+
+    def apply_edit(
+        self, doc: ParsedDocument, edit: ByteEdit, dirty: list[tuple[int, int]]
+    ) -> None: ...
+
+    def rebuild(self, doc: ParsedDocument) -> None: ...
 
 
 @dataclass
@@ -54,20 +102,48 @@ class ParsedDocument:
     text: str
     tree: Tree | None = None
     note: str = ""  # why there is no tree, when there is none
+    version: int = 0
+    recent_rows: list[int] = field(default_factory=list)  # rows of the latest edits
     _parser: Parser | None = field(default=None, repr=False)
+    _lines: TextLines | None = field(default=None, repr=False)
+    _data: bytes | None = field(default=None, repr=False)
+    _tables: dict[str, EditFollower] = field(default_factory=dict, repr=False)
 
     @property
     def data(self) -> bytes:
-        return self.text.encode("utf-8")
+        if self._data is None:
+            self._data = self.text.encode("utf-8", "surrogatepass")
+        return self._data
+
+    @property
+    def lines(self) -> TextLines:
+        if self._lines is None:
+            self._lines = TextLines(self.text)
+        return self._lines
+
+    def table(self, kind: str, factory: Callable[[], Any]) -> Any:
+        """The query table ``kind`` of this document, built on first use."""
+        table = self._tables.get(kind)
+        if table is None:
+            table = factory()
+            table.rebuild(self)
+            self._tables[kind] = table
+        return table
 
     def parse_full(self) -> None:
         self.tree = None
+        self._data = None
+        self._tables.clear()
+        self.version += 1
         if self.language is None:
             self.note = "unknown language: plain window context"
             return
-        data = self.text.encode("utf-8", "surrogatepass")
+        data = self.data
         if len(data) > MAX_PARSE_BYTES:
-            self.note = f"file over {MAX_PARSE_BYTES // (1024 * 1024)} MB: plain window context"
+            self.note = (
+                f"file over {MAX_PARSE_BYTES // (1024 * 1024)} MB: plain window context, "
+                "no syntax tree"
+            )
             return
         if b"\x00" in data:
             self.note = "binary file: plain window context"
@@ -77,35 +153,77 @@ class ParsedDocument:
             self._parser = self.language.parser()
         self.tree = self._parser.parse(data)
 
+    def drop_tree(self, note: str) -> None:
+        """Use a plain window for this text (it could not be read faithfully)."""
+        self.tree = None
+        self._tables.clear()
+        self.note = note
+
     def update(self, new_text: str) -> None:
-        """Bring the tree to ``new_text`` with one incremental edit."""
+        """Bring the tree, the lines and the tables to ``new_text`` with one incremental edit."""
         old_text = self.text
         if new_text == old_text:
-            return
-        self.text = new_text
-        if self.tree is None or self._parser is None:
-            self.parse_full()
-            return
-        data = new_text.encode("utf-8", "surrogatepass")
-        if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
-            self.parse_full()
             return
         start = common_prefix_len(old_text, new_text)
         suffix = common_suffix_len(old_text, new_text, start)
         old_end = len(old_text) - suffix
         new_end = len(new_text) - suffix
-        start_byte = len(old_text[:start].encode("utf-8", "surrogatepass"))
-        old_end_byte = start_byte + len(old_text[start:old_end].encode("utf-8", "surrogatepass"))
-        new_end_byte = start_byte + len(new_text[start:new_end].encode("utf-8", "surrogatepass"))
-        self.tree.edit(
+        self.text = new_text
+        # tree-sitter rows count "\n" only; the line table agrees unless there is a lone "\r"
+        if self._lines is not None and "\r" not in old_text:
+            row = self._lines.line_of(start)
+        else:
+            row = old_text.count("\n", 0, start)
+        if self._lines is not None:
+            self._lines.apply(new_text, start, old_end, new_end)
+        self._data = None
+        line_start = old_text.rfind("\n", 0, start) + 1
+        start_point = Point(row, utf8_len(old_text[line_start:start]))
+        self._remember(row, old_text, start, old_end, new_text, new_end)
+        if self.tree is None or self._parser is None:
+            self.parse_full()
+            return
+        data = self.data
+        if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
+            self.parse_full()
+            return
+        start_byte = utf8_len(old_text[:start])
+        edit = ByteEdit(
             start_byte=start_byte,
-            old_end_byte=old_end_byte,
-            new_end_byte=new_end_byte,
-            start_point=point_at(old_text, start),
-            old_end_point=point_at(old_text, old_end),
-            new_end_point=point_at(new_text, new_end),
+            old_end_byte=start_byte + utf8_len(old_text[start:old_end]),
+            new_end_byte=start_byte + utf8_len(new_text[start:new_end]),
+            start_point=start_point,
+            old_end_point=_point_after(old_text, start, old_end, start_point),
+            new_end_point=_point_after(new_text, start, new_end, start_point),
         )
-        self.tree = self._parser.parse(data, self.tree)
+        old_tree = self.tree
+        old_tree.edit(
+            start_byte=edit.start_byte,
+            old_end_byte=edit.old_end_byte,
+            new_end_byte=edit.new_end_byte,
+            start_point=edit.start_point,
+            old_end_point=edit.old_end_point,
+            new_end_point=edit.new_end_point,
+        )
+        self.tree = self._parser.parse(data, old_tree)
+        self.version += 1
+        if self._tables:
+            dirty = [(edit.start_byte, edit.new_end_byte)]
+            dirty += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree)]
+            for table in self._tables.values():
+                table.apply_edit(self, edit, dirty)
+
+    def _remember(
+        self, row: int, old_text: str, start: int, old_end: int, new_text: str, new_end: int
+    ) -> None:
+        """Keep the rows of recent edits, shifted by lines this edit added or removed."""
+        added = new_text.count("\n", start, new_end) - old_text.count("\n", start, old_end)
+        if added:
+            self.recent_rows = [r + added if r > row else r for r in self.recent_rows]
+        if row in self.recent_rows:
+            self.recent_rows.remove(row)
+        self.recent_rows.append(row)
+        del self.recent_rows[:-RECENT_EDITS]
 
 
 class DocumentStore:
@@ -134,3 +252,6 @@ class DocumentStore:
 
     def get(self, uri: str) -> ParsedDocument | None:
         return self._docs.get(uri)
+
+    def all(self) -> list[ParsedDocument]:
+        return list(self._docs.values())

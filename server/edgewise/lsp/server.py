@@ -15,6 +15,7 @@ from edgewise.config import Settings, parse_settings
 from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
+from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
 from edgewise.report.ledger import totals
@@ -148,6 +149,8 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
             ls.resolve_edits = True
         edit_caps = caps.workspace and caps.workspace.workspace_edit
         ls.document_changes = bool(edit_caps and edit_caps.document_changes)
+        # context engine: imports are resolved inside the editor's workspace folders
+        ls.engine.workspace_roots = workspace_roots(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EdgewiseServer, params: types.InitializedParams) -> None:

@@ -178,9 +178,7 @@ int main(int argc, char **argv) {
 # This is an ASCII approximation of both steps, used only to learn merges that llama.cpp
 # will actually get to apply.
 _PUNCT_RUN = re.compile(r"[!-/:-@\[-_{-~]+")
-_GPT2_PIECE = re.compile(
-    r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"
-)
+_GPT2_PIECE = re.compile(r"'(?:s|t|re|ve|m|ll|d)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+")
 
 
 def bytes_to_unicode() -> dict[int, str]:
