@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tree_sitter import Parser, Point, Tree
+from tree_sitter import Node, Parser, Point, Tree
 
 from edgewise.context.languages import LanguageInfo, LanguageRegistry
 from edgewise.context.text_lines import TextLines
@@ -59,6 +59,19 @@ def _point_after(text: str, start: int, end: int, start_point: Point) -> Point:
         return Point(start_point.row, start_point.column + utf8_len(text[start:end]))
     line_start = text.rfind("\n", start, end) + 1
     return Point(start_point.row + newlines, utf8_len(text[line_start:end]))
+
+
+def error_ranges(node: Node) -> list[tuple[int, int]]:
+    """Byte ranges of the ERROR and MISSING nodes under ``node``."""
+    out: list[tuple[int, int]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_error or current.is_missing:
+            out.append((current.start_byte, current.end_byte))
+            continue
+        stack.extend(child for child in current.children if child.has_error)
+    return out
 
 
 def utf8_len(text: str) -> int:
@@ -187,6 +200,27 @@ class ParsedDocument:
         if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
             self.parse_full()
             return
+        old_tree = self.tree
+        if old_tree.root_node.has_error:
+            # tree-sitter may recover from an error differently when it reuses the old
+            # tree's error nodes than a fresh parse would (tree-sitter#1645): the edit
+            # also covers the lines of every error, so they are parsed afresh
+            old_data = old_text.encode("utf-8", "surrogatepass")
+            low, high = utf8_len(old_text[:start]), len(old_data) - utf8_len(old_text[old_end:])
+            for error_start, error_end in error_ranges(old_tree.root_node):
+                low, high = min(low, error_start), max(high, error_end)
+            low = old_data.rfind(b"\n", 0, low) + 1
+            stop = old_data.find(b"\n", high)
+            high = len(old_data) if stop < 0 else stop + 1
+            low_char = len(old_data[:low].decode("utf-8", "surrogatepass"))
+            high_char = len(old_text) - len(old_data[high:].decode("utf-8", "surrogatepass"))
+            if low_char < start:
+                row = old_text.count("\n", 0, low_char)
+                start_point = Point(row, 0)
+                start = low_char
+            if high_char > old_end:
+                new_end += high_char - old_end
+                old_end = high_char
         start_byte = utf8_len(old_text[:start])
         edit = ByteEdit(
             start_byte=start_byte,
@@ -196,7 +230,6 @@ class ParsedDocument:
             old_end_point=_point_after(old_text, start, old_end, start_point),
             new_end_point=_point_after(new_text, start, new_end, start_point),
         )
-        old_tree = self.tree
         old_tree.edit(
             start_byte=edit.start_byte,
             old_end_byte=edit.old_end_byte,

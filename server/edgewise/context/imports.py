@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tree_sitter import Query
+from tree_sitter import Node, Query
 
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.query_table import Match, QueryTable, Row
@@ -35,17 +35,7 @@ def extract_bindings(doc: ParsedDocument, query: Query, matches: list[Match]) ->
         if "export.default" in captures:
             node = captures["export.default"][0]
             binding = Binding(_text(node), "", _text(node), "export-default")
-            rows.append(
-                Row(
-                    node.start_byte,
-                    node.end_byte,
-                    node.start_byte,
-                    node.start_point.row,
-                    node.end_point.row,
-                    ("export-default", binding.local),
-                    binding,
-                )
-            )
+            rows.append(_row(node, ("export-default", binding.local), binding))
             continue
         statement = (captures.get("import") or captures.get("reexport") or [None])[0]
         source = (captures.get("source") or [None])[0]
@@ -68,18 +58,24 @@ def extract_bindings(doc: ParsedDocument, query: Query, matches: list[Match]) ->
             # a module imported without a name is known by the last part of its path
             local = module.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
             binding = Binding(local, module, None, "module", reexport)
-        rows.append(
-            Row(
-                statement.start_byte,
-                statement.end_byte,
-                statement.start_byte,
-                statement.start_point.row,
-                statement.end_point.row,
-                (binding.kind, binding.local, binding.name, binding.source),
-                binding,
-            )
-        )
+        key = (binding.kind, binding.local, binding.name, binding.source)
+        rows.append(_row(statement, key, binding))
     return rows
+
+
+def _row(node: Node, key: tuple[str | None, ...], binding: Binding) -> Row[Binding]:
+    start = node.start_byte
+    return Row(
+        start,
+        node.end_byte,
+        start,
+        start,
+        start,
+        node.start_point.row,
+        node.end_point.row,
+        key,
+        binding,
+    )
 
 
 def bindings(doc: ParsedDocument) -> list[Row[Binding]]:

@@ -71,7 +71,7 @@ def _inside(node: Node, types: set[str]) -> bool:
 
 
 def _collect(query: Query, matches: list[Match]) -> list[_Found]:
-    """One candidate per name node; when patterns disagree, the earlier pattern wins."""
+    """One candidate per name node."""
     best: dict[int, _Found] = {}
     skip_cache: dict[int, set[str]] = {}
     for index, captures in matches:
@@ -82,15 +82,20 @@ def _collect(query: Query, matches: list[Match]) -> list[_Found]:
         if kind_node is None or not names:
             continue
         name = names[0]
+        node = kind_node[1]
         previous = best.get(name.id)
-        if previous is not None and previous.index <= index:
+        # the widest definition node wins (a decorator or `export` wrapper is visible to
+        # a ranged query whenever what it wraps is), then the earlier pattern
+        if previous is not None and (
+            previous.node.end_byte - previous.node.start_byte,
+            -previous.index,
+        ) >= (node.end_byte - node.start_byte, -index):
             continue
         settings = query.pattern_settings(index)
         unless = skip_cache.get(index)
         if unless is None:
             unless = set(str(settings.get("unless-inside") or "").split())
             skip_cache[index] = unless
-        node = kind_node[1]
         if unless and _inside(node, unless):
             continue
         body = captures.get("body", [None])[0]
@@ -295,6 +300,8 @@ def extract_definitions(
                 node.start_byte,
                 node.end_byte,
                 lead,
+                item.body.start_byte if item.body is not None else node.start_byte,
+                item.name.start_byte,
                 node.start_point.row,
                 node.end_point.row,
                 definition.name,

@@ -26,6 +26,8 @@ class Row(NamedTuple, Generic[M]):
     start_byte: int
     end_byte: int
     lead_byte: int  # where the row's influence starts (a doc comment above it)
+    head_byte: int  # end of its header: an edit before it can change the rows inside
+    anchor_byte: int  # what the row is about (a name): one row per anchor and key
     start_row: int
     end_row: int
     key: Hashable  # identifies the row among rows that start at the same byte
@@ -49,6 +51,8 @@ def line_span(data: bytes, start: int, end: int) -> tuple[int, int]:
     """Bytes from the start of the line before ``start`` to the end of the line after
     ``end``: an edit can change how the lines next to it parse (a Python body that grows
     by one indented line, a comment that becomes a doc comment)."""
+    start = max(0, min(start, len(data)))
+    end = max(start, min(end, len(data)))
     begin = data.rfind(b"\n", 0, start)
     begin = data.rfind(b"\n", 0, max(begin, 0)) + 1 if begin > 0 else 0
     stop = data.find(b"\n", end)
@@ -80,59 +84,89 @@ class QueryTable(Generic[M]):
         if query is None or doc.tree is None:
             self.rows = []
             return
+        bytes_, rows = edit.byte_delta, edit.row_delta
+        first, old_end = edit.start_byte, edit.old_end_byte
+        # an edit in a container's header (a class renamed, `def` made `class`) changes
+        # what the rows inside it are: look at all of it again
+        dirty = list(dirty) + [
+            (row.start_byte, row.end_byte + bytes_)
+            for row in self.rows
+            if row.head_byte > row.start_byte
+            and row.lead_byte <= old_end
+            and row.head_byte >= first
+            and row.end_byte >= old_end
+        ]
+        # half-open byte spans of the new text whose rows are found again
         spans = merge_ranges(line_span(doc.data, start, end) for start, end in dirty)
         low, high = spans[0][0], spans[-1][1]
 
         def touched(lead: int, end: int) -> bool:
             return (
-                lead <= high
-                and end >= low
-                and any(lead <= stop and end >= begin for begin, stop in spans)
+                lead < high
+                and end > low
+                and any(lead < stop and end > begin for begin, stop in spans)
             )
 
         kept: list[Row[M]] = []
         keep = kept.append
-        bytes_, rows = edit.byte_delta, edit.row_delta
-        first, old_end = edit.start_byte, edit.old_end_byte
+        again: list[tuple[int, int]] = []  # starts of dropped rows, to be sure to meet them
         # rows before the edit keep their place, rows after it move; both stay in order
         for row in self.rows:
-            start_byte, end_byte, lead, start_row, end_row, key, meta = row
+            start_byte, end_byte, lead, head, anchor, start_row, end_row, key, meta = row
             if end_byte < first:
-                if end_byte < low or not touched(lead, end_byte):
+                if end_byte <= low or not touched(lead, end_byte):
                     keep(row)
+                    continue
             elif lead > old_end:
+                start_byte += bytes_
                 lead += bytes_
                 end_byte += bytes_
-                if lead > high or not touched(lead, end_byte):
+                if lead >= high or not touched(lead, end_byte):
                     keep(
                         Row(
-                            start_byte + bytes_,
+                            start_byte,
                             end_byte,
                             lead,
+                            head + bytes_,
+                            anchor + bytes_,
                             start_row + rows,
                             end_row + rows,
                             key,
                             meta,
                         )
                     )
-        found: dict[int, Match] = {}
-        for start, end in spans:
+                    continue
+            elif start_byte > old_end:
+                start_byte += bytes_
+            again.append((start_byte, start_byte + 1))
+        found: dict[tuple[object, ...], Match] = {}
+        size = len(doc.data)
+        ranges = [(max(b - 1, 0), min(e + 1, size)) for b, e in spans]
+        ranges += [(min(b, size), min(e, size)) for b, e in again]
+        for start, end in merge_ranges(ranges):
             cursor = QueryCursor(query)
             cursor.set_byte_range(start, end)
             for match in cursor.matches(doc.tree.root_node):
                 found[_match_id(match)] = match
-        for row in self.extract(doc, query, list(found.values())):
-            if touched(row.lead_byte, row.end_byte):
+        fresh = [
+            row
+            for row in self.extract(doc, query, list(found.values()))
+            if touched(row.lead_byte, row.end_byte)
+        ]
+        if fresh:
+            # a row found again through a wider match replaces the kept one
+            anchors = {(row.anchor_byte, row.key) for row in fresh}
+            kept = [row for row in kept if (row.anchor_byte, row.key) not in anchors]
+            for row in fresh:
                 insort(kept, row, key=_order)
         self.rows = kept
 
 
-def _order(row: Row[Any]) -> tuple[int, int]:
-    return row.start_byte, -row.end_byte
+def _order(row: Row[Any]) -> tuple[int, int, str]:
+    return row.start_byte, -row.end_byte, repr(row.key)
 
 
-def _match_id(match: Match) -> int:
-    """One id per match: the pattern and the first node it captured."""
+def _match_id(match: Match) -> tuple[object, ...]:
+    """One id per match: the pattern and every node it captured."""
     index, captures = match
-    first = min((n.start_byte, n.id) for nodes in captures.values() for n in nodes)
-    return hash((index, first))
+    return (index, *sorted((name, n.id) for name, nodes in captures.items() for n in nodes))
