@@ -151,17 +151,22 @@ def assert_same_as_fresh(doc: ParsedDocument, language: str) -> None:
     assert bindings(doc) == bindings(fresh)
 
 
-def replay(base: str, language: str, steps: list[tuple[float, float, str]]) -> None:
+def replay(
+    base: str, language: str, steps: list[tuple[float, float, str]], read_every: int = 1
+) -> None:
+    """Apply the edits one by one; compare with a fresh parse after every ``read_every``
+    edits (the tables combine the edits they have not seen yet) and at the end."""
     store = DocumentStore(LANGUAGES)
     uri = f"file:///project/sample.{'py' if language == 'python' else 'ts'}"
     doc = store.open(uri, base, language)
     outline(doc), bindings(doc), doc.lines  # build the incremental tables first
     text = base
-    for where, span, insert in steps:
+    for index, (where, span, insert) in enumerate(steps, 1):
         text = apply(text, where, span, insert)
         assert store.sync(uri, text, language) is doc
         assert doc.text == text
-        assert_same_as_fresh(doc, language)
+        if index % read_every == 0 or index == len(steps):
+            assert_same_as_fresh(doc, language)
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -180,6 +185,12 @@ def test_typescript_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(step
 
 
 @FAST
+@given(edits(), st.integers(min_value=2, max_value=6))
+def test_tables_combine_several_edits_made_between_two_reads(steps, read_every):
+    replay(PYTHON, "python", steps, read_every)
+
+
+@FAST
 @given(edits())
 def test_edits_starting_from_an_empty_document(steps):
     replay("", "python", steps)
@@ -193,7 +204,9 @@ def test_typing_at_the_end_of_the_file(pieces):
 
 def test_crlf_document_and_deleting_everything():
     base = PYTHON.replace("\n", "\r\n")
-    replay(base, "python", [(0.5, 0.0, "\n"), (0.2, 0.01, "\r"), (0.0, 1.0, ""), (0.0, 0.0, "a\r\nb")])
+    replay(
+        base, "python", [(0.5, 0.0, "\n"), (0.2, 0.01, "\r"), (0.0, 1.0, ""), (0.0, 0.0, "a\r\nb")]
+    )
 
 
 def test_multibyte_characters_shift_byte_columns():

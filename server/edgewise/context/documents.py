@@ -20,6 +20,7 @@ from edgewise.context.text_lines import TextLines
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 RECENT_EDITS = 16  # edit locations remembered as a ranking signal
+EDIT_LOG = 64
 
 
 def common_prefix_len(a: str, b: str) -> int:
@@ -52,6 +53,16 @@ def point_at(text: str, offset: int) -> Point:
     return Point(row, len(text[line_start:offset].encode("utf-8", "surrogatepass")))
 
 
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _point_after(text: str, start: int, end: int, start_point: Point) -> Point:
     """The point of ``end``, counting only the text after ``start``."""
     newlines = text.count("\n", start, end)
@@ -80,22 +91,38 @@ def utf8_len(text: str) -> int:
 
 @dataclass(frozen=True)
 class ByteEdit:
-    """One edit in the coordinates tree-sitter uses."""
+    """One edit (or several, combined) in the byte coordinates tree-sitter uses: the text
+    before ``start_byte`` and after ``old_end_byte`` (``new_end_byte`` now) is unchanged."""
 
     start_byte: int
     old_end_byte: int
     new_end_byte: int
-    start_point: Point
-    old_end_point: Point
-    new_end_point: Point
+    row_delta: int  # lines added (negative: removed)
 
     @property
     def byte_delta(self) -> int:
         return self.new_end_byte - self.old_end_byte
 
-    @property
-    def row_delta(self) -> int:
-        return self.new_end_point.row - self.old_end_point.row
+    def then(self, later: ByteEdit) -> ByteEdit:
+        """This edit followed by ``later`` (in the coordinates after this one), as one."""
+        start = min(self.start_byte, later.start_byte)
+        old_end = self.old_end_byte + max(0, later.old_end_byte - self.new_end_byte)
+        new_end = max(self.new_end_byte, later.old_end_byte) + later.byte_delta
+        return ByteEdit(start, old_end, new_end, self.row_delta + later.row_delta)
+
+
+def shift_range(span: tuple[int, int], edit: ByteEdit) -> tuple[int, int]:
+    """A byte range after ``edit``, widened to cover what the edit put in it."""
+    start, end = span
+    if start > edit.old_end_byte:
+        start += edit.byte_delta
+    elif start > edit.start_byte:
+        start = edit.start_byte
+    if end >= edit.old_end_byte:
+        end = max(end + edit.byte_delta, edit.new_end_byte)
+    elif end > edit.start_byte:
+        end = edit.new_end_byte
+    return start, end
 
 
 class EditFollower(Protocol):
@@ -117,10 +144,15 @@ class ParsedDocument:
     note: str = ""  # why there is no tree, when there is none
     version: int = 0
     recent_rows: list[int] = field(default_factory=list)  # rows of the latest edits
+    # (version, first row, last row after the edit, lines added) of the latest edits
+    edit_log: list[tuple[int, int, int, int]] = field(default_factory=list)
     _parser: Parser | None = field(default=None, repr=False)
     _lines: TextLines | None = field(default=None, repr=False)
     _data: bytes | None = field(default=None, repr=False)
     _tables: dict[str, EditFollower] = field(default_factory=dict, repr=False)
+    # edits the tables have not seen yet: applied, combined, when a table is next read
+    _pending: ByteEdit | None = field(default=None, repr=False)
+    _pending_dirty: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def data(self) -> bytes:
@@ -136,6 +168,8 @@ class ParsedDocument:
 
     def table(self, kind: str, factory: Callable[[], Any]) -> Any:
         """The query table ``kind`` of this document, built on first use."""
+        if self._pending is not None:
+            self._flush()
         table = self._tables.get(kind)
         if table is None:
             table = factory()
@@ -143,10 +177,19 @@ class ParsedDocument:
             self._tables[kind] = table
         return table
 
+    def _flush(self) -> None:
+        edit, dirty = self._pending, self._pending_dirty
+        self._pending, self._pending_dirty = None, []
+        if edit is None:
+            return
+        for table in self._tables.values():
+            table.apply_edit(self, edit, dirty)
+
     def parse_full(self) -> None:
         self.tree = None
         self._data = None
         self._tables.clear()
+        self._pending, self._pending_dirty = None, []
         self.version += 1
         if self.language is None:
             self.note = "unknown language: plain window context"
@@ -170,6 +213,7 @@ class ParsedDocument:
         """Use a plain window for this text (it could not be read faithfully)."""
         self.tree = None
         self._tables.clear()
+        self._pending, self._pending_dirty = None, []
         self.note = note
 
     def update(self, new_text: str) -> None:
@@ -193,6 +237,15 @@ class ParsedDocument:
         line_start = old_text.rfind("\n", 0, start) + 1
         start_point = Point(row, utf8_len(old_text[line_start:start]))
         self._remember(row, old_text, start, old_end, new_text, new_end)
+        self.edit_log.append(
+            (
+                self.version + 1,
+                row,
+                row + new_text.count("\n", start, new_end),
+                new_text.count("\n", start, new_end) - old_text.count("\n", start, old_end),
+            )
+        )
+        del self.edit_log[:-EDIT_LOG]
         if self.tree is None or self._parser is None:
             self.parse_full()
             return
@@ -222,29 +275,30 @@ class ParsedDocument:
                 new_end += high_char - old_end
                 old_end = high_char
         start_byte = utf8_len(old_text[:start])
+        old_end_point = _point_after(old_text, start, old_end, start_point)
+        new_end_point = _point_after(new_text, start, new_end, start_point)
         edit = ByteEdit(
             start_byte=start_byte,
             old_end_byte=start_byte + utf8_len(old_text[start:old_end]),
             new_end_byte=start_byte + utf8_len(new_text[start:new_end]),
-            start_point=start_point,
-            old_end_point=_point_after(old_text, start, old_end, start_point),
-            new_end_point=_point_after(new_text, start, new_end, start_point),
+            row_delta=new_end_point.row - old_end_point.row,
         )
         old_tree.edit(
             start_byte=edit.start_byte,
             old_end_byte=edit.old_end_byte,
             new_end_byte=edit.new_end_byte,
-            start_point=edit.start_point,
-            old_end_point=edit.old_end_point,
-            new_end_point=edit.new_end_point,
+            start_point=start_point,
+            old_end_point=old_end_point,
+            new_end_point=new_end_point,
         )
         self.tree = self._parser.parse(data, old_tree)
         self.version += 1
         if self._tables:
-            dirty = [(edit.start_byte, edit.new_end_byte)]
+            dirty = [shift_range(span, edit) for span in self._pending_dirty]
+            dirty.append((edit.start_byte, edit.new_end_byte))
             dirty += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree)]
-            for table in self._tables.values():
-                table.apply_edit(self, edit, dirty)
+            self._pending_dirty = merge_spans(dirty)
+            self._pending = edit if self._pending is None else self._pending.then(edit)
 
     def _remember(
         self, row: int, old_text: str, start: int, old_end: int, new_text: str, new_end: int

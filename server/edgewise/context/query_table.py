@@ -88,7 +88,7 @@ class QueryTable(Generic[M]):
         first, old_end = edit.start_byte, edit.old_end_byte
         # an edit in a container's header (a class renamed, `def` made `class`) changes
         # what the rows inside it are: look at all of it again
-        dirty = list(dirty) + [
+        dirty = [*dirty, (first, edit.new_end_byte)] + [
             (row.start_byte, row.end_byte + bytes_)
             for row in self.rows
             if row.head_byte > row.start_byte
