@@ -29,7 +29,7 @@ from edgewise.context.outline import CONTAINERS, Definition, outline
 from edgewise.context.query_table import Row
 from edgewise.context.ranking import Candidate, rank
 from edgewise.context.scopes import enclosing_scopes
-from edgewise.context.signals import TermCache, gather
+from edgewise.context.signals import TermCache, gather, terms_of, whole_words
 from edgewise.context.text_lines import line_content, split_lines
 from edgewise.context.tokens import TokenCounter
 from edgewise.context.workspace import WorkspaceIndex, uri_to_path
@@ -102,6 +102,21 @@ class Prompt:
 class Cursor:
     line: int  # 0-based
     offset: int  # character offset into the text
+
+
+@dataclass(frozen=True)
+class _BuildKey:
+    """What the choice of context depends on, besides lines other than the cursor's."""
+
+    uri: str
+    line: int
+    lines: int
+    budget: int
+    room: int
+    words: tuple[object, ...]  # whole words of the cursor line
+    indent: str
+    headers: tuple[tuple[int, str], ...]
+    workspace: int
 
 
 @dataclass(eq=False)
@@ -396,6 +411,7 @@ class PromptBuilder:
         self.weights = weights or Weights()
         self.counter = TokenCounter(tokenize)
         self.terms = TermCache()
+        self._last: tuple[ParsedDocument, int, _BuildKey, _Selector] | None = None
         self._labels: dict[tuple[str, str], str] = {}
 
     def build(
@@ -432,18 +448,31 @@ class PromptBuilder:
         room = max(room, 0)
 
         headers = self._headers(doc, line)
-        sigs: list[_Sig] = []
-        if doc.tree is not None:
-            signals = gather(
-                text_lines, line, line_prefix, line_suffix, doc.recent_rows, self.terms
-            )
-            sigs = self._signatures(doc, rank(doc, line, signals, workspace), workspace)
-        elif doc.language is not None and not doc.note:
+        if doc.tree is None and doc.language is not None and not doc.note:
             notes.append("no syntax tree: plain window context")
-
-        selector = _Selector(self, doc, line, fim, headers, sigs, workspace)
-        selector.minimum_window(room)
-        selector.fill(room)
+        key = _BuildKey(
+            uri=doc.uri,
+            line=line,
+            lines=len(lines),
+            budget=budget,
+            room=room,
+            words=terms_of(whole_words(line_prefix)) + terms_of(line_suffix),
+            indent=content[: len(content) - len(content.lstrip())],
+            headers=tuple((h.row, h.text) for h in headers),
+            workspace=id(workspace),
+        )
+        selector = self._reuse(doc, key)
+        if selector is None:
+            sigs: list[_Sig] = []
+            if doc.tree is not None:
+                signals = gather(
+                    text_lines, line, line_prefix, line_suffix, doc.recent_rows, self.terms
+                )
+                sigs = self._signatures(doc, rank(doc, line, signals, workspace), workspace)
+            selector = _Selector(self, doc, line, fim, headers, sigs, workspace)
+            selector.minimum_window(room)
+            selector.fill(room)
+        self._last = (doc, doc.version, key, selector)
         prompt = self._assemble(doc, fmt, selector, line, line_prefix, line_suffix, workspace)
         for _ in range(MAX_ROUNDS):
             over = len(prompt.tokens) - budget
@@ -473,6 +502,31 @@ class PromptBuilder:
         prompt.assembly_ms = (time.perf_counter() - started) * 1000.0
         return prompt
 
+    def _reuse(self, doc: ParsedDocument, key: _BuildKey) -> _Selector | None:
+        """The previous choice, when only the cursor line changed since (typing along a
+        line): what was chosen then is what would be chosen now."""
+        if self._last is None:
+            return None
+        last_doc, version, last_key, selector = self._last
+        if last_doc is not doc or last_key != key:
+            return None
+        edits = [entry for entry in doc.edit_log if entry[0] > version]
+        if doc.version - version > len(edits):
+            return None  # more edits than the log remembers
+        line = key.line
+        if any(first != line or last != line or added for _, first, last, added in edits):
+            return None
+        for sig in selector.sel.sigs:
+            row = sig.candidate.row
+            if (
+                sig.candidate.same_file
+                and row.start_row <= line <= row.start_row + row.meta.header_rows
+            ):
+                return None  # the cursor line is in a signature shown
+        selector.doc = doc
+        selector.lines = doc.lines.lines
+        return selector
+
     # --- candidates ----------------------------------------------------------------------
 
     def _headers(self, doc: ParsedDocument, line: int) -> list[_Header]:
@@ -480,7 +534,8 @@ class PromptBuilder:
             return []
         text_lines = doc.lines
         data = doc.data
-        byte_offset = len(doc.text[: text_lines.starts[line]].encode("utf-8", "surrogatepass"))
+        line_byte = len(doc.text[: text_lines.starts[line]].encode("utf-8", "surrogatepass"))
+        byte_offset = line_byte
         content = text_lines.content(line)
         indent = content[: len(content) - len(content.lstrip())]
         byte_offset += len(indent.encode("utf-8", "surrogatepass"))
@@ -490,6 +545,7 @@ class PromptBuilder:
             if first_line >= line:
                 continue
             start, end = scope.header_bytes
+            end = min(end, line_byte)  # not the comments on the way to the cursor line
             line_start = data.rfind(b"\n", 0, start) + 1
             text = data[line_start:end].decode("utf-8", "replace").rstrip() + "\n"
             headers.append(_Header(first_line, text, self.counter.count_lines(text)))

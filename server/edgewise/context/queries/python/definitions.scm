@@ -1,20 +1,21 @@
 ; Definitions for the context engine's outline.
 ;   @definition.<kind>  the whole definition (function, class, constant, ...)
+;   @name               its name;  @body  the part stripped from its signature
+;   @doc                a docstring inside the body (its first line is kept)
+; A function nested in a class becomes a method, one nested in a function is local and
+; left out; `unless-inside` lists the node types that make any other match local.
+; When two patterns capture the same name, the wider definition node wins (a decorator
+; wrapper over the function it wraps), then the earlier pattern.
+; Settings (#set!) come before #eq? in a pattern: the other order crashes py-tree-sitter
+; 0.25 when the query is freed.
 
 ; `__init__` is what a call of its class runs: it is shown with the class
 ((function_definition
   name: (identifier) @name
   body: (block . (expression_statement (string) @doc)?) @body) @definition.function
-  (#eq? @name "__init__")
   (#set! placeholder " ...")
-  (#set! constructor "true"))
-
-;   @name               its name;  @body  the part stripped from its signature
-;   @doc                a docstring inside the body (its first line is kept)
-
-; A function nested in a class becomes a method, one nested in a function is local and
-; left out; `unless-inside` lists the node types that make any other match local.
-; When two patterns capture the same name, the earlier pattern wins.
+  (#set! constructor "true")
+  (#eq? @name "__init__"))
 
 ((decorated_definition
   definition: (function_definition

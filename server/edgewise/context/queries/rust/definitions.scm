@@ -7,9 +7,9 @@
          (generic_type type: (type_identifier) @container)]
   body: (declaration_list
     (function_item name: (identifier) @name body: (block) @body) @definition.method))
-  (#eq? @name "new")
   (#set! placeholder " {…}")
-  (#set! constructor "true"))
+  (#set! constructor "true")
+  (#eq? @name "new"))
 
 ((impl_item
   type: [(type_identifier) @container

@@ -5,9 +5,9 @@
 ((method_definition
   name: (_) @name
   body: (statement_block) @body) @definition.method
-  (#eq? @name "constructor")
   (#set! placeholder " {…}")
-  (#set! constructor "true"))
+  (#set! constructor "true")
+  (#eq? @name "constructor"))
 
 ((method_definition
   name: (_) @name
