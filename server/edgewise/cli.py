@@ -80,6 +80,13 @@ def cmd_context(args: argparse.Namespace) -> int:
         doc.drop_tree(note)
     budget = args.budget or settings.context_budget
     prompt = engine.completion_prompt(backend, doc, Pos(args.line - 1, args.column - 1), budget)
+    if len(prompt.tokens) > budget:
+        print(
+            f"edgewise: a budget of {budget} tokens cannot hold even the prompt's markers "
+            f"({len(prompt.tokens)} tokens)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     out = prompt.to_dict()
     out["file"] = str(path)
     out["budget"] = budget

@@ -21,7 +21,7 @@ import heapq
 import time
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from edgewise.context.documents import ParsedDocument
@@ -213,6 +213,7 @@ class _Selector:
         self.sel.above += 1
         self.spent += cost
         self.sel.log.append(("above", cost))
+        self.above_done = not self._more_above()
         self._refund(self.line - self.sel.above)
         return True
 
@@ -227,6 +228,7 @@ class _Selector:
         self.sel.below += 1
         self.spent += cost
         self.sel.log.append(("below", cost))
+        self.below_done = not self._more_below()
         self._refund(self.line + self.sel.below)
         return True
 
@@ -494,10 +496,29 @@ class PromptBuilder:
         while len(prompt.tokens) > budget and selector.drop_last():
             prompt = self._assemble(doc, fmt, selector, line, line_prefix, line_suffix, workspace)
         if len(prompt.tokens) > budget:
-            notes.append(
-                f"the current line alone needs {len(prompt.tokens)} tokens, over the budget "
-                f"of {budget}"
+            # the cursor line alone is too long: cut what follows the cursor from its end,
+            # then what precedes it from its start (the text next to the cursor stays)
+            def fits(prefix: str, suffix: str) -> Prompt:
+                return self._assemble(doc, fmt, selector, line, prefix, suffix, workspace)
+
+            keep = _longest(len(line_suffix), lambda k: fits(line_prefix, line_suffix[:k]), budget)
+            sent_suffix = line_suffix[:keep]
+            keep = _longest(
+                len(line_prefix),
+                lambda k: fits(line_prefix[len(line_prefix) - k :], sent_suffix),
+                budget,
             )
+            prompt = fits(line_prefix[len(line_prefix) - keep :], sent_suffix)
+            prompt.line_prefix, prompt.line_suffix = line_prefix, line_suffix
+            notes.append(
+                f"budget of {budget} tokens too small for the cursor line: cut to "
+                f"{keep} characters before the cursor and {len(sent_suffix)} after"
+            )
+            if len(prompt.tokens) > budget:
+                notes.append(
+                    f"the prompt format alone needs {len(prompt.tokens)} tokens, over the "
+                    f"budget of {budget}"
+                )
         prompt.notes = notes
         prompt.assembly_ms = (time.perf_counter() - started) * 1000.0
         return prompt
@@ -665,6 +686,8 @@ class PromptBuilder:
             else:
                 by_file.setdefault(sig.key[0], []).append(sig)
         pieces: list[Piece] = []
+        if by_file and doc.uri not in by_file:
+            by_file[doc.uri] = []  # name this file too, after the others
         for uri in sorted(by_file, key=lambda u: (u == doc.uri, u)):
             label = self.label(doc, uri, workspace)
             pieces.append(Piece("label", uri, 0, 0, self.counter.count(label), label))
@@ -698,17 +721,13 @@ class PromptBuilder:
         above_text = "".join(lines[first:line])
         context_text = "".join(p.text for p in pieces) + above_text
         context_tokens = self.counter.encode(context_text)
+        # each piece counts its own text; BPE merges across pieces make the whole a little
+        # different: the last piece before the cursor line absorbs the difference
+        rest = len(context_tokens) - sum(p.tokens for p in pieces)
         if sel.above:
-            pieces.append(
-                Piece(
-                    "prefix",
-                    uri,
-                    first,
-                    line - 1,
-                    len(context_tokens) - sum(p.tokens for p in pieces),
-                    above_text,
-                )
-            )
+            pieces.append(Piece("prefix", uri, first, line - 1, rest, above_text))
+        elif pieces:
+            pieces[-1] = replace(pieces[-1], tokens=pieces[-1].tokens + rest)
         line_tokens = self.counter.encode(line_prefix)
         if fmt == "fim":
             assert self.fim is not None
@@ -743,6 +762,18 @@ class PromptBuilder:
                 pieces.append(Piece("marker", uri, line, line, len(self.bos), ""))
         pieces.append(Piece("line", uri, line, line, len(line_tokens), line_prefix))
         return Prompt(tokens, text, pieces, fmt, 0.0, line_prefix, line_suffix)
+
+
+def _longest(size: int, attempt: Callable[[int], Prompt], budget: int) -> int:
+    """The largest ``k`` in ``0..size`` whose prompt fits the budget (0 if none does)."""
+    low, high = 0, size
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(attempt(middle).tokens) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _container_of(
