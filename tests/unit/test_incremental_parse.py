@@ -147,6 +147,7 @@ def assert_same_as_fresh(doc: ParsedDocument, language: str) -> None:
     lines = TextLines(doc.text)
     assert doc.lines.lines == split_lines(doc.text) == lines.lines
     assert doc.lines.starts == lines.starts
+    assert +doc.lines.words() == +lines.words()  # identifier counts, kept incrementally
     assert outline(doc) == outline(fresh)
     assert bindings(doc) == bindings(fresh)
 
@@ -159,7 +160,7 @@ def replay(
     store = DocumentStore(LANGUAGES)
     uri = f"file:///project/sample.{'py' if language == 'python' else 'ts'}"
     doc = store.open(uri, base, language)
-    outline(doc), bindings(doc), doc.lines  # build the incremental tables first
+    outline(doc), bindings(doc), doc.lines.words()  # build the incremental tables first
     text = base
     for index, (where, span, insert) in enumerate(steps, 1):
         text = apply(text, where, span, insert)

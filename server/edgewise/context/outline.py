@@ -16,6 +16,7 @@ from tree_sitter import Node, Query
 
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.query_table import Match, QueryTable, Row
+from edgewise.context.text_lines import WORD
 
 ONE_LINE_CHARS = 200  # a definition on one line this short is shown whole
 MAX_SIGNATURE_LINES = 16  # longer headers / types are cut here
@@ -38,6 +39,7 @@ class Definition:
     header_rows: int  # rows from the first line to the last line of the signature
     name_row: int  # rows from the first line to the name
     constructor: bool = False  # what a call of its class runs (shown along with the class)
+    bases: tuple[str, ...] = ()  # names a class derives from (what `super` and `self` reach)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class _Found:
     placeholder: str
     index: int
     constructor: bool = False
+    bases: tuple[str, ...] = ()
 
 
 def _text(data: bytes, start: int, end: int) -> str:
@@ -111,6 +114,7 @@ def _collect(query: Query, matches: list[Match]) -> list[_Found]:
             placeholder=str(settings.get("placeholder") or " …"),
             index=index,
             constructor="constructor" in settings,
+            bases=_base_names(captures.get("bases", [])),
         )
     return list(best.values())
 
@@ -140,6 +144,17 @@ def _nest(found: list[_Found]) -> list[_Found]:
         out.append(item)
         stack.append(item)
     return out
+
+
+def _base_names(nodes: list[Node]) -> tuple[str, ...]:
+    """Identifiers of a class's base list, without keyword arguments (``metaclass=``)."""
+    names: list[str] = []
+    for node in nodes:
+        text = node.text.decode("utf-8", "replace") if node.text else ""
+        for match in WORD.finditer(text):
+            if not text[match.end() :].lstrip().startswith("=") and match.group() not in names:
+                names.append(match.group())
+    return tuple(names)
 
 
 def _name_text(node: Node) -> str:
@@ -283,6 +298,7 @@ def render(doc: ParsedDocument, item: _Found, comment: str) -> tuple[Definition,
         name_row=name_row,
         constructor=item.constructor
         or (item.container is not None and item.container == _name_text(item.name)),
+        bases=item.bases,
     )
     return definition, lead
 

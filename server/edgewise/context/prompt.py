@@ -51,7 +51,8 @@ class Weights:
     above_scale: float = 25.0  # ... halves at this distance
     below: float = 0.6  # a line right below
     below_scale: float = 10.0
-    signature: float = 1.0  # times the definition's score (ranking.py)
+    signature: float = 12.0  # times the definition's score (ranking.py): a signature of a
+    # definition the code names is worth more than a dozen lines of distant window
     header: float = 1000.0  # an enclosing scope header (always, if it fits)
     min_window_share: float = 0.3  # of the budget, lines around the cursor come first
     above_share: float = 0.75  # ... split ¾ above, ¼ below

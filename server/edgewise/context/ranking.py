@@ -3,18 +3,21 @@
 A definition scores by how strongly the code around the cursor names it (identifiers
 weighted by closeness, see ``signals.py``); members of the class the cursor is in get a
 bonus (they are what ``self.``/``this.`` reaches), members of other classes count less
-(a bare method name is ambiguous), and definitions edited lately count more. Imported
-names are followed to their definitions in other workspace files.
+(a bare method name is ambiguous), and definitions edited lately count more. Every
+top-level definition of the file and every imported name also gets a small prior that
+grows with how often the file uses the name: code tends to call what the rest of its file
+calls. Imported names are followed to their definitions in other workspace files.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from pathlib import Path
 from typing import NamedTuple
 
 from edgewise.context.documents import ParsedDocument
-from edgewise.context.imports import bindings
+from edgewise.context.imports import Binding, bindings
 from edgewise.context.outline import CONTAINERS, Definition, outline
 from edgewise.context.query_table import Row
 from edgewise.context.signals import Signals
@@ -23,10 +26,13 @@ from edgewise.context.workspace import Found, WorkspaceIndex
 MEMBER_BONUS = 0.3  # a member of the enclosing class
 OTHER_MEMBER = 0.5  # factor for members of other classes
 RECENT_BONUS = 0.3  # a definition edited lately
-UNUSED = 0.02  # a same-file definition nothing nearby names (fills spare budget)
-UNUSED_KEPT = 80  # ... only the nearest ones
+POPULAR = 0.12  # prior per doubling of the uses of a name in the file
+UNNAMED_KEPT = 120  # definitions with only a prior that are considered at all
+IMPORTS_KEPT = 40  # imported names with only a prior that are followed
 IMPORTED = 1.0  # factor for definitions found through imports
 WILDCARD_NAMES = 24  # identifiers looked up through wildcard imports / includes
+INHERITANCE_DEPTH = 3  # base classes of base classes … followed this far
+SELF = ("self", "this", "cls", "super")  # what reaches the members of the enclosing class
 
 
 class Candidate(NamedTuple):
@@ -41,10 +47,19 @@ class Candidate(NamedTuple):
         return self.row.meta
 
 
-def enclosing_containers(rows: list[Row[Definition]], row: int) -> tuple[set[str], set[int]]:
-    """Names of the classes around ``row`` and the start bytes of every definition around it."""
+def prior(uses: int) -> float:
+    """How likely a name is needed anywhere in a file that uses it ``uses`` times."""
+    return POPULAR * math.log2(1 + uses) if uses > 0 else 0.0
+
+
+def enclosing_containers(
+    rows: list[Row[Definition]], row: int
+) -> tuple[set[str], set[int], list[str]]:
+    """Names of the classes around ``row`` (with the same-file classes they derive from),
+    the start bytes of every definition around it, and base class names not in the file."""
     names: set[str] = set()
     around: set[int] = set()
+    bases: list[str] = []
     for item in rows:
         if item.start_row > row:
             break
@@ -52,28 +67,44 @@ def enclosing_containers(rows: list[Row[Definition]], row: int) -> tuple[set[str
             around.add(item.start_byte)
             if item.meta.kind in CONTAINERS:
                 names.add(item.meta.name)
-    return names, around
+                bases.extend(item.meta.bases)
+    classes = {r.meta.name: r.meta for r in rows if r.meta.kind in CONTAINERS}
+    outside: list[str] = []
+    for _ in range(INHERITANCE_DEPTH):
+        found = []
+        for base in bases:
+            if base in names:
+                continue
+            if base in classes:
+                names.add(base)
+                found.extend(classes[base].bases)
+            elif base not in outside:
+                outside.append(base)
+        bases = found
+    return names, around, outside
 
 
 def same_file(doc: ParsedDocument, row: int, signals: Signals) -> list[Candidate]:
     rows = outline(doc)
-    classes, around = enclosing_containers(rows, row)
+    classes, around, _ = enclosing_containers(rows, row)
     recent = sorted(signals.recent_rows)
     names = signals.names
     members = signals.members
+    words = doc.lines.words()
     out: list[Candidate] = []
-    unused: list[Row[Definition]] = []
+    unnamed: list[tuple[float, int, Row[Definition]]] = []
     for item in rows:
         definition = item.meta
-        score = names.get(definition.name, 0.0)
+        name = definition.name
+        score = names.get(name, 0.0)
         container = definition.container
         if container is not None:
             if definition.constructor:
                 score += names.get(container, 0.0)
             if container in classes:
-                score += MEMBER_BONUS
-                for qualifier in ("self", "this", "cls"):
-                    score += members.get((qualifier, definition.name), 0.0)
+                score += MEMBER_BONUS + prior(words[name] - 1)
+                for qualifier in SELF:
+                    score += members.get((qualifier, name), 0.0)
             else:
                 score *= OTHER_MEMBER
         if recent:
@@ -83,15 +114,41 @@ def same_file(doc: ParsedDocument, row: int, signals: Signals) -> list[Candidate
         if item.start_byte in around:
             continue  # its header is a scope header already
         if score > 0.0:
+            if container is None:
+                score += prior(words[name] - 1)
             out.append(Candidate(doc.uri, None, item, score, True))
         elif container is None:
-            unused.append(item)
-    # the nearest ones: unused is in file order, so take a slice around the cursor
-    split = bisect_left([r.start_row for r in unused], row)
-    half = UNUSED_KEPT // 2
-    for item in unused[max(split - half, 0) : split + half]:
-        score = UNUSED / (1.0 + abs(item.start_row - row) / 200.0)
+            # nothing near the cursor names it: the file's use of it is the only hint
+            unnamed.append((prior(words[name] - 1), -abs(item.start_row - row), item))
+    unnamed.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    for score, _, item in unnamed[:UNNAMED_KEPT]:
+        distance = abs(item.start_row - row)
+        score = max(score, POPULAR / 4) / (1.0 + distance / 2000.0)
         out.append(Candidate(doc.uri, None, item, score, True))
+    return out
+
+
+def inherited(
+    doc: ParsedDocument, row: int, signals: Signals, workspace: WorkspaceIndex
+) -> list[Candidate]:
+    """Members of the enclosing class's base classes defined in other files."""
+    _, _, outside = enclosing_containers(outline(doc), row)
+    if not outside:
+        return []
+    out: list[Candidate] = []
+    by_local = {b.meta.local: b.meta for b in bindings(doc) if b.meta.kind in ("symbol", "default")}
+    for base in outside:
+        binding = by_local.get(base)
+        if binding is None:
+            continue
+        for found in workspace.binding_targets(doc, binding, None):
+            if found.row.meta.kind not in CONTAINERS:
+                continue
+            for member in workspace.members(found.path, found.row.meta.name):
+                name = member.row.meta.name
+                score = MEMBER_BONUS + signals.names.get(name, 0.0)
+                score += sum(signals.members.get((q, name), 0.0) for q in SELF)
+                out.append(Candidate(member.path.as_uri(), member.path, member.row, score, False))
     return out
 
 
@@ -99,6 +156,7 @@ def imported(doc: ParsedDocument, signals: Signals, workspace: WorkspaceIndex) -
     out: list[Candidate] = []
     seen: set[tuple[Path, int]] = set()
     local_names = {row.meta.name for row in outline(doc) if row.meta.container is None}
+    words = doc.lines.words()
 
     def add(found: list[Found], weight: float) -> None:
         for hit in found:
@@ -112,12 +170,16 @@ def imported(doc: ParsedDocument, signals: Signals, workspace: WorkspaceIndex) -
                     add(workspace.constructors(hit.path, hit.row.meta.name), weight)
 
     wildcard_names: list[tuple[str, float]] | None = None
+    popular: list[tuple[float, Binding]] = []
     for row in bindings(doc):
         binding = row.meta
         if binding.kind in ("symbol", "default"):
             weight = signals.names.get(binding.local, 0.0)
             if weight > 0.0:
                 add(workspace.binding_targets(doc, binding, None), weight)
+            else:
+                # imported for a reason: used elsewhere in the file
+                popular.append((prior(words[binding.local] - 1), binding))
         elif binding.kind == "module":
             for (qualifier, member), weight in signals.members.items():
                 if qualifier == binding.local:
@@ -128,6 +190,9 @@ def imported(doc: ParsedDocument, signals: Signals, workspace: WorkspaceIndex) -
                 wildcard_names = [kv for kv in ranked if kv[0] not in local_names][:WILDCARD_NAMES]
             for name, weight in wildcard_names:
                 add(workspace.binding_targets(doc, binding, name), weight)
+    popular.sort(key=lambda entry: entry[0], reverse=True)
+    for weight, binding in popular[:IMPORTS_KEPT]:
+        add(workspace.binding_targets(doc, binding, None), max(weight, POPULAR / 4))
     return out
 
 
@@ -140,4 +205,13 @@ def rank(
     candidates = same_file(doc, row, signals)
     if workspace is not None:
         candidates += imported(doc, signals, workspace)
-    return candidates
+        candidates += inherited(doc, row, signals, workspace)
+    best: dict[tuple[str, int], Candidate] = {}
+    for candidate in candidates:  # one per definition, with its best score
+        key = (candidate.uri, candidate.row.start_byte)
+        if key not in best or best[key].score < candidate.score:
+            best[key] = candidate
+    return list(best.values())
+
+
+__all__ = ["Candidate", "rank"]

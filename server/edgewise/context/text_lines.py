@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 
+WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
@@ -40,6 +42,13 @@ class TextLines:
         self.text = text
         self.lines = split_lines(text)
         self.starts = self._starts_from(0, self.lines)
+        self._words: Counter[str] | None = None
+
+    def words(self) -> Counter[str]:
+        """How often each identifier-like word occurs in the text (kept up to date)."""
+        if self._words is None:
+            self._words = Counter(WORD.findall(self.text))
+        return self._words
 
     @staticmethod
     def _starts_from(offset: int, lines: list[str]) -> list[int]:
@@ -80,6 +89,9 @@ class TextLines:
             chunk_end += len(lines[last])
         chunk = new_text[chunk_start:chunk_end]
         fresh = split_lines(chunk) if last + 1 == n else _split(chunk)
+        if self._words is not None:
+            self._words.subtract(WORD.findall("".join(lines[first : last + 1])))
+            self._words.update(WORD.findall(chunk))
         self.lines = lines[:first] + fresh + lines[last + 1 :]
         tail = starts[last + 1 :]
         if delta:

@@ -137,6 +137,13 @@ class WorkspaceIndex:
         self._names[doc.uri] = (doc.version, doc, names)
         return names
 
+    def members(self, path: Path, container: str) -> list[Found]:
+        """The methods and fields of class ``container`` defined in the file."""
+        doc = self.document(path)
+        if doc is None:
+            return []
+        return [Found(path, row) for row in outline(doc) if row.meta.container == container]
+
     def constructors(self, path: Path, container: str) -> list[Found]:
         """What a call of class ``container`` (defined in the file) runs."""
         doc = self.document(path)

@@ -35,12 +35,12 @@
   (#set! unless-inside "function_definition lambda_expression"))
 
 ((template_declaration
-  [(class_specifier name: (type_identifier) @name body: (field_declaration_list) @body)
-   (struct_specifier name: (type_identifier) @name body: (field_declaration_list) @body)]) @definition.class
+  [(class_specifier name: (type_identifier) @name (base_class_clause)? @bases body: (field_declaration_list) @body)
+   (struct_specifier name: (type_identifier) @name (base_class_clause)? @bases body: (field_declaration_list) @body)]) @definition.class
   (#set! placeholder " {…};"))
 
-(([(class_specifier name: (type_identifier) @name body: (field_declaration_list) @body)
-  (struct_specifier name: (type_identifier) @name body: (field_declaration_list) @body)]) @definition.class
+(([(class_specifier name: (type_identifier) @name (base_class_clause)? @bases body: (field_declaration_list) @body)
+  (struct_specifier name: (type_identifier) @name (base_class_clause)? @bases body: (field_declaration_list) @body)]) @definition.class
   (#set! placeholder " {…};")
   (#set! unless-inside "function_definition lambda_expression"))
 

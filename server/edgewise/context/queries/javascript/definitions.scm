@@ -28,6 +28,7 @@
 
 ((class_declaration
   name: (_) @name
+  (class_heritage)? @bases
   body: (class_body) @body) @definition.class
   (#set! placeholder " {…}"))
 

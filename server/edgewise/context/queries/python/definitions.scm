@@ -31,11 +31,13 @@
 ((decorated_definition
   definition: (class_definition
     name: (identifier) @name
+    superclasses: (argument_list)? @bases
     body: (block . (expression_statement (string) @doc)?) @body)) @definition.class
   (#set! placeholder " ..."))
 
 ((class_definition
   name: (identifier) @name
+  superclasses: (argument_list)? @bases
   body: (block . (expression_statement (string) @doc)?) @body) @definition.class
   (#set! placeholder " ..."))
 

@@ -32,9 +32,9 @@
 ((function_signature name: (identifier) @name) @definition.function
   (#set! unless-inside "function_expression arrow_function method_definition function_declaration generator_function_declaration"))
 
-(([(class_declaration name: (_) @name body: (class_body) @body)
-  (abstract_class_declaration name: (_) @name body: (class_body) @body)
-  (interface_declaration name: (_) @name body: (interface_body) @body)]) @definition.class
+(([(class_declaration name: (_) @name (class_heritage)? @bases body: (class_body) @body)
+  (abstract_class_declaration name: (_) @name (class_heritage)? @bases body: (class_body) @body)
+  (interface_declaration name: (_) @name (extends_type_clause)? @bases body: (interface_body) @body)]) @definition.class
   (#set! placeholder " {…}"))
 
 ([(type_alias_declaration name: (_) @name)
