@@ -6,6 +6,9 @@ After every edit the document's syntax tree, its line table and its query tables
 
 from __future__ import annotations
 
+import random
+
+import pytest
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.imports import bindings
 from edgewise.context.languages import LanguageRegistry
@@ -189,6 +192,28 @@ def test_typescript_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(step
 @given(edits(), st.integers(min_value=2, max_value=6))
 def test_tables_combine_several_edits_made_between_two_reads(steps, read_every):
     replay(PYTHON, "python", steps, read_every)
+
+
+@FAST
+@given(edits(), st.integers(min_value=2, max_value=6))
+def test_far_apart_edits_made_between_two_reads(steps, read_every):
+    """In a long file edits land kilobytes apart: the tables follow each one in turn."""
+    long_file = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(24))
+    replay(long_file, "python", steps, read_every)
+
+
+@pytest.mark.parametrize(("seed", "deletes"), [(s, True) for s in range(8)] + [(1, False)])
+def test_many_small_edits_across_a_long_file(seed, deletes):
+    """Forty one-fragment edits at random places, tables read every fifth edit (inserts
+    only, seed 1, once left methods under a class whose header a new string swallowed)."""
+    long_file = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(24))
+    rng = random.Random(seed)
+    steps = []
+    for _ in range(40):
+        where = rng.random()
+        span = rng.choice([0.0, 0.0, 0.001, 0.01]) if deletes else 0.0
+        steps.append((where, span, rng.choice(FRAGMENTS)))
+    replay(long_file, "python", steps, read_every=5)
 
 
 @FAST

@@ -21,6 +21,8 @@ from edgewise.context.text_lines import TextLines
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 RECENT_EDITS = 16  # edit locations remembered as a ranking signal
 EDIT_LOG = 64
+NEARBY_BYTES = 4096  # edits this close are combined into one for the tables
+MAX_PENDING = 16
 
 
 def common_prefix_len(a: str, b: str) -> int:
@@ -128,8 +130,8 @@ def shift_range(span: tuple[int, int], edit: ByteEdit) -> tuple[int, int]:
 class EditFollower(Protocol):
     """A table that follows a document's edits (see ``query_table.py``)."""
 
-    def apply_edit(
-        self, doc: ParsedDocument, edit: ByteEdit, dirty: list[tuple[int, int]]
+    def apply_edits(
+        self, doc: ParsedDocument, edits: list[ByteEdit], dirty: list[tuple[int, int]]
     ) -> None: ...
 
     def rebuild(self, doc: ParsedDocument) -> None: ...
@@ -150,8 +152,8 @@ class ParsedDocument:
     _lines: TextLines | None = field(default=None, repr=False)
     _data: bytes | None = field(default=None, repr=False)
     _tables: dict[str, EditFollower] = field(default_factory=dict, repr=False)
-    # edits the tables have not seen yet: applied, combined, when a table is next read
-    _pending: ByteEdit | None = field(default=None, repr=False)
+    # edits the tables have not seen yet (nearby ones combined), applied when a table is read
+    _pending: list[ByteEdit] = field(default_factory=list, repr=False)
     _pending_dirty: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
@@ -168,7 +170,7 @@ class ParsedDocument:
 
     def table(self, kind: str, factory: Callable[[], Any]) -> Any:
         """The query table ``kind`` of this document, built on first use."""
-        if self._pending is not None:
+        if self._pending:
             self._flush()
         table = self._tables.get(kind)
         if table is None:
@@ -178,18 +180,17 @@ class ParsedDocument:
         return table
 
     def _flush(self) -> None:
-        edit, dirty = self._pending, self._pending_dirty
-        self._pending, self._pending_dirty = None, []
-        if edit is None:
-            return
-        for table in self._tables.values():
-            table.apply_edit(self, edit, dirty)
+        edits, dirty = self._pending, self._pending_dirty
+        self._pending, self._pending_dirty = [], []
+        if edits:
+            for table in self._tables.values():
+                table.apply_edits(self, edits, dirty)
 
     def parse_full(self) -> None:
         self.tree = None
         self._data = None
         self._tables.clear()
-        self._pending, self._pending_dirty = None, []
+        self._pending, self._pending_dirty = [], []
         self.version += 1
         if self.language is None:
             self.note = "unknown language: plain window context"
@@ -213,7 +214,7 @@ class ParsedDocument:
         """Use a plain window for this text (it could not be read faithfully)."""
         self.tree = None
         self._tables.clear()
-        self._pending, self._pending_dirty = None, []
+        self._pending, self._pending_dirty = [], []
         self.note = note
 
     def update(self, new_text: str) -> None:
@@ -298,7 +299,16 @@ class ParsedDocument:
             dirty.append((edit.start_byte, edit.new_end_byte))
             dirty += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree)]
             self._pending_dirty = merge_spans(dirty)
-            self._pending = edit if self._pending is None else self._pending.then(edit)
+            last = self._pending[-1] if self._pending else None
+            if last is not None and (
+                edit.start_byte <= last.new_end_byte + NEARBY_BYTES
+                and edit.old_end_byte >= last.start_byte - NEARBY_BYTES
+            ):
+                self._pending[-1] = last.then(edit)  # typing: one edit that grows
+            else:
+                self._pending.append(edit)
+                if len(self._pending) > MAX_PENDING:
+                    self._pending[-2:] = [self._pending[-2].then(self._pending[-1])]
 
     def _remember(
         self, row: int, old_text: str, start: int, old_end: int, new_text: str, new_end: int

@@ -15,7 +15,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from tree_sitter import Node, Query, QueryCursor
 
-from edgewise.context.documents import ByteEdit, ParsedDocument
+from edgewise.context.documents import ByteEdit, ParsedDocument, shift_range
 
 M = TypeVar("M")
 
@@ -60,6 +60,9 @@ def line_span(data: bytes, start: int, end: int) -> tuple[int, int]:
     return begin, len(data) if stop < 0 else stop + 1
 
 
+MAX_ROUNDS = 8  # rounds of widening the spans to whole containers
+
+
 class QueryTable(Generic[M]):
     def __init__(self, kind: str, extract: Extract) -> None:
         self.kind = kind
@@ -79,80 +82,61 @@ class QueryTable(Generic[M]):
         matches = QueryCursor(query).matches(doc.tree.root_node)
         self.rows = sorted(self.extract(doc, query, matches), key=_order)
 
-    def apply_edit(self, doc: ParsedDocument, edit: ByteEdit, dirty: list[tuple[int, int]]) -> None:
+    def apply_edits(
+        self, doc: ParsedDocument, edits: list[ByteEdit], dirty: list[tuple[int, int]]
+    ) -> None:
+        """Follow ``edits`` (in order; each in the coordinates left by the one before) made
+        since the rows were last current; ``dirty`` are byte ranges of the final text whose
+        syntax may have changed (tree-sitter's changed ranges, the edits themselves)."""
         query = self._query(doc)
         if query is None or doc.tree is None:
             self.rows = []
             return
-        bytes_, rows = edit.byte_delta, edit.row_delta
-        first, old_end = edit.start_byte, edit.old_end_byte
-        # an edit in a container's header (a class renamed, `def` made `class`) changes
-        # what the rows inside it are: look at all of it again
-        dirty = [*dirty, (first, edit.new_end_byte)] + [
-            (row.start_byte, row.end_byte + bytes_)
-            for row in self.rows
-            if row.head_byte > row.start_byte
-            and row.lead_byte <= old_end
-            and row.head_byte >= first
-            and row.end_byte >= old_end
-        ]
+        rows = self.rows
+        dirty = list(dirty)
+        again: list[tuple[int, int]] = []  # where dropped rows start now: meet them again
+        for index, edit in enumerate(edits):
+            later = edits[index + 1 :]
+            rows, dropped = _follow(rows, edit)
+            for start, end in dropped:
+                again.append(_through(later, (start, start + 1)))
+                if end > start:
+                    dirty.append(_through(later, (start, end)))
+            dirty.append(_through(later, (edit.start_byte, edit.new_end_byte)))
         # half-open byte spans of the new text whose rows are found again
         spans = merge_ranges(line_span(doc.data, start, end) for start, end in dirty)
-        low, high = spans[0][0], spans[-1][1]
-
-        def touched(lead: int, end: int) -> bool:
-            return (
-                lead < high
-                and end > low
-                and any(lead < stop and end > begin for begin, stop in spans)
-            )
-
-        kept: list[Row[M]] = []
-        keep = kept.append
-        again: list[tuple[int, int]] = []  # starts of dropped rows, to be sure to meet them
-        # rows before the edit keep their place, rows after it move; both stay in order
-        for row in self.rows:
-            start_byte, end_byte, lead, head, anchor, start_row, end_row, key, meta = row
-            if end_byte < first:
-                if end_byte <= low or not touched(lead, end_byte):
-                    keep(row)
-                    continue
-            elif lead > old_end:
-                start_byte += bytes_
-                lead += bytes_
-                end_byte += bytes_
-                if lead >= high or not touched(lead, end_byte):
-                    keep(
-                        Row(
-                            start_byte,
-                            end_byte,
-                            lead,
-                            head + bytes_,
-                            anchor + bytes_,
-                            start_row + rows,
-                            end_row + rows,
-                            key,
-                            meta,
-                        )
-                    )
-                    continue
-            elif start_byte > old_end:
-                start_byte += bytes_
-            again.append((start_byte, start_byte + 1))
-        found: dict[tuple[object, ...], Match] = {}
         size = len(doc.data)
-        ranges = [(max(b - 1, 0), min(e + 1, size)) for b, e in spans]
-        ranges += [(min(b, size), min(e, size)) for b, e in again]
-        for start, end in merge_ranges(ranges):
-            cursor = QueryCursor(query)
-            cursor.set_byte_range(start, end)
-            for match in cursor.matches(doc.tree.root_node):
-                found[_match_id(match)] = match
-        fresh = [
-            row
-            for row in self.extract(doc, query, list(found.values()))
-            if touched(row.lead_byte, row.end_byte)
-        ]
+        for _ in range(MAX_ROUNDS):
+            # a container whose header is in a span (its name, its kind may have changed,
+            # or it is gone) and a container found anew: the rows inside are looked at again
+            wider = [
+                (row.start_byte, row.end_byte)
+                for row in rows
+                if row.head_byte > row.start_byte and _meets(spans, row.lead_byte, row.head_byte)
+            ]
+            ranges = [(max(b - 1, 0), min(e + 1, size)) for b, e in spans]
+            ranges += [(min(b, size), min(max(e, b), size)) for b, e in again]
+            found: dict[tuple[object, ...], Match] = {}
+            for start, end in merge_ranges(ranges):
+                cursor = QueryCursor(query)
+                cursor.set_byte_range(start, end)
+                for match in cursor.matches(doc.tree.root_node):
+                    found[_match_id(match)] = match
+            fresh = [
+                row
+                for row in self.extract(doc, query, list(found.values()))
+                if _meets(spans, row.lead_byte, row.end_byte)
+            ]
+            wider += [
+                (row.start_byte, row.end_byte)
+                for row in fresh
+                if row.head_byte > row.start_byte and _meets(spans, row.lead_byte, row.head_byte)
+            ]
+            grown = merge_ranges([*spans, *(line_span(doc.data, b, e) for b, e in wider)])
+            if grown == spans:
+                break
+            spans = grown
+        kept = [row for row in rows if not _meets(spans, row.lead_byte, row.end_byte)]
         if fresh:
             # a row found again through a wider match replaces the kept one
             anchors = {(row.anchor_byte, row.key) for row in fresh}
@@ -160,6 +144,56 @@ class QueryTable(Generic[M]):
             for row in fresh:
                 insort(kept, row, key=_order)
         self.rows = kept
+
+
+def _meets(spans: list[tuple[int, int]], lead: int, end: int) -> bool:
+    return (
+        lead < spans[-1][1]
+        and end > spans[0][0]
+        and any(lead < stop and end > begin for begin, stop in spans)
+    )
+
+
+def _follow(rows: list[Row[M]], edit: ByteEdit) -> tuple[list[Row[M]], list[tuple[int, int]]]:
+    """Rows the edit did not touch, moved to where they are after it (in order), and the
+    (start, end) after the edit of those it touched (end > start: a container whose
+    header it changed, whose rows inside must all be found again)."""
+    bytes_, lines = edit.byte_delta, edit.row_delta
+    first, old_end = edit.start_byte, edit.old_end_byte
+    kept: list[Row[M]] = []
+    keep = kept.append
+    dropped: list[tuple[int, int]] = []
+    for row in rows:
+        start_byte, end_byte, lead, head, anchor, start_row, end_row, key, meta = row
+        if end_byte < first:
+            keep(row)
+        elif lead > old_end:
+            keep(
+                Row(
+                    start_byte + bytes_,
+                    end_byte + bytes_,
+                    lead + bytes_,
+                    head + bytes_,
+                    anchor + bytes_,
+                    start_row + lines,
+                    end_row + lines,
+                    key,
+                    meta,
+                )
+            )
+        else:
+            # an edit in a container's header (a class renamed, `def` made `class`)
+            # changes what the rows inside it are: all of it is looked at again
+            header = head > start_byte and head >= first and end_byte >= old_end
+            moved = start_byte + bytes_ if start_byte > old_end else start_byte
+            dropped.append((moved, end_byte + bytes_ if header else moved))
+    return kept, dropped
+
+
+def _through(edits: list[ByteEdit], span: tuple[int, int]) -> tuple[int, int]:
+    for edit in edits:
+        span = shift_range(span, edit)
+    return span
 
 
 def _order(row: Row[Any]) -> tuple[int, int, str]:
