@@ -376,6 +376,26 @@ def ten_thousand_lines() -> tuple[str, list[LineRefs], Path]:
     return text, [], lib
 
 
+PAIRS = {"(": ")", "[": "]", "{": "}", '"': '"', "'": "'"}
+
+
+def keystrokes(typed: str, auto_close: bool) -> list[tuple[str, str]]:
+    """What typing ``typed`` does to the text, key by key: ("insert", text) or ("over", c)
+    (an editor that closes brackets and quotes types over the closer it put there)."""
+    steps: list[tuple[str, str]] = []
+    pending: list[str] = []  # closers waiting after the cursor
+    for char in typed:
+        if auto_close and pending and char == pending[-1]:
+            pending.pop()
+            steps.append(("over", char))
+        elif auto_close and char in PAIRS:
+            steps.append(("insert", char + PAIRS[char]))
+            pending.append(PAIRS[char])
+        else:
+            steps.append(("insert", char))
+    return steps
+
+
 def typing_run(
     builder: PromptBuilder,
     text: str,
@@ -384,10 +404,12 @@ def typing_run(
     rows: list[int],
     budget: int,
     max_chars: int,
+    auto_close: bool = True,
 ) -> tuple[list[float], list[float], list[float], float]:
-    """Type the lines at ``rows`` again, one character at a time, after deleting them;
-    per keystroke: wall ms and CPU ms of (incremental parse + prompt assembly), and the
-    share of the prompt's tokens equal to the previous prompt's leading tokens."""
+    """Type the lines at ``rows`` again, one key at a time, after deleting them (with an
+    editor that closes brackets and quotes, or not); per key that edits the text: wall ms
+    and CPU ms of (incremental parse + prompt assembly), and the share of the prompt's
+    tokens equal to the previous prompt's leading tokens."""
     languages = LanguageRegistry()
     store = DocumentStore(languages)
     workspace = WorkspaceIndex(store, languages)
@@ -409,12 +431,17 @@ def typing_run(
         store.sync(uri, current)
         previous = builder.build(doc, row, indent, budget, workspace).tokens
         cold.append((time.perf_counter() - t0) * 1000)
-        for index, char in enumerate(typed):
-            position = start + index
-            current = current[:position] + char + current[position:]
+        cursor = start
+        for kind, keys in keystrokes(typed, auto_close):
+            if kind == "over":
+                cursor += 1
+                continue
+            current = current[:cursor] + keys + current[cursor:]
+            cursor += 1
+            column = cursor - start + indent
             wall_start, cpu_start = time.perf_counter(), time.thread_time()
             store.sync(uri, current)
-            prompt = builder.build(doc, row, indent + index + 1, budget, workspace)
+            prompt = builder.build(doc, row, column, budget, workspace)
             cpu.append((time.thread_time() - cpu_start) * 1000)
             wall.append((time.perf_counter() - wall_start) * 1000)
             same = 0

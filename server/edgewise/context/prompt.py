@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from edgewise.context.documents import ParsedDocument
+from edgewise.context.imports import bindings
 from edgewise.context.outline import CONTAINERS, Definition, outline
 from edgewise.context.query_table import Row
 from edgewise.context.ranking import Candidate, rank
@@ -134,6 +135,7 @@ class _Sig:
     group: Row[Definition] | None  # the container it is shown under
     key: tuple[str, int]  # (uri, start byte)
     enclosing: _Header | None = None  # its container is a scope around the cursor
+    chosen: bool = False
 
 
 @dataclass
@@ -174,6 +176,8 @@ class _Selector:
         self.open_groups: dict[tuple[str, int], int] = {}  # group -> members shown
         self.labels: set[str] = set()
         self.label_cost: dict[str, int] = {}
+        self.group_cost: dict[tuple[str, int], int] = {}
+        self.state = 0  # changes when what a signature costs may change
         self.workspace = workspace
         self.heap: list[tuple[float, int, _Sig]] = []
         for sig in sigs:
@@ -240,8 +244,9 @@ class _Selector:
                 if header.row == row:
                     self.sel.headers.remove(header)
                     self.spent -= header.cost
+                    self.state += 1
         sig = self.sigs_by_row.get((self.doc.uri, row))
-        if sig is not None and sig in self.sel.sigs:
+        if sig is not None and sig.chosen:
             first = sig.candidate.row.start_row
             if self._covered(first, first + sig.candidate.definition.header_rows):
                 self._drop_sig(sig)
@@ -259,10 +264,18 @@ class _Selector:
 
     def _group_cost(self, sig: _Sig) -> int:
         group = sig.group
-        if group is None or self.open_groups.get((sig.key[0], group.start_byte), 0) > 0:
+        if group is None:
             return 0
-        meta = group.meta
-        return self.b.counter.count_lines(meta.open_text) + self.b.counter.count(meta.close_text)
+        gkey = (sig.key[0], group.start_byte)
+        if self.open_groups.get(gkey, 0) > 0:
+            return 0
+        cost = self.group_cost.get(gkey)
+        if cost is None:
+            meta = group.meta
+            counter = self.b.counter
+            cost = counter.count_lines(meta.open_text) + counter.count(meta.close_text)
+            self.group_cost[gkey] = cost
+        return cost
 
     def sig_cost(self, sig: _Sig) -> int:
         if sig.enclosing is not None and sig.enclosing in self.sel.headers:
@@ -271,6 +284,8 @@ class _Selector:
 
     def _add_sig(self, sig: _Sig, cost: int) -> None:
         self.sel.sigs.append(sig)
+        sig.chosen = True
+        self.state += 1
         self.spent += cost
         self.labels.add(sig.key[0])
         if sig.group is not None:
@@ -283,6 +298,8 @@ class _Selector:
 
     def _drop_sig(self, sig: _Sig) -> None:
         self.sel.sigs.remove(sig)
+        sig.chosen = False
+        self.state += 1
         self.spent -= sig.cost
         if sig.group is not None:
             gkey = (sig.key[0], sig.group.start_byte)
@@ -332,6 +349,8 @@ class _Selector:
                     self.sel.headers.append(header)
                     self.spent += header.cost
                     self.sel.log.append(("header", header))
+                    self.state += 1
+        judged: tuple[_Sig, int, float] | None = None  # the top signature, as last judged
         while True:
             best: tuple[float, str] | None = None
             if not self.above_done:
@@ -347,14 +366,23 @@ class _Selector:
             sig: _Sig | None = None
             while self.heap:
                 neg, index, top = self.heap[0]
-                if top in self.sel.sigs or self._sig_covered(top):
-                    heapq.heappop(self.heap)
-                    continue
-                cost = self.sig_cost(top)
-                density = top.candidate.score * w.signature / max(cost, 1)
-                if density < -neg - 1e-12:
-                    heapq.heapreplace(self.heap, (-density, index, top))
-                    continue
+                if (
+                    judged is not None
+                    and judged[0] is top
+                    and judged[1] == self.state
+                    and not self._sig_covered(top)
+                ):
+                    density = judged[2]
+                else:
+                    if top.chosen or self._sig_covered(top):
+                        heapq.heappop(self.heap)
+                        continue
+                    cost = self.sig_cost(top)
+                    density = top.candidate.score * w.signature / max(cost, 1)
+                    if density < -neg - 1e-12:
+                        heapq.heapreplace(self.heap, (-density, index, top))
+                        continue
+                    judged = (top, self.state, density)
                 sig = top
                 if best is None or density > best[0]:
                     best = (density, "sig")
@@ -388,7 +416,7 @@ class _Selector:
                 self.sel.headers.remove(item)  # type: ignore[arg-type]
                 self.spent -= item.cost  # type: ignore[attr-defined]
                 return True
-            if kind == "sig" and item in self.sel.sigs:
+            if kind == "sig" and getattr(item, "chosen", False):
                 self._drop_sig(item)  # type: ignore[arg-type]
                 return True
         return False
@@ -415,6 +443,7 @@ class PromptBuilder:
         self.counter = TokenCounter(tokenize)
         self.terms = TermCache()
         self._last: tuple[ParsedDocument, int, _BuildKey, _Selector] | None = None
+        self._known: tuple[str, set[str] | None] | None = None  # see _relevant_words
         self._labels: dict[tuple[str, str], str] = {}
 
     def build(
@@ -459,7 +488,7 @@ class PromptBuilder:
             lines=len(lines),
             budget=budget,
             room=room,
-            words=terms_of(whole_words(line_prefix)) + terms_of(line_suffix),
+            words=self._relevant_words(doc, whole_words(line_prefix) + " " + line_suffix),
             indent=content[: len(content) - len(content.lstrip())],
             headers=tuple((h.row, h.text) for h in headers),
             workspace=id(workspace),
@@ -472,6 +501,7 @@ class PromptBuilder:
                     text_lines, line, line_prefix, line_suffix, doc.recent_rows, self.terms
                 )
                 sigs = self._signatures(doc, rank(doc, line, signals, workspace), workspace)
+                self._known = (doc.uri, _known_names(doc))
             selector = _Selector(self, doc, line, fim, headers, sigs, workspace)
             selector.minimum_window(room)
             selector.fill(room)
@@ -524,6 +554,18 @@ class PromptBuilder:
         prompt.assembly_ms = (time.perf_counter() - started) * 1000.0
         return prompt
 
+    def _relevant_words(self, doc: ParsedDocument, text: str) -> tuple[object, ...]:
+        """The words of the cursor line that can change the choice: names the file defines
+        or imports (every word, when a wildcard import can bring any name)."""
+        names, members = terms_of(text)
+        known = self._known[1] if self._known is not None and self._known[0] == doc.uri else None
+        if known is None:
+            return tuple(sorted(names)), tuple(sorted(members))
+        return (
+            tuple(sorted(n for n in names if n in known)),
+            tuple(sorted(m for m in members if m[0] in known or m[1] in known)),
+        )
+
     def _reuse(self, doc: ParsedDocument, key: _BuildKey) -> _Selector | None:
         """The previous choice, when only the cursor line changed since (typing along a
         line): what was chosen then is what would be chosen now."""
@@ -556,7 +598,7 @@ class PromptBuilder:
             return []
         text_lines = doc.lines
         data = doc.data
-        line_byte = len(doc.text[: text_lines.starts[line]].encode("utf-8", "surrogatepass"))
+        line_byte = len(doc.text[: text_lines.start(line)].encode("utf-8", "surrogatepass"))
         byte_offset = line_byte
         content = text_lines.content(line)
         indent = content[: len(content) - len(content.lstrip())]
@@ -763,6 +805,20 @@ class PromptBuilder:
                 pieces.append(Piece("marker", uri, line, line, len(self.bos), ""))
         pieces.append(Piece("line", uri, line, line, len(line_tokens), line_prefix))
         return Prompt(tokens, text, pieces, fmt, 0.0, line_prefix, line_suffix)
+
+
+def _known_names(doc: ParsedDocument) -> set[str] | None:
+    """Names the ranking can react to in ``doc``; None when any name can matter."""
+    names = {"self", "this", "cls", "super"}
+    for row in outline(doc):
+        names.add(row.meta.name)
+        if row.meta.container:
+            names.add(row.meta.container)
+    for row in bindings(doc):
+        if row.meta.kind == "wildcard":
+            return None
+        names.add(row.meta.local)
+    return names
 
 
 def _longest(size: int, attempt: Callable[[int], Prompt], budget: int) -> int:

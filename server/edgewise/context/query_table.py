@@ -109,10 +109,14 @@ class QueryTable(Generic[M]):
         for _ in range(MAX_ROUNDS):
             # a container whose header is in a span (its name, its kind may have changed,
             # or it is gone) and a container found anew: the rows inside are looked at again
+            low, high = spans[0][0], spans[-1][1]
             wider = [
                 (row.start_byte, row.end_byte)
                 for row in rows
-                if row.head_byte > row.start_byte and _meets(spans, row.lead_byte, row.head_byte)
+                if row.head_byte > row.start_byte
+                and row.head_byte > low
+                and row.lead_byte < high
+                and _meets(spans, row.lead_byte, row.head_byte)
             ]
             ranges = [(max(b - 1, 0), min(e + 1, size)) for b, e in spans]
             ranges += [(min(b, size), min(max(e, b), size)) for b, e in again]
@@ -136,7 +140,14 @@ class QueryTable(Generic[M]):
             if grown == spans:
                 break
             spans = grown
-        kept = [row for row in rows if not _meets(spans, row.lead_byte, row.end_byte)]
+        low, high = spans[0][0], spans[-1][1]
+        kept = [
+            row
+            for row in rows
+            if row.end_byte <= low
+            or row.lead_byte >= high
+            or not _meets(spans, row.lead_byte, row.end_byte)
+        ]
         if fresh:
             # a row found again through a wider match replaces the kept one
             anchors = {(row.anchor_byte, row.key) for row in fresh}

@@ -8,8 +8,9 @@ A keystroke in a 10,000-line file re-splits only the lines it touched.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
+
+import numpy as np
 
 WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -41,6 +42,7 @@ class TextLines:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = split_lines(text)
+        # character offset of each line's start (numpy: an edit shifts the rest in C)
         self.starts = self._starts_from(0, self.lines)
         self._words: Counter[str] | None = None
 
@@ -51,19 +53,24 @@ class TextLines:
         return self._words
 
     @staticmethod
-    def _starts_from(offset: int, lines: list[str]) -> list[int]:
-        starts = []
-        for line in lines:
-            starts.append(offset)
-            offset += len(line)
+    def _starts_from(offset: int, lines: list[str]) -> np.ndarray:
+        starts = np.empty(len(lines), dtype=np.int64)
+        if len(lines):
+            starts[0] = offset
+            np.cumsum([len(line) for line in lines[:-1]], out=starts[1:])
+            starts[1:] += offset
         return starts
+
+    def start(self, line: int) -> int:
+        """Character offset where ``line`` starts."""
+        return int(self.starts[line])
 
     def __len__(self) -> int:
         return len(self.lines)
 
     def line_of(self, offset: int) -> int:
         """Index of the line holding character ``offset`` (clamped into the text)."""
-        return max(bisect_right(self.starts, offset) - 1, 0)
+        return max(int(np.searchsorted(self.starts, offset, side="right")) - 1, 0)
 
     def content(self, line: int) -> str:
         return line_content(self.lines[line])
@@ -76,9 +83,9 @@ class TextLines:
         if first > 0 and lines[first - 1].endswith("\r"):
             first -= 1  # a "\n" typed after a lone "\r" joins them into one ending
         last = self.line_of(old_end)
-        chunk_start = starts[first]
+        chunk_start = int(starts[first])
         delta = new_end - old_end
-        chunk_end = starts[last] + len(lines[last]) + delta
+        chunk_end = int(starts[last]) + len(lines[last]) + delta
         n = len(lines)
         while last + 1 < n and (
             chunk_end == chunk_start
@@ -93,8 +100,7 @@ class TextLines:
             self._words.subtract(WORD.findall("".join(lines[first : last + 1])))
             self._words.update(WORD.findall(chunk))
         self.lines = lines[:first] + fresh + lines[last + 1 :]
-        tail = starts[last + 1 :]
-        if delta:
-            tail = [s + delta for s in tail]
-        self.starts = starts[:first] + self._starts_from(chunk_start, fresh) + tail
+        self.starts = np.concatenate(
+            (starts[:first], self._starts_from(chunk_start, fresh), starts[last + 1 :] + delta)
+        )
         self.text = new_text
