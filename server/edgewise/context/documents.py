@@ -155,7 +155,6 @@ class ParsedDocument:
     # edits the tables have not seen yet (nearby ones combined), applied when a table is read
     _pending: list[ByteEdit] = field(default_factory=list, repr=False)
     _pending_dirty: list[tuple[int, int]] = field(default_factory=list, repr=False)
-    _base: Tree | None = field(default=None, repr=False)  # the tree the tables were read from
 
     @property
     def data(self) -> bytes:
@@ -178,30 +177,22 @@ class ParsedDocument:
             table = factory()
             table.rebuild(self)
             self._tables[kind] = table
-            if self.tree is not None:
-                self._base = self.tree.copy()
         return table
 
     def _flush(self) -> None:
         """Bring the tables to the current text: the edits since they were last read, and
-        where the syntax changed since then (tree-sitter's changed ranges between the tree
-        they were read from, edited alike, and the current tree)."""
+        where the syntax changed since then (tree-sitter's changed ranges, kept per edit:
+        holding on to an older tree to compare later makes every parse slower)."""
         edits, dirty = self._pending, self._pending_dirty
         self._pending, self._pending_dirty = [], []
         if not edits or self.tree is None:
             return
-        if self._base is not None:
-            dirty = dirty + [
-                (r.start_byte, r.end_byte) for r in self._base.changed_ranges(self.tree)
-            ]
-        self._base = self.tree.copy()
         for table in self._tables.values():
             table.apply_edits(self, edits, dirty)
 
     def parse_full(self) -> None:
         self.tree = None
         self._data = None
-        self._base = None
         self._tables.clear()
         self._pending, self._pending_dirty = [], []
         self.version += 1
@@ -226,7 +217,6 @@ class ParsedDocument:
     def drop_tree(self, note: str) -> None:
         """Use a plain window for this text (it could not be read faithfully)."""
         self.tree = None
-        self._base = None
         self._tables.clear()
         self._pending, self._pending_dirty = [], []
         self.note = note
@@ -298,21 +288,20 @@ class ParsedDocument:
             new_end_byte=start_byte + utf8_len(new_text[start:new_end]),
             row_delta=new_end_point.row - old_end_point.row,
         )
-        trees = [old_tree, self._base] if self._tables and self._base is not None else [old_tree]
-        for tree in trees:
-            tree.edit(
-                start_byte=edit.start_byte,
-                old_end_byte=edit.old_end_byte,
-                new_end_byte=edit.new_end_byte,
-                start_point=start_point,
-                old_end_point=old_end_point,
-                new_end_point=new_end_point,
-            )
+        old_tree.edit(
+            start_byte=edit.start_byte,
+            old_end_byte=edit.old_end_byte,
+            new_end_byte=edit.new_end_byte,
+            start_point=start_point,
+            old_end_point=old_end_point,
+            new_end_point=new_end_point,
+        )
         self.tree = self._parser.parse(data, old_tree)
         self.version += 1
         if self._tables:
             dirty = [shift_range(span, edit) for span in self._pending_dirty]
             dirty.append((edit.start_byte, edit.new_end_byte))
+            dirty += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree)]
             self._pending_dirty = merge_spans(dirty)
             last = self._pending[-1] if self._pending else None
             if last is not None and (

@@ -20,7 +20,7 @@ from edgewise.context.text_lines import WORD
 
 ONE_LINE_CHARS = 200  # a definition on one line this short is shown whole
 MAX_SIGNATURE_LINES = 16  # longer headers / types are cut here
-DOC_CHARS = 160
+DOC_CHARS = 100
 FUNCTIONS = ("function", "method")
 CONTAINERS = ("class", "type")
 
@@ -167,7 +167,10 @@ def doc_line(text: str) -> str:
         line = _DOC_MARKERS.sub("", raw, count=1).strip()
         line = line.removesuffix("*/").strip()
         if line and any(ch.isalnum() for ch in line) and not line.startswith("@"):
-            return line[:DOC_CHARS]
+            if len(line) > DOC_CHARS:
+                cut = line.rfind(" ", 0, DOC_CHARS)
+                line = line[: cut if cut > DOC_CHARS // 2 else DOC_CHARS] + " …"
+            return line
     return ""
 
 

@@ -26,11 +26,13 @@ from edgewise.context.workspace import Found, WorkspaceIndex
 MEMBER_BONUS = 0.3  # a member of the enclosing class
 OTHER_MEMBER = 0.5  # factor for members of other classes
 RECENT_BONUS = 0.3  # a definition edited lately
-POPULAR = 0.12  # prior per doubling of the uses of a name in the file
+POPULAR = 0.2  # prior per doubling of the uses of a name in the file
 UNNAMED_KEPT = 120  # definitions with only a prior that are considered at all
 IMPORTS_KEPT = 40  # imported names with only a prior that are followed
 IMPORTED = 1.0  # factor for definitions found through imports
 WILDCARD_NAMES = 24  # identifiers looked up through wildcard imports / includes
+OVERLOAD = 0.25  # factor for the second and later declarations of one name
+CONSTRUCTOR = 0.5  # a class named nearby: its constructor (often the name is only a type)
 INHERITANCE_DEPTH = 3  # base classes of base classes … followed this far
 SELF = ("self", "this", "cls", "super")  # what reaches the members of the enclosing class
 
@@ -100,7 +102,7 @@ def same_file(doc: ParsedDocument, row: int, signals: Signals) -> list[Candidate
         container = definition.container
         if container is not None:
             if definition.constructor:
-                score += names.get(container, 0.0)
+                score += CONSTRUCTOR * names.get(container, 0.0)
             if container in classes:
                 score += MEMBER_BONUS + prior(words[name] - 1)
                 for qualifier in SELF:
@@ -167,7 +169,7 @@ def imported(doc: ParsedDocument, signals: Signals, workspace: WorkspaceIndex) -
                     Candidate(hit.path.as_uri(), hit.path, hit.row, weight * IMPORTED, False)
                 )
                 if hit.row.meta.kind in CONTAINERS:
-                    add(workspace.constructors(hit.path, hit.row.meta.name), weight)
+                    add(workspace.constructors(hit.path, hit.row.meta.name), weight * CONSTRUCTOR)
 
     wildcard_names: list[tuple[str, float]] | None = None
     popular: list[tuple[float, Binding]] = []
@@ -211,7 +213,17 @@ def rank(
         key = (candidate.uri, candidate.row.start_byte)
         if key not in best or best[key].score < candidate.score:
             best[key] = candidate
-    return list(best.values())
+    # overloads (one name declared several times in a file): the first says the most
+    seen: set[tuple[str, str | None, str]] = set()
+    out: list[Candidate] = []
+    for candidate in sorted(best.values(), key=lambda c: (c.uri, c.row.start_byte)):
+        meta = candidate.definition
+        name = (candidate.uri, meta.container, meta.name)
+        if name in seen:
+            candidate = candidate._replace(score=candidate.score * OVERLOAD)
+        seen.add(name)
+        out.append(candidate)
+    return out
 
 
 __all__ = ["Candidate", "rank"]
