@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from edgewise.actions.base import Workspace
@@ -27,8 +28,9 @@ from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.multiline import node_before, opens_block
-from edgewise.context.positions import LineIndex, Pos
+from edgewise.context.positions import LineIndex, Pos, clamp_position
 from edgewise.context.prompt import Prompt, PromptBuilder
+from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend, GenerationRequest
 from edgewise.model.host import ModelHost
 from edgewise.paths import state_dir
@@ -92,6 +94,17 @@ class Engine:
         self._line_index: LineIndex | None = None
         self.results = ResultCache()  # model results by prompt tokens (typing speed)
         self.shown = ShownSuggestions()  # last suggestion shown per document (type-through)
+        # context engine: files that imports name are read from these workspace roots
+        # (set by the LSP server at initialize, by the CLI from --root)
+        self.workspace = WorkspaceIndex(self.documents, self.languages)
+
+    @property
+    def workspace_roots(self) -> list[Path]:
+        return self.workspace.roots
+
+    @workspace_roots.setter
+    def workspace_roots(self, roots: list[Path]) -> None:
+        self.workspace.set_roots(roots)
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
@@ -131,17 +144,19 @@ class Engine:
     def completion_prompt(
         self, backend: Backend, doc: ParsedDocument, pos: Pos, budget: int | None = None
     ) -> Prompt:
-        index = self.line_index(doc.text)
-        line, column = index.clamp(pos)
+        line, column, notes = clamp_position(doc.lines, pos, self.position_encoding)
+        if self.workspace.documents is not self.documents:
+            self.workspace.documents = self.documents
         wanted = budget or self.settings.context_budget
         fits = backend.info().context_length - self.settings.max_tokens - 1
-        prompt = self.builder(backend).build(doc, line, column, max(min(wanted, fits), 16))
+        prompt = self.builder(backend).build(
+            doc, line, column, max(min(wanted, fits), 16), self.workspace
+        )
         if wanted > fits:
             prompt.notes.append(
                 f"budget {wanted} lowered to {fits} tokens to fit the model's context"
             )
-        if pos.line >= len(index.lines):
-            prompt.notes.append(f"line {pos.line + 1} is past the end of the file: clamped")
+        prompt.notes.extend(notes)
         return prompt
 
     # --- completions -------------------------------------------------------------------

@@ -21,6 +21,7 @@ from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
 from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
 from edgewise.lsp.workspace import LspWorkspace
+from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
 
@@ -227,6 +228,8 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         if not folders and params.root_uri:
             folders = [params.root_uri]
         ls.guard.set_roots(folders)
+        # context engine: imports are resolved inside the editor's workspace folders
+        ls.engine.workspace_roots = workspace_roots(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EdgewiseServer, params: types.InitializedParams) -> None:

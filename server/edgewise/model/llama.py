@@ -120,7 +120,18 @@ class LlamaBackend:
     def tokenize(self, text: str, special: bool = False) -> list[int]:
         if not text:
             return []
-        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+        # llama_tokenize straight into a buffer of the right size: Llama.tokenize sizes
+        # its buffer by n_ctx_train (0 for a vocab-only GGUF: every text then tokenized
+        # twice; 32k zeroed ints for a real model), which made prompt assembly slow.
+        data = text.encode("utf-8", "surrogatepass")
+        size = len(data) + 8
+        buffer = (self._lib.llama_token * size)()
+        n = self._lib.llama_tokenize(self._vocab, data, len(data), buffer, size, False, special)
+        if n < 0:
+            size = -n
+            buffer = (self._lib.llama_token * size)()
+            n = self._lib.llama_tokenize(self._vocab, data, len(data), buffer, size, False, special)
+        return buffer[:n]
 
     def token_bytes(self, token: int) -> bytes:
         piece = self._piece_cache.get(token)
