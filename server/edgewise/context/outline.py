@@ -34,6 +34,7 @@ class Definition:
     kind: str  # function | method | class | type | constant | field
     container: str | None  # the class (or type) a method or field belongs to
     signature: str  # body stripped, first doc line kept, source indentation
+    short: str  # the signature without its doc line
     open_text: str  # header and opening bracket, to show members under it
     close_text: str  # the closing bracket line ("" when the language has none)
     header_rows: int  # rows from the first line to the last line of the signature
@@ -217,6 +218,34 @@ def _docstring_line(data: bytes, doc: Node) -> tuple[str, str]:
     return line, quote
 
 
+def _compact(header: str, comment: str) -> str:
+    """A parameter list spread over lines, on one line (fewer tokens, same meaning).
+    Headers with comments in them are left alone (a line comment would swallow the rest)."""
+    if "\n" not in header or comment in header or "/*" in header:
+        return header
+    out: list[str] = []
+    depth = 0
+    index = 0
+    while index < len(header):
+        char = header[index]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        if char == "\n" and depth > 0:
+            index += 1
+            while index < len(header) and header[index] in " \t\r\n":
+                index += 1
+            before = out[-1] if out else ""
+            after = header[index] if index < len(header) else ""
+            if before not in "([{" and after not in ")]}":
+                out.append(" ")
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 def _cut(text: str, indent: str, marker: str) -> tuple[str, int]:
     lines = text.split("\n")
     if len(lines) <= MAX_SIGNATURE_LINES:
@@ -263,23 +292,23 @@ def render(doc: ParsedDocument, item: _Found, comment: str) -> tuple[Definition,
     open_text = close_text = ""
     if node.start_point.row == node.end_point.row and node.end_byte - line_start <= ONE_LINE_CHARS:
         signature, header_rows = _text(data, line_start, node.end_byte).rstrip(), 0
+        short = signature
     elif body is None:
         signature, header_rows = _cut(
             _text(data, line_start, node.end_byte).rstrip(), indent, comment
         )
+        short = signature
     else:
-        header = _text(data, line_start, body.start_byte).rstrip()
+        header = _compact(_text(data, line_start, body.start_byte).rstrip(), comment)
         header_rows = body.start_point.row - start_row
         if header.count("\n") >= MAX_SIGNATURE_LINES:
             header, header_rows = _cut(header, indent, comment)
+        signature = short = header + item.placeholder
         if item.doc is not None:
             line, quote = _docstring_line(data, item.doc)
             doc_indent = _text(data, _line_start(data, item.doc.start_byte), item.doc.start_byte)
-            signature = header + item.placeholder if not line else header
             if line:
-                signature += f"\n{doc_indent}{quote}{line}{quote}"
-        else:
-            signature = header + item.placeholder
+                signature = f"{header}\n{doc_indent}{quote}{line}{quote}"
         opener = body.child(0) if body.child_count else None
         if opener is not None and not opener.is_named:
             open_text = _text(data, line_start, opener.end_byte).rstrip()
@@ -288,6 +317,7 @@ def render(doc: ParsedDocument, item: _Found, comment: str) -> tuple[Definition,
                 close_text = indent + _text(data, closer.start_byte, closer.end_byte)
         else:
             open_text = header
+    open_text = open_text or short.split("\n", 1)[0]
     if doc_above:
         signature = f"{indent}{comment} {doc_above}\n{signature}"
     definition = Definition(
@@ -295,7 +325,8 @@ def render(doc: ParsedDocument, item: _Found, comment: str) -> tuple[Definition,
         kind=item.kind,
         container=item.container,
         signature=signature,
-        open_text=open_text or signature.split("\n", 1)[0],
+        short=short,
+        open_text=open_text,
         close_text=close_text,
         header_rows=header_rows,
         name_row=name_row,

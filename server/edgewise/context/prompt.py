@@ -55,6 +55,7 @@ class Weights:
     signature: float = 12.0  # times the definition's score (ranking.py): a signature of a
     # definition the code names is worth more than a dozen lines of distant window
     header: float = 1000.0  # an enclosing scope header (always, if it fits)
+    doc_line: float = 0.2  # a chosen signature's doc line, relative to the signature
     min_window_share: float = 0.3  # of the budget, lines around the cursor come first
     above_share: float = 0.75  # ... split ¾ above, ¼ below
 
@@ -131,11 +132,25 @@ class _Header:
 @dataclass(eq=False)
 class _Sig:
     candidate: Candidate
-    cost: int  # its own tokens
+    cost: int  # its own tokens, without its doc line
+    doc_cost: int  # what its doc line adds (0: it has none)
     group: Row[Definition] | None  # the container it is shown under
     key: tuple[str, int]  # (uri, start byte)
     enclosing: _Header | None = None  # its container is a scope around the cursor
     chosen: bool = False
+    with_doc: bool = False
+
+    @property
+    def text(self) -> str:
+        meta = self.candidate.definition
+        return meta.signature if self.with_doc else meta.short
+
+
+@dataclass(eq=False)
+class _Doc:
+    """The doc line of a chosen signature: worth adding when the budget allows."""
+
+    sig: _Sig
 
 
 @dataclass
@@ -179,12 +194,13 @@ class _Selector:
         self.group_cost: dict[tuple[str, int], int] = {}
         self.state = 0  # changes when what a signature costs may change
         self.workspace = workspace
-        self.heap: list[tuple[float, int, _Sig]] = []
+        self.heap: list[tuple[float, int, _Sig | _Doc]] = []
         for sig in sigs:
             group = sig.group
             if group is not None and sig.candidate.same_file:
                 last = group.start_row + group.meta.header_rows
                 sig.enclosing = next((h for h in headers if group.start_row <= h.row <= last), None)
+        self.counter_index = len(sigs)
         for index, sig in enumerate(sigs):
             if sig.candidate.score > 0:
                 density = sig.candidate.score * self.w.signature / max(sig.cost, 1)
@@ -295,10 +311,17 @@ class _Selector:
         for r in range(row.start_row, row.start_row + row.meta.header_rows + 1):
             self.sigs_by_row[(sig.key[0], r)] = sig
         self.sel.log.append(("sig", sig))
+        if sig.doc_cost and not sig.with_doc:
+            value = sig.candidate.score * self.w.signature * self.w.doc_line
+            self.counter_index += 1
+            heapq.heappush(self.heap, (-value / sig.doc_cost, self.counter_index, _Doc(sig)))
 
     def _drop_sig(self, sig: _Sig) -> None:
         self.sel.sigs.remove(sig)
         sig.chosen = False
+        if sig.with_doc:
+            sig.with_doc = False
+            self.spent -= sig.doc_cost
         self.state += 1
         self.spent -= sig.cost
         if sig.group is not None:
@@ -364,8 +387,17 @@ class _Selector:
                 if best is None or density > best[0]:
                     best = (density, "below")
             sig: _Sig | None = None
+            doc: _Doc | None = None
             while self.heap:
                 neg, index, top = self.heap[0]
+                if isinstance(top, _Doc):
+                    if not top.sig.chosen or top.sig.with_doc:
+                        heapq.heappop(self.heap)
+                        continue
+                    doc = top
+                    if best is None or -neg > best[0]:
+                        best = (-neg, "doc")
+                    break
                 if (
                     judged is not None
                     and judged[0] is top
@@ -393,6 +425,13 @@ class _Selector:
                 self.take_above(budget)
             elif best[1] == "below":
                 self.take_below(budget)
+            elif best[1] == "doc":
+                assert doc is not None
+                heapq.heappop(self.heap)
+                if self.spent + doc.sig.doc_cost <= budget:
+                    doc.sig.with_doc = True
+                    self.spent += doc.sig.doc_cost
+                    self.sel.log.append(("doc", doc.sig))
             else:
                 assert sig is not None
                 heapq.heappop(self.heap)
@@ -418,6 +457,10 @@ class _Selector:
                 return True
             if kind == "sig" and getattr(item, "chosen", False):
                 self._drop_sig(item)  # type: ignore[arg-type]
+                return True
+            if kind == "doc" and isinstance(item, _Sig) and item.chosen and item.with_doc:
+                item.with_doc = False
+                self.spent -= item.doc_cost
                 return True
         return False
 
@@ -634,8 +677,12 @@ class PromptBuilder:
                     table = ([r.start_byte for r in rows], rows)
                     containers[candidate.uri] = table
                 group = _container_of(table, candidate.row)
-            cost = self.counter.count_lines(definition.signature + "\n")
-            out.append(_Sig(candidate, cost, group, (candidate.uri, candidate.row.start_byte)))
+            cost = self.counter.count_lines(definition.short + "\n")
+            doc_cost = 0
+            if definition.signature != definition.short:
+                doc_cost = max(self.counter.count_lines(definition.signature + "\n") - cost, 1)
+            key = (candidate.uri, candidate.row.start_byte)
+            out.append(_Sig(candidate, cost, doc_cost, group, key))
         return out
 
     @staticmethod
@@ -708,9 +755,9 @@ class PromptBuilder:
             else:
                 assert isinstance(item, _Sig)
                 row = item.candidate.row
-                text = row.meta.signature + "\n"
+                text = item.text + "\n"
                 end = row.start_row + row.meta.header_rows
-                pieces.append(Piece("signature", uri, row.start_row, end, item.cost, text))
+                pieces.append(Piece("signature", uri, row.start_row, end, count(text), text))
         close(1 << 62)
         return pieces
 
