@@ -80,6 +80,7 @@ def main() -> int:
     rss_after_warmup = 0
     started = time.monotonic()
     sent = 0
+    last_check = 0
     while sent < args.requests:
         uri = rng.choice(list(docs))
         text = texts[uri]
@@ -156,7 +157,8 @@ def main() -> int:
             errors[str(reply["error"]["code"])] += 1
         if client.proc.poll() is not None:
             break
-        if sent % 500 == 0:
+        if sent - last_check >= 500:
+            last_check = sent
             for check_uri, check_text in texts.items():
                 state = client.call(
                     "workspace/executeCommand",
@@ -164,7 +166,7 @@ def main() -> int:
                 )["result"]
                 if state["sha256"] != hashlib.sha256(check_text.encode()).hexdigest():
                     desync += 1
-            if sent == 1000:
+            if sent >= 1000 and not rss_after_warmup:
                 rss_after_warmup = rss_kb(client.proc.pid)
     elapsed = time.monotonic() - started
     crashed = client.proc.poll() is not None

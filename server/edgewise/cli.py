@@ -1,4 +1,4 @@
-"""Command line: serve | context | models | calibrate."""
+"""Command line: serve | context | models | calibrate | refactor."""
 
 from __future__ import annotations
 
@@ -40,9 +40,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_context(args: argparse.Namespace) -> int:
-    from edgewise.context.documents import DocumentStore
-    from edgewise.context.languages import LanguageRegistry
+    from edgewise.context.documents import MAX_PARSE_BYTES
     from edgewise.context.positions import Pos
+    from edgewise.context.workspace import default_roots
     from edgewise.engine import Engine
     from edgewise.model.backend import ModelError
     from edgewise.model.llama import LlamaBackend
@@ -54,10 +54,21 @@ def cmd_context(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"edgewise: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    text = data.decode("utf-8", "replace")
+    if args.line < 1 or args.column < 1:
+        print("edgewise: --line and --column are 1-based", file=sys.stderr)
+        return EXIT_USAGE
+    note = ""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", "replace")
+        note = f"not UTF-8 (byte {exc.start}): plain window context, bad bytes replaced"
     settings = _settings_from(args)
     engine = Engine(settings, allow_download=False)
-    engine.documents = DocumentStore(LanguageRegistry())
+    # the CLI counts columns in characters
+    engine.position_encoding = "utf-32"
+    roots = [Path(root) for root in args.root] if args.root else default_roots(path)
+    engine.workspace_roots = roots
     try:
         model_path = Path(args.tokenizer) if args.tokenizer else resolve_model(settings.model).path
         backend = LlamaBackend.load_vocab(model_path)
@@ -65,18 +76,22 @@ def cmd_context(args: argparse.Namespace) -> int:
         print(f"edgewise: {exc}", file=sys.stderr)
         return EXIT_USAGE
     doc = engine.documents.open(path.resolve().as_uri(), text)
-    prompt = engine.completion_prompt(
-        backend,
-        doc,
-        Pos(max(args.line - 1, 0), max(args.column - 1, 0)),
-        args.budget or settings.context_budget,
-    )
-    # the UTF-16 column of LSP and the 1-based character column of the CLI differ only
-    # outside the BMP; the CLI counts characters.
+    if note and len(data) <= MAX_PARSE_BYTES:
+        doc.drop_tree(note)
+    budget = args.budget or settings.context_budget
+    prompt = engine.completion_prompt(backend, doc, Pos(args.line - 1, args.column - 1), budget)
+    if len(prompt.tokens) > budget:
+        print(
+            f"edgewise: a budget of {budget} tokens cannot hold even the prompt's markers "
+            f"({len(prompt.tokens)} tokens)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     out = prompt.to_dict()
     out["file"] = str(path)
-    out["budget"] = args.budget or settings.context_budget
+    out["budget"] = budget
     out["tokenizer"] = str(model_path)
+    out["roots"] = [str(root) for root in engine.workspace_roots]
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
@@ -85,12 +100,13 @@ def cmd_context(args: argparse.Namespace) -> int:
             f"assembled in {prompt.assembly_ms:.2f} ms"
         )
         for piece in prompt.pieces:
+            where = piece.source if piece.source != doc.uri else "this file"
             print(
-                f"  {piece.kind:<13} lines {piece.start_line + 1}-{piece.end_line + 1}: "
+                f"  {piece.kind:<13} {where} lines {piece.start_line + 1}-{piece.end_line + 1}: "
                 f"{piece.tokens} tokens"
             )
-        for note in prompt.notes:
-            print(f"  note: {note}")
+        for line in prompt.notes:
+            print(f"  note: {line}")
         print("----- prompt -----")
         print(prompt.text)
     return EXIT_OK
@@ -164,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--column", type=int, required=True, help="1-based column")
     context.add_argument("--budget", type=int, help="token budget (default: contextBudget)")
     context.add_argument("--tokenizer", help="GGUF whose vocabulary counts the tokens")
+    context.add_argument(
+        "--root",
+        action="append",
+        help="workspace root for imports (repeatable; default: the file's project folder)",
+    )
     context.add_argument("--model", help="model (overrides settings)")
     context.add_argument("--settings", help="JSON settings file")
     context.add_argument("--json", action="store_true")
@@ -190,10 +211,21 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("paths", nargs="*", metavar="PATH", help="code to sample (default .)")
     calibrate.add_argument("--samples", type=int, default=200, help="positions (default 200)")
     calibrate.add_argument("--seed", type=int, default=0, help="sampling seed")
-    calibrate.add_argument("--method", choices=["platt", "isotonic"], default="platt")
+    calibrate.add_argument(
+        "--method",
+        choices=["auto", "platt", "isotonic"],
+        default="auto",
+        help="calibration map (auto: the better of the two by cross-validation)",
+    )
     calibrate.add_argument("--model", help="model (overrides settings)")
     calibrate.add_argument("--settings", help="JSON settings file")
     calibrate.set_defaults(func=cmd_calibrate)
+
+    # --- refactor: the headless batch mode (edgewise/batch/) ---------------------------
+    from edgewise.batch.arguments import add_refactor_parser
+
+    add_refactor_parser(sub)
+    # --- end refactor -------------------------------------------------------------------
     return parser
 
 

@@ -26,6 +26,8 @@ PROFILES = ["neovim", "visual-studio-code"]
 
 
 def tiny_options(model: Any, **extra: Any) -> dict[str, Any]:
+    # One llama.cpp thread: on a loaded 2-core machine two threads spin against each
+    # other (measured 16-25x slower), and a completion then hits maxCompletionMs.
     # maxCompletionMs: the 5 s default cap cuts generations short on a loaded machine, and
     # the determinism test compares two generations
     return {
@@ -34,6 +36,7 @@ def tiny_options(model: Any, **extra: Any) -> dict[str, Any]:
         "minConfidence": 0,  # the tiny model's text is noise: show it all the same
         "maxTokens": 24,
         "contextLength": 2048,
+        "threads": 1,
         "maxCompletionMs": 60000,
         **extra,
     }

@@ -25,12 +25,14 @@ KEY_ENV = "EDGEWISE_REMOTE_TEST_KEY"
 
 
 def remote_options(url: str, **extra: Any) -> dict[str, Any]:
+    # The result cache is off: every request here must reach the server under test.
     return {
         "backend": url,
         "debounceMs": 0,
         "minConfidence": 0,  # the tiny model's text is noise: show it all the same
         "maxTokens": 16,
         "actionMaxTokens": 48,
+        "typingOptimizations": False,
         **extra,
     }
 

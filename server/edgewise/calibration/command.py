@@ -12,7 +12,14 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from edgewise.calibration.fit import apply_isotonic, apply_platt, ece, fit_isotonic, fit_platt
+from edgewise.calibration.fit import (
+    apply_isotonic,
+    apply_platt,
+    choose_method,
+    ece,
+    fit_isotonic,
+    fit_platt,
+)
 from edgewise.calibration.fit import reliability as reliability_table
 from edgewise.calibration.measure import Sample, measure
 from edgewise.calibration.sampling import sample_positions
@@ -35,7 +42,7 @@ def fit_map(
     *,
     sha256: str,
     model_name: str,
-    method: str = "platt",
+    method: str = "auto",
     source: str = "",
 ) -> CalibrationMap:
     shown = [s for s in samples if s.suggested]
@@ -47,6 +54,8 @@ def fit_map(
     scores = np.array([s.score for s in shown], dtype=np.float64)
     labels = np.array([s.right for s in shown], dtype=np.float64)
     params: dict[str, Any]
+    if method == "auto":
+        method = choose_method(scores, labels)
     if method == "platt":
         a, b = fit_platt(scores, labels)
         params = {"a": a, "b": b}
@@ -56,7 +65,7 @@ def fit_map(
         params = {"knots": knots, "values": values}
         fitted = apply_isotonic((knots, values), scores)
     else:
-        raise CalibrationError(f"unknown method {method!r} (platt or isotonic)")
+        raise CalibrationError(f"unknown method {method!r} (auto, platt or isotonic)")
     table = [
         {
             "low": b.low,
@@ -118,7 +127,7 @@ async def run_calibration(
     count: int,
     *,
     seed: int = 0,
-    method: str = "platt",
+    method: str = "auto",
     state: Path | None = None,
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,

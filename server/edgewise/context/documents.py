@@ -3,18 +3,26 @@
 The canonical text stays in the pygls workspace. After every change the store diffs the
 new text against the text its tree was built from, tells tree-sitter what changed
 (``tree.edit``) and re-parses with the old tree, so a keystroke re-parses only what it
-touched.
+touched. The line table and the query tables (definitions, imports) follow the same
+edit, so nothing is recomputed for the untouched rest of the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from tree_sitter import Parser, Point, Tree
+from tree_sitter import Node, Parser, Point, Tree
 
 from edgewise.context.languages import LanguageInfo, LanguageRegistry
+from edgewise.context.text_lines import TextLines
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
+RECENT_EDITS = 16  # edit locations remembered as a ranking signal
+EDIT_LOG = 64
+NEARBY_BYTES = 4096  # edits this close are combined into one for the tables
+MAX_PENDING = 16
 
 
 def common_prefix_len(a: str, b: str) -> int:
@@ -44,7 +52,89 @@ def point_at(text: str, offset: int) -> Point:
     """tree-sitter point (row, byte column) of a character offset."""
     row = text.count("\n", 0, offset)
     line_start = text.rfind("\n", 0, offset) + 1
-    return Point(row, len(text[line_start:offset].encode("utf-8")))
+    return Point(row, len(text[line_start:offset].encode("utf-8", "surrogatepass")))
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _point_after(text: str, start: int, end: int, start_point: Point) -> Point:
+    """The point of ``end``, counting only the text after ``start``."""
+    newlines = text.count("\n", start, end)
+    if not newlines:
+        return Point(start_point.row, start_point.column + utf8_len(text[start:end]))
+    line_start = text.rfind("\n", start, end) + 1
+    return Point(start_point.row + newlines, utf8_len(text[line_start:end]))
+
+
+def error_ranges(node: Node) -> list[tuple[int, int]]:
+    """Byte ranges of the ERROR and MISSING nodes under ``node``."""
+    out: list[tuple[int, int]] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.is_error or current.is_missing:
+            out.append((current.start_byte, current.end_byte))
+            continue
+        stack.extend(child for child in current.children if child.has_error)
+    return out
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True)
+class ByteEdit:
+    """One edit (or several, combined) in the byte coordinates tree-sitter uses: the text
+    before ``start_byte`` and after ``old_end_byte`` (``new_end_byte`` now) is unchanged."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    row_delta: int  # lines added (negative: removed)
+
+    @property
+    def byte_delta(self) -> int:
+        return self.new_end_byte - self.old_end_byte
+
+    def then(self, later: ByteEdit) -> ByteEdit:
+        """This edit followed by ``later`` (in the coordinates after this one), as one."""
+        start = min(self.start_byte, later.start_byte)
+        old_end = self.old_end_byte + max(0, later.old_end_byte - self.new_end_byte)
+        new_end = max(self.new_end_byte, later.old_end_byte) + later.byte_delta
+        return ByteEdit(start, old_end, new_end, self.row_delta + later.row_delta)
+
+
+def shift_range(span: tuple[int, int], edit: ByteEdit) -> tuple[int, int]:
+    """A byte range after ``edit``, widened to cover what the edit put in it."""
+    start, end = span
+    if start > edit.old_end_byte:
+        start += edit.byte_delta
+    elif start > edit.start_byte:
+        start = edit.start_byte
+    if end >= edit.old_end_byte:
+        end = max(end + edit.byte_delta, edit.new_end_byte)
+    elif end > edit.start_byte:
+        end = edit.new_end_byte
+    return start, end
+
+
+class EditFollower(Protocol):
+    """A table that follows a document's edits (see ``query_table.py``)."""
+
+    def apply_edits(
+        self, doc: ParsedDocument, edits: list[ByteEdit], dirty: list[tuple[int, int]]
+    ) -> None: ...
+
+    def rebuild(self, doc: ParsedDocument) -> None: ...
 
 
 @dataclass
@@ -54,20 +144,67 @@ class ParsedDocument:
     text: str
     tree: Tree | None = None
     note: str = ""  # why there is no tree, when there is none
+    version: int = 0
+    recent_rows: list[int] = field(default_factory=list)  # rows of the latest edits
+    # (version, first row, last row after the edit, lines added) of the latest edits
+    edit_log: list[tuple[int, int, int, int]] = field(default_factory=list)
     _parser: Parser | None = field(default=None, repr=False)
+    _lines: TextLines | None = field(default=None, repr=False)
+    _data: bytes | None = field(default=None, repr=False)
+    _tables: dict[str, EditFollower] = field(default_factory=dict, repr=False)
+    # edits the tables have not seen yet (nearby ones combined), applied when a table is read
+    _pending: list[ByteEdit] = field(default_factory=list, repr=False)
+    _pending_dirty: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def data(self) -> bytes:
-        return self.text.encode("utf-8")
+        if self._data is None:
+            self._data = self.text.encode("utf-8", "surrogatepass")
+        return self._data
+
+    @property
+    def lines(self) -> TextLines:
+        if self._lines is None:
+            self._lines = TextLines(self.text)
+        return self._lines
+
+    def table(self, kind: str, factory: Callable[[], Any]) -> Any:
+        """The query table ``kind`` of this document, built on first use."""
+        if self._pending:
+            self._flush()
+        table = self._tables.get(kind)
+        if table is None:
+            table = factory()
+            table.rebuild(self)
+            self._tables[kind] = table
+        return table
+
+    def _flush(self) -> None:
+        """Bring the tables to the current text: the edits since they were last read, and
+        where the syntax changed since then (tree-sitter's changed ranges, kept per edit:
+        holding on to an older tree to compare later makes every parse slower)."""
+        edits, dirty = self._pending, self._pending_dirty
+        self._pending, self._pending_dirty = [], []
+        if not edits or self.tree is None:
+            return
+        for table in self._tables.values():
+            table.apply_edits(self, edits, dirty)
 
     def parse_full(self) -> None:
         self.tree = None
+        self._data = None
+        self._tables.clear()
+        self._pending, self._pending_dirty = [], []
+        self.version += 1
         if self.language is None:
             self.note = "unknown language: plain window context"
             return
-        data = self.text.encode("utf-8", "surrogatepass")
+        data = self.data
         if len(data) > MAX_PARSE_BYTES:
-            self.note = f"file over {MAX_PARSE_BYTES // (1024 * 1024)} MB: plain window context"
+            self.note = (
+                f"file over {MAX_PARSE_BYTES // (1024 * 1024)} MB: plain window context, "
+                "no syntax tree"
+            )
             return
         if b"\x00" in data:
             self.note = "binary file: plain window context"
@@ -77,35 +214,117 @@ class ParsedDocument:
             self._parser = self.language.parser()
         self.tree = self._parser.parse(data)
 
+    def drop_tree(self, note: str) -> None:
+        """Use a plain window for this text (it could not be read faithfully)."""
+        self.tree = None
+        self._tables.clear()
+        self._pending, self._pending_dirty = [], []
+        self.note = note
+
     def update(self, new_text: str) -> None:
-        """Bring the tree to ``new_text`` with one incremental edit."""
+        """Bring the tree, the lines and the tables to ``new_text`` with one incremental edit."""
         old_text = self.text
         if new_text == old_text:
-            return
-        self.text = new_text
-        if self.tree is None or self._parser is None:
-            self.parse_full()
-            return
-        data = new_text.encode("utf-8", "surrogatepass")
-        if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
-            self.parse_full()
             return
         start = common_prefix_len(old_text, new_text)
         suffix = common_suffix_len(old_text, new_text, start)
         old_end = len(old_text) - suffix
         new_end = len(new_text) - suffix
-        start_byte = len(old_text[:start].encode("utf-8", "surrogatepass"))
-        old_end_byte = start_byte + len(old_text[start:old_end].encode("utf-8", "surrogatepass"))
-        new_end_byte = start_byte + len(new_text[start:new_end].encode("utf-8", "surrogatepass"))
-        self.tree.edit(
-            start_byte=start_byte,
-            old_end_byte=old_end_byte,
-            new_end_byte=new_end_byte,
-            start_point=point_at(old_text, start),
-            old_end_point=point_at(old_text, old_end),
-            new_end_point=point_at(new_text, new_end),
+        self.text = new_text
+        # tree-sitter rows count "\n" only; the line table agrees unless there is a lone "\r"
+        if self._lines is not None and "\r" not in old_text:
+            row = self._lines.line_of(start)
+        else:
+            row = old_text.count("\n", 0, start)
+        if self._lines is not None:
+            self._lines.apply(new_text, start, old_end, new_end)
+        self._data = None
+        line_start = old_text.rfind("\n", 0, start) + 1
+        start_point = Point(row, utf8_len(old_text[line_start:start]))
+        self._remember(row, old_text, start, old_end, new_text, new_end)
+        self.edit_log.append(
+            (
+                self.version + 1,
+                row,
+                row + new_text.count("\n", start, new_end),
+                new_text.count("\n", start, new_end) - old_text.count("\n", start, old_end),
+            )
         )
-        self.tree = self._parser.parse(data, self.tree)
+        del self.edit_log[:-EDIT_LOG]
+        if self.tree is None or self._parser is None:
+            self.parse_full()
+            return
+        data = self.data
+        if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
+            self.parse_full()
+            return
+        old_tree = self.tree
+        if old_tree.root_node.has_error:
+            # tree-sitter may recover from an error differently when it reuses the old
+            # tree's error nodes than a fresh parse would (tree-sitter#1645): the edit
+            # also covers the lines of every error, so they are parsed afresh
+            old_data = old_text.encode("utf-8", "surrogatepass")
+            low, high = utf8_len(old_text[:start]), len(old_data) - utf8_len(old_text[old_end:])
+            for error_start, error_end in error_ranges(old_tree.root_node):
+                low, high = min(low, error_start), max(high, error_end)
+            low = old_data.rfind(b"\n", 0, low) + 1
+            stop = old_data.find(b"\n", high)
+            high = len(old_data) if stop < 0 else stop + 1
+            low_char = len(old_data[:low].decode("utf-8", "surrogatepass"))
+            high_char = len(old_text) - len(old_data[high:].decode("utf-8", "surrogatepass"))
+            if low_char < start:
+                row = old_text.count("\n", 0, low_char)
+                start_point = Point(row, 0)
+                start = low_char
+            if high_char > old_end:
+                new_end += high_char - old_end
+                old_end = high_char
+        start_byte = utf8_len(old_text[:start])
+        old_end_point = _point_after(old_text, start, old_end, start_point)
+        new_end_point = _point_after(new_text, start, new_end, start_point)
+        edit = ByteEdit(
+            start_byte=start_byte,
+            old_end_byte=start_byte + utf8_len(old_text[start:old_end]),
+            new_end_byte=start_byte + utf8_len(new_text[start:new_end]),
+            row_delta=new_end_point.row - old_end_point.row,
+        )
+        old_tree.edit(
+            start_byte=edit.start_byte,
+            old_end_byte=edit.old_end_byte,
+            new_end_byte=edit.new_end_byte,
+            start_point=start_point,
+            old_end_point=old_end_point,
+            new_end_point=new_end_point,
+        )
+        self.tree = self._parser.parse(data, old_tree)
+        self.version += 1
+        if self._tables:
+            dirty = [shift_range(span, edit) for span in self._pending_dirty]
+            dirty.append((edit.start_byte, edit.new_end_byte))
+            dirty += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree)]
+            self._pending_dirty = merge_spans(dirty)
+            last = self._pending[-1] if self._pending else None
+            if last is not None and (
+                edit.start_byte <= last.new_end_byte + NEARBY_BYTES
+                and edit.old_end_byte >= last.start_byte - NEARBY_BYTES
+            ):
+                self._pending[-1] = last.then(edit)  # typing: one edit that grows
+            else:
+                self._pending.append(edit)
+                if len(self._pending) > MAX_PENDING:
+                    self._pending[-2:] = [self._pending[-2].then(self._pending[-1])]
+
+    def _remember(
+        self, row: int, old_text: str, start: int, old_end: int, new_text: str, new_end: int
+    ) -> None:
+        """Keep the rows of recent edits, shifted by lines this edit added or removed."""
+        added = new_text.count("\n", start, new_end) - old_text.count("\n", start, old_end)
+        if added:
+            self.recent_rows = [r + added if r > row else r for r in self.recent_rows]
+        if row in self.recent_rows:
+            self.recent_rows.remove(row)
+        self.recent_rows.append(row)
+        del self.recent_rows[:-RECENT_EDITS]
 
 
 class DocumentStore:
@@ -134,3 +353,6 @@ class DocumentStore:
 
     def get(self, uri: str) -> ParsedDocument | None:
         return self._docs.get(uri)
+
+    def all(self) -> list[ParsedDocument]:
+        return list(self._docs.values())

@@ -24,27 +24,46 @@ class LanguageSpec:
     extensions: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     comment: str = "//"  # line comment marker, for prompts and doc comments
+    modules: str | None = None  # how imports name files (see resolve.py), None: not resolved
 
 
 SPECS: tuple[LanguageSpec, ...] = (
-    LanguageSpec("python", "tree_sitter_python", "language", (".py", ".pyi"), comment="#"),
+    LanguageSpec(
+        "python", "tree_sitter_python", "language", (".py", ".pyi"), comment="#", modules="python"
+    ),
     LanguageSpec(
         "javascript",
         "tree_sitter_javascript",
         "language",
         (".js", ".mjs", ".cjs", ".jsx"),
         ("javascriptreact",),
+        modules="node",
     ),
     LanguageSpec(
-        "typescript", "tree_sitter_typescript", "language_typescript", (".ts", ".mts", ".cts")
+        "typescript",
+        "tree_sitter_typescript",
+        "language_typescript",
+        (".ts", ".mts", ".cts"),
+        modules="node",
     ),
-    LanguageSpec("tsx", "tree_sitter_typescript", "language_tsx", (".tsx",), ("typescriptreact",)),
+    LanguageSpec(
+        "tsx",
+        "tree_sitter_typescript",
+        "language_tsx",
+        (".tsx",),
+        ("typescriptreact",),
+        modules="node",
+    ),
     LanguageSpec("go", "tree_sitter_go", "language", (".go",)),
     LanguageSpec("rust", "tree_sitter_rust", "language", (".rs",)),
-    LanguageSpec("java", "tree_sitter_java", "language", (".java",)),
-    LanguageSpec("c", "tree_sitter_c", "language", (".c", ".h")),
+    LanguageSpec("java", "tree_sitter_java", "language", (".java",), modules="java"),
+    LanguageSpec("c", "tree_sitter_c", "language", (".c", ".h"), modules="include"),
     LanguageSpec(
-        "cpp", "tree_sitter_cpp", "language", (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")
+        "cpp",
+        "tree_sitter_cpp",
+        "language",
+        (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx"),
+        modules="include",
     ),
 )
 

@@ -7,8 +7,9 @@ at initialize (Neovim offers UTF-8 first), so every conversion takes the encodin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
-from edgewise.context.prompt import split_lines
+from edgewise.context.text_lines import TextLines, split_lines
 
 UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
 
@@ -53,11 +54,7 @@ class LineIndex:
         self.text = text
         self.encoding = encoding
         self.lines = split_lines(text)
-        self.starts: list[int] = []
-        total = 0
-        for line in self.lines:
-            self.starts.append(total)
-            total += len(line)
+        self.starts: list[int] = [0, *accumulate(map(len, self.lines[:-1]))]
 
     def content(self, line: int) -> str:
         return self.lines[line].rstrip("\r\n")
@@ -92,3 +89,23 @@ def end_after_insert(start: Pos, inserted: str, encoding: str = "utf-16") -> Pos
     if len(parts) == 1:
         return Pos(start.line, start.character + units(inserted, encoding))
     return Pos(start.line + len(parts) - 1, units(parts[-1], encoding))
+
+
+def clamp_position(
+    lines: TextLines, pos: Pos, encoding: str = "utf-16"
+) -> tuple[int, int, list[str]]:
+    """(line, python column) of an LSP position clamped into the document, and what was
+    clamped, for the report's notes."""
+    notes: list[str] = []
+    last = len(lines) - 1
+    if pos.line > last or pos.line < 0:
+        line = max(0, min(pos.line, last))
+        notes.append(f"line {pos.line + 1} is past the end of the file: clamped")
+        if pos.line > last:
+            return line, len(lines.content(line)), notes
+        return line, 0, notes
+    content = lines.content(pos.line)
+    column = index_of_column(content, max(pos.character, 0), encoding)
+    if pos.character > units(content, encoding):
+        notes.append(f"column {pos.character + 1} is past the end of line {pos.line + 1}: clamped")
+    return pos.line, column, notes

@@ -21,9 +21,9 @@ from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
 from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
 from edgewise.lsp.workspace import LspWorkspace
+from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
-from edgewise.report.ledger import totals
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,11 @@ CMD_LAST_PROMPT = "edgewise.lastPrompt"
 CMD_APPLY_ACTION = "edgewise.applyAction"
 CMD_DOCUMENT_STATE = "edgewise.documentState"
 STATUS = "edgewise/status"
-CODE_ACTION_KINDS = [types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix]
+CODE_ACTION_KINDS = [
+    types.CodeActionKind.RefactorRewrite,
+    types.CodeActionKind.QuickFix,
+    types.CodeActionKind.Refactor,
+]
 
 
 class EdgewiseServer(LanguageServer):
@@ -100,11 +104,21 @@ class EdgewiseServer(LanguageServer):
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:
         params: dict[str, Any] = {
             "state": state,
-            "session": totals(self.engine.session.reports.values()),
+            "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
         }
+        log = self.engine.session.ledger.log
+        while log is not None and log.errors:
+            self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
         if report is not None:
-            params["last"] = {"id": report["id"], "summary": summary(report)}
+            params["last"] = {
+                "id": report["id"],
+                "summary": summary(report),
+                "cache": report.get("cache"),
+                "start": report["range"]["start"],
+                "tokens": report["tokens"],
+                "time_ms": report["time_ms"],
+            }
         self.protocol.notify(STATUS, params)
 
     def publish(self, uri: str) -> None:
@@ -117,36 +131,45 @@ class EdgewiseServer(LanguageServer):
     async def completion_at(
         self, uri: str, position: types.Position, action: str
     ) -> Completion | None:
-        """Debounced, superseding, cancellable completion; None when there is nothing to show."""
+        """Debounced, superseding, cancellable completion; None when there is nothing to
+        show, and always None for a position that is no longer current (a newer request
+        for the document, or an edit, came in meanwhile). With ``typingOptimizations``
+        off, every request runs the model to the end and is answered (the baseline)."""
         if uri not in self.workspace.text_documents:
             return None  # only documents the client opened
         doc = self.workspace.get_text_document(uri)
+        version = doc.version
+        optimize = self.engine.settings.typing_optimizations
+        pos = Pos(position.line, position.character)
         previous = self._latest.get(uri)
-        if previous is not None:
+        if previous is not None and optimize:
             previous.set()  # a newer request supersedes it: stop between tokens
         cancel = threading.Event()
         self._latest[uri] = cancel
+        quick = self.engine.type_through(uri, doc.source, pos, action) if optimize else None
+        if quick is not None:  # the rest of the suggestion showing: no model call
+            if self._latest.get(uri) is cancel:
+                del self._latest[uri]
+            return self.answer(uri, quick)
         try:
-            if self.engine.settings.debounce_ms:
+            if self.engine.settings.debounce_ms and optimize:
                 await asyncio.sleep(self.engine.settings.debounce_ms / 1000.0)
-            if cancel.is_set():
+            if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
                 return None
             self._busy += 1
             self.status("busy")
             completion = await self.engine.complete(
-                uri,
-                doc.source,
-                Pos(position.line, position.character),
-                doc.language_id,
-                action,
-                cancel,
+                uri, doc.source, pos, doc.language_id, action, cancel
             )
         except ModelError as exc:
             self.model_error(exc)
             return None
         except asyncio.CancelledError:
-            cancel.set()
-            raise
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # $/cancelRequest from the client
+                cancel.set()
+                raise
+            return None  # superseded before the model ran: an empty answer
         except Exception as exc:  # a failure inside the model worker: say it, keep serving
             log.exception("completion failed")
             self.tell(
@@ -159,9 +182,22 @@ class EdgewiseServer(LanguageServer):
             if self._busy:
                 self._busy -= 1
         self.tell_notes()
+        if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
+            self.status("idle" if not self._busy else "busy", completion.report)
+            return None  # stale: never show text for a position that has moved on
+        return self.answer(uri, completion)
+
+    def is_current(self, uri: str, doc: Any, version: int | None) -> bool:
+        """The document is still open, as the same object, at the same version."""
+        return self.workspace.text_documents.get(uri) is doc and doc.version == version
+
+    def answer(self, uri: str, completion: Completion) -> Completion | None:
         self.status("idle" if not self._busy else "busy", completion.report)
-        if cancel.is_set() or completion.hidden or not completion.text:
+        if completion.hidden or not completion.text:
+            self.engine.shown.forget(uri)
             return None
+        if completion.shown is not None:
+            self.engine.shown.remember(uri, completion.shown)
         return completion
 
 
@@ -192,6 +228,8 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         if not folders and params.root_uri:
             folders = [params.root_uri]
         ls.guard.set_roots(folders)
+        # context engine: imports are resolved inside the editor's workspace folders
+        ls.engine.workspace_roots = workspace_roots(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EdgewiseServer, params: types.InitializedParams) -> None:
@@ -310,9 +348,13 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     @server.command(CMD_COST_REPORT)
     def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
-        session = totals(ls.engine.session.reports.values())
-        session["hidden"] = ls.engine.session.hidden
-        return {"session": session}
+        """Totals of this session and of today (every session, from the report log)."""
+        ledger = ls.engine.session.ledger
+        return {
+            "session": dict(ledger.session),
+            "today": ledger.today(),
+            "log": str(ledger.log.path) if ledger.log is not None else None,
+        }
 
     @server.command(CMD_DOCUMENT_STATE)
     def document_state(ls: EdgewiseServer, uri: str) -> dict[str, Any] | None:

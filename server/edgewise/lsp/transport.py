@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 
+from edgewise.lsp.cancellable_commands import CancellableCommands
+
 
 class AsyncReader(Protocol):
     def readline(self) -> Awaitable[bytes]: ...
@@ -70,8 +72,9 @@ class PushbackReader:
         return head + rest if rest else b""
 
 
-class EdgewiseProtocol(LanguageServerProtocol):
-    """Adds the lifecycle errors of the LSP spec to pygls' protocol."""
+class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
+    """Adds the lifecycle errors of the LSP spec to pygls' protocol (and commands that
+    ``$/cancelRequest`` cancels, see cancellable_commands.py)."""
 
     def __init__(self, server: Any, converter: Any) -> None:
         super().__init__(server, converter)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pygls.workspace import TextDocument, Workspace
 
-from edgewise.context.lines import lsp_lines
+from edgewise.context.text_lines import lsp_lines
 
 
 class LspTextDocument(TextDocument):

@@ -66,6 +66,9 @@ class GenerationRequest:
     text: str | None = None
     messages: list[dict[str, str]] | None = None
     infill: tuple[str, str, str] | None = None
+    # Reuse the KV cache of the previous prompt's common prefix (False: evaluate the whole
+    # prompt, the baseline of bench/latency.py).
+    reuse_prefix: bool = True
 
 
 @dataclass

@@ -4,8 +4,8 @@ One ``Llama`` is one llama.cpp context and must never be used from two threads, 
 every model call runs on a single worker thread fed by a queue (a one-thread
 executor). Each generated token's probability is read from the last logits row of the
 context (no ``logits_all``), and the KV cache is reused for the longest common token
-prefix with the previous prompt (``reuse_prefix``; benchmarks turn it off to measure
-what it saves). ``GenerationRequest.heal_prefix`` constrains the first generated tokens
+prefix with the previous prompt (unless the request says not to).
+``GenerationRequest.heal_prefix`` constrains the first generated tokens
 to spell out text removed from the end of the prompt (token healing, see healing.py).
 """
 
@@ -74,7 +74,6 @@ class LlamaBackend:
         self._piece_cache: dict[int, bytes] = {}
         self._piece_index: PieceIndex | None = None
         self._chat_formatter: Any = None
-        self.reuse_prefix = True  # reuse the KV cache of the longest common prompt prefix
 
     @classmethod
     def load(
@@ -134,7 +133,18 @@ class LlamaBackend:
     def tokenize(self, text: str, special: bool = False) -> list[int]:
         if not text:
             return []
-        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+        # llama_tokenize straight into a buffer of the right size: Llama.tokenize sizes
+        # its buffer by n_ctx_train (0 for a vocab-only GGUF: every text then tokenized
+        # twice; 32k zeroed ints for a real model), which made prompt assembly slow.
+        data = text.encode("utf-8", "surrogatepass")
+        size = len(data) + 8
+        buffer = (self._lib.llama_token * size)()
+        n = self._lib.llama_tokenize(self._vocab, data, len(data), buffer, size, False, special)
+        if n < 0:
+            size = -n
+            buffer = (self._lib.llama_token * size)()
+            n = self._lib.llama_tokenize(self._vocab, data, len(data), buffer, size, False, special)
+        return buffer[:n]
 
     def token_bytes(self, token: int) -> bytes:
         piece = self._piece_cache.get(token)
@@ -202,10 +212,12 @@ class LlamaBackend:
             )
         max_tokens = max(0, min(request.max_tokens, n_ctx - len(prompt) - 1))
         previous = llm.input_ids[: llm.n_tokens]
-        n = min(len(previous), len(prompt)) if self.reuse_prefix else 0
+        n = min(len(previous), len(prompt))
         mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
         reused = int(mismatch[0]) if len(mismatch) else n
         reused = max(min(reused, len(prompt) - 1), 0)  # re-evaluate one token: fresh logits
+        if not request.reuse_prefix:
+            reused = 0
         llm.n_tokens = reused
         llm.eval(prompt[reused:].tolist())
         prompt_done = time.monotonic()

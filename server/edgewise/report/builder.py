@@ -148,8 +148,12 @@ def summary(report: dict[str, Any]) -> str:
     tokens = report["tokens"]
     cost = report["cost"]
     conf = report["confidence"]
+    cache = report.get("cache")
+    served = {"hit": "from the result cache", "type-through": "typed through"}.get(cache or "")
     parts = [
-        f"{tokens['prompt']} prompt + {tokens['completion']} generated tokens"
+        f"{served}, no model call"
+        if served
+        else f"{tokens['prompt']} prompt + {tokens['completion']} generated tokens"
         + (f" ({tokens['cached']} reused)" if tokens["cached"] else ""),
         f"{report['time_ms']['total'] / 1000:.2f} s",
         f"{cost['energy_wh']:.4f} Wh",

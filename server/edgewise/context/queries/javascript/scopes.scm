@@ -4,3 +4,4 @@
 (arrow_function body: (statement_block) @body) @scope
 (method_definition body: (statement_block) @body) @scope
 (class_declaration body: (class_body) @body) @scope
+(class body: (class_body) @body) @scope
