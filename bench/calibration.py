@@ -107,7 +107,7 @@ async def collect(args: argparse.Namespace, out: Path) -> None:
         debounce_ms=0,
         max_completion_ms=600_000,  # quality, not latency: never cut a line short
     )
-    engine = Engine(settings, allow_download=False)
+    engine = Engine(settings, allow_download=False, report_log=False)  # not the user's ledger
     # raw scores only: no user map, no bundled map
     engine.calibrations = CalibrationStore(base=out.parent / "no-calibration", bundled=False)
     plan = positions_for(args.positions, args.seed, args.per_line)
@@ -385,7 +385,7 @@ def analyze(out: Path, bundle: bool = False, also: list[Path] | None = None) -> 
         f"{rec['dev_hidden']:.1%}); on the test set it hides {rec['hidden']:.1%}, the shown "
         f"are right {rec['right_shown']:.1%} vs {rec['right_all']:.1%} of all "
         f"({rec['lift']:.2f}×; hiding h can give at most 1/(1−h) = "
-        f"{1 / (1 - rec['hidden']):.2f}×) and {rec['shown_vs_hidden']:.1f}× as often as the "
+        f"{1 / max(1 - rec['hidden'], 1e-9):.2f}×) and {rec['shown_vs_hidden']:.1f}× as often as the "
         f"hidden ({rec['right_hidden']:.1%})"
     )
     if rec["min_confidence"] != Settings().min_confidence:

@@ -4,7 +4,8 @@ line of a 1,000-line file with a 1024-token context, with and without KV prefix 
 Each keystroke re-syncs the document (incremental tree-sitter parse), builds the prompt
 and completes (token healing on, temperature 0) through the same `Engine.complete` the
 LSP server calls; the LSP debounce is not included. Without reuse every keystroke
-evaluates the whole prompt again (`LlamaBackend.reuse_prefix = False`).
+evaluates the whole prompt again (`typingOptimizations: false`, which also turns the
+result cache off; no keystroke here repeats a prompt, so only the reuse differs).
 
     python bench/latency_real.py [--threads 0] [--keystrokes 40] [--cold-keystrokes 8]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -87,9 +89,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         debounce_ms=0,
         max_completion_ms=60_000,  # without reuse the prompt alone outlasts the 5 s default
     )
-    engine = Engine(settings, allow_download=False)
+    engine = Engine(settings, allow_download=False, report_log=False)  # not the user's ledger
     engine.position_encoding = "utf-32"
-    backend = await engine.host.backend()
+    await engine.host.backend()  # load the model before timing
     span = len(target) - (len(target) - len(target.lstrip()))
     every_warm = max(1, span // args.keystrokes)
     every_cold = max(1, span // args.cold_keystrokes)
@@ -97,7 +99,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     cold_parts: list[dict[str, float]] = []
     warm = await type_along(engine, text, line, target, every_warm, warm_parts)
     prompt_tokens = engine.last_prompt["prompt_tokens"] if engine.last_prompt else 0
-    backend.reuse_prefix = False  # type: ignore[attr-defined]
+    # the same run with prefix reuse off (typingOptimizations off: no result cache either)
+    engine.configure(dataclasses.replace(settings, typing_optimizations=False))
     cold = await type_along(engine, text, line, target, every_cold, cold_parts)
     engine.close()
     out: dict[str, object] = {

@@ -142,7 +142,7 @@ async def run_calibration(
         )
     # what the model would suggest, not what a busy machine finishes in time: no time cap
     settings = dataclasses.replace(settings, max_completion_ms=MEASURE_TIME_CAP_MS, debounce_ms=0)
-    engine = Engine(settings)
+    engine = Engine(settings, report_log=False)  # measuring, not suggesting: no ledger
     try:
         backend = await engine.host.backend()
         info = backend.info()
