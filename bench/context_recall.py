@@ -290,9 +290,10 @@ class Tally:
 
 def groups_of(use: Ref, sample: Sample) -> list[str]:
     if use.file != sample.path:
-        return ["all", "imported"]
-    distance = abs(use.line - sample.line)
-    return ["all", "far" if distance > FAR else "near"]
+        return ["all", "imported", "beyond"]
+    if abs(use.line - sample.line) > FAR:
+        return ["all", "far", "beyond"]
+    return ["all", "near"]
 
 
 def evaluate(
@@ -488,9 +489,9 @@ def report(title: str, tallies: dict[tuple[int, str], Tally], summary: dict[str,
     )
     print(
         "| budget | context | prompt tokens | recall all | near | far > 80 lines | imported "
-        "| all vs best window | far vs best window |"
+        "| far or imported | all vs best window | far vs best window |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for budget in BUDGETS:
         windows = [tallies[(budget, m)] for m in ("alternate", "three_quarters")]
         best_all = max((w.recall("all") or 0.0) for w in windows)
@@ -506,6 +507,7 @@ def report(title: str, tallies: dict[tuple[int, str], Tally], summary: dict[str,
                 f"| {budget} | {label} | {statistics.mean(tally.tokens):.0f} | "
                 f"{fmt(tally.recall('all'))} | {fmt(tally.recall('near'))} | "
                 f"{fmt(tally.recall('far'))} | {fmt(tally.recall('imported'))} | "
+                f"{fmt(tally.recall('beyond'))} | "
                 f"{ratio(tally.recall('all'), best_all) if ours else ''} | "
                 f"{ratio(tally.recall('far'), best_far) if ours else ''} |"
             )
