@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT))
 
+from bench.python_truth import Library, LineRefs, Ref, line_refs  # noqa: E402
 from edgewise.context.documents import DocumentStore  # noqa: E402
 from edgewise.context.languages import LanguageRegistry  # noqa: E402
 from edgewise.context.prompt import Piece, PromptBuilder  # noqa: E402
@@ -40,8 +41,6 @@ from edgewise.context.workspace import WorkspaceIndex  # noqa: E402
 from edgewise.model.backend import FimTokens  # noqa: E402
 from edgewise.model.fim import detect_fim  # noqa: E402
 from edgewise.model.llama import LlamaBackend  # noqa: E402
-
-from bench.python_truth import Library, LineRefs, Ref, line_refs  # noqa: E402
 
 CACHE = ROOT / ".cache" / "bench"
 NPM_PACKAGES = ("rxjs@7.8.2", "typescript@5.9.3")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # Tests never reach the network for models and keep their state in temp folders.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Every engine logs its reports to the state directory: never the user's own ledger.
+os.environ.setdefault("EDGEWISE_STATE_DIR", tempfile.mkdtemp(prefix="edgewise-test-state-"))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Command line: serve | context | models."""
+"""Command line: serve | context | models | refactor."""
 
 from __future__ import annotations
 
@@ -173,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("out")
     tiny.add_argument("--seed", type=int, default=0)
     models.set_defaults(func=cmd_models)
+
+    # --- refactor: the headless batch mode (edgewise/batch/) ---------------------------
+    from edgewise.batch.arguments import add_refactor_parser
+
+    add_refactor_parser(sub)
+    # --- end refactor -------------------------------------------------------------------
     return parser
 
 

@@ -29,9 +29,24 @@ class Pricing:
 
 
 @dataclass(kw_only=True, frozen=True)
+class RemotePricing:
+    """Pricing of a remote inference server (a team's GPU box, or a hosted endpoint)."""
+
+    device_watts: float = 300.0
+    price_per_kwh: float = 0.3
+    input_per_million: float = 0.0
+    output_per_million: float = 0.0
+
+
+@dataclass(kw_only=True, frozen=True)
 class Settings:
     model: str = ""
     backend: str = "embedded"
+    remote_model: str = ""
+    api_key_env: str = ""
+    remote_tokenizer: str = ""
+    request_timeout_ms: int = 30000
+    max_parallel_requests: int = 4
     context_budget: int = 1024
     max_tokens: int = 64
     action_max_tokens: int = 256
@@ -43,7 +58,9 @@ class Settings:
     threads: int = 0
     max_completion_ms: int = 5000
     debounce_ms: int = 100
+    typing_optimizations: bool = True
     pricing: Pricing = field(default_factory=Pricing)
+    remote_pricing: RemotePricing = field(default_factory=RemotePricing)
 
 
 def camel(name: str) -> str:
@@ -57,7 +74,7 @@ def snake(name: str) -> str:
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
-    for cls in (Pricing, Settings):
+    for cls in (Pricing, RemotePricing, Settings):
         names = {f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)}
         conv.register_structure_hook(
             cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)

@@ -5,26 +5,44 @@ documents -> context (tree-sitter, token budget) -> prompt -> model -> verify ->
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from edgewise.actions.catalog import ActionSpec, actions_for, get_action
-from edgewise.actions.verify import verify_edit
+from edgewise.actions.base import Workspace
+from edgewise.actions.runner import ActionResult, ActionRunner, Offer, offers
+from edgewise.completion_cache import (
+    CacheKey,
+    ResultCache,
+    Shown,
+    ShownSuggestions,
+    cached_text,
+)
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
+from edgewise.context.multiline import node_before, opens_block
 from edgewise.context.positions import LineIndex, Pos, clamp_position
 from edgewise.context.prompt import Prompt, PromptBuilder
 from edgewise.context.workspace import WorkspaceIndex
-from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
+from edgewise.model.backend import Backend, GenerationRequest
 from edgewise.model.host import ModelHost
+from edgewise.paths import state_dir
 from edgewise.report.builder import Usage, build_report
+from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
+from edgewise.report.savings import attach_whole_file
+from edgewise.report.whole_file import WholeFileCounter
 
 REPORTS_KEPT = 2000
+CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,28 +50,26 @@ class Completion:
     text: str
     report: dict[str, Any]
     hidden: bool  # below minConfidence
+    shown: Shown | None = None  # for type-through, once the server has shown it
 
 
-@dataclass
-class ActionResult:
-    action: ActionSpec
-    edit_offset: int  # character offset where ``new_text`` is inserted
-    new_text: str
-    report: dict[str, Any]
-    disabled_reason: str | None = None
+__all__ = ["ActionResult", "Completion", "Engine", "Offer", "Session"]
 
 
 @dataclass
 class Session:
-    """Everything the engine has produced this session, by report id."""
+    """Everything the engine has produced this session: the latest reports by id, and
+    the ledger (exact running totals, and the JSON Lines log) every report goes into."""
 
     reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     hidden: int = 0
+    ledger: Ledger = field(default_factory=lambda: Ledger(None))
 
     def add(self, report: dict[str, Any]) -> None:
         self.reports[report["id"]] = report
         while len(self.reports) > REPORTS_KEPT:
             self.reports.popitem(last=False)
+        self.ledger.record(report)
 
 
 class Engine:
@@ -62,15 +78,22 @@ class Engine:
         settings: Settings | None = None,
         languages: LanguageRegistry | None = None,
         allow_download: bool = True,
+        report_log: ReportLog | None | bool = True,
     ) -> None:
         self.settings = settings or Settings()
         self.languages = languages or LanguageRegistry()
         self.documents = DocumentStore(self.languages)
         self.host = ModelHost(self.settings, allow_download)
-        self.session = Session()
+        if report_log is True:  # the default: the log in the user's state directory
+            report_log = ReportLog(state_dir() / LOG_NAME)
+        self.session = Session(ledger=Ledger(report_log or None))
+        self.whole_file = WholeFileCounter()
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
         self._builders: dict[int, PromptBuilder] = {}
+        self._line_index: LineIndex | None = None
+        self.results = ResultCache()  # model results by prompt tokens (typing speed)
+        self.shown = ShownSuggestions()  # last suggestion shown per document (type-through)
         # context engine: files that imports name are read from these workspace roots
         # (set by the LSP server at initialize, by the CLI from --root)
         self.workspace = WorkspaceIndex(self.documents, self.languages)
@@ -87,6 +110,8 @@ class Engine:
         self.settings = settings
         if self.host.configure(settings):
             self._builders.clear()
+            self.results.clear()
+            self.shown.clear()
 
     def close(self) -> None:
         self.host.close()
@@ -108,15 +133,29 @@ class Engine:
             self._builders = {id(backend): builder}
         return builder
 
+    def line_index(self, text: str) -> LineIndex:
+        """The line index of ``text``, kept for the last text seen (one request builds
+        the prompt and the report from the same text: index it once)."""
+        index = self._line_index
+        if index is None or index.text is not text or index.encoding != self.position_encoding:
+            index = self._line_index = LineIndex(text, self.position_encoding)
+        return index
+
     def completion_prompt(
         self, backend: Backend, doc: ParsedDocument, pos: Pos, budget: int | None = None
     ) -> Prompt:
         line, column, notes = clamp_position(doc.lines, pos, self.position_encoding)
         if self.workspace.documents is not self.documents:
             self.workspace.documents = self.documents
+        wanted = budget or self.settings.context_budget
+        fits = backend.info().context_length - self.settings.max_tokens - 1
         prompt = self.builder(backend).build(
-            doc, line, column, budget or self.settings.context_budget, self.workspace
+            doc, line, column, max(min(wanted, fits), 16), self.workspace
         )
+        if wanted > fits:
+            prompt.notes.append(
+                f"budget {wanted} lowered to {fits} tokens to fit the model's context"
+            )
         prompt.notes.extend(notes)
         return prompt
 
@@ -133,9 +172,23 @@ class Engine:
     ) -> Completion:
         doc = self.documents.sync(uri, text, language_id)
         backend = await self.host.backend()
-        prompt = self.completion_prompt(backend, doc, pos)
+        prompt = await off_loop_if_remote(backend, self.completion_prompt, backend, doc, pos)
         self.last_prompt = {"kind": "completion", "uri": uri, **prompt.to_dict()}
-        multiline = wants_multiline(prompt.line_prefix, prompt.line_suffix)
+        log.debug("completion prompt for %s: %r", uri, prompt.text)  # file text: debug only
+        index = self.line_index(doc.text)
+        line, column = index.clamp(pos)
+        multiline = wants_multiline(
+            prompt.line_prefix, prompt.line_suffix, node_before(doc, line, prompt.line_prefix)
+        )
+        optimize = self.settings.typing_optimizations
+        key: CacheKey = (
+            tuple(prompt.tokens),
+            self.settings.max_tokens,
+            self.settings.temperature,
+            self.settings.seed,
+            multiline,
+        )
+        hit = self.results.get(key) if optimize else None
         request = GenerationRequest(
             prompt=prompt.tokens,
             max_tokens=self.settings.max_tokens,
@@ -143,14 +196,18 @@ class Engine:
             seed=self.settings.seed,
             stop=completion_stop(prompt.line_prefix, multiline),
             deadline=time.monotonic() + self.settings.max_completion_ms / 1000.0,
+            text=prompt.text,
+            infill=fim_parts(prompt),
+            reuse_prefix=optimize,
         )
         if cancel is not None:
             request.cancel = cancel
-        result = await self.host.generate(request)
+        counting = self.whole_file.start(backend, doc)
+        result = hit.as_result() if hit else await self.host.generate(request)
+        whole_file = await self.whole_file.result(counting)
         inserted = trim_completion(result.text, prompt.line_suffix)
-        index = LineIndex(doc.text, self.position_encoding)
-        line, column = index.clamp(pos)
-        start = index.position(index.starts[line] + column)
+        offset = index.starts[line] + column
+        start = index.position(offset)
         usage = Usage()
         usage.add(result)
         report = build_report(
@@ -175,25 +232,90 @@ class Engine:
             and (score is None or score < self.settings.min_confidence)
         )
         report["hidden"] = hidden
+        attach_whole_file(report, whole_file, self.settings.pricing)
+        report["cache"] = ("hit" if hit else "miss") if optimize else "off"
+        if hit:
+            report["cached_from"] = hit.report_id
+        elif optimize and result.stop_reason in CACHEABLE_STOPS:
+            self.results.put(key, cached_text(result, report["id"]))
         if hidden:
             self.session.hidden += 1
         self.session.add(report)
-        return Completion(inserted, report, hidden)
+        shown = None
+        if optimize:
+            kept = (hit or cached_text(result, report["id"])).first(len(inserted))
+            shown = Shown(doc.text, offset, start.line, start.character, kept, prompt.format)
+        return Completion(inserted, report, hidden, shown)
+
+    def type_through(
+        self, uri: str, text: str, pos: Pos, action: str = "inline"
+    ) -> Completion | None:
+        """The rest of the suggestion last shown in ``uri`` when the user has typed its
+        first characters (or the same suggestion for the same state); no model call."""
+        backend = self.host.loaded()
+        if not self.settings.typing_optimizations or backend is None:
+            return None
+        found = self.shown.match(uri, text, pos.line, pos.character, self.position_encoding)
+        if found is None:
+            return None
+        shown, typed = found
+        rest = shown.suggestion.without_first(len(typed))
+        result = rest.as_result()
+        usage = Usage()
+        usage.add(result)
+        report = build_report(
+            kind="completion",
+            action=action,
+            uri=uri,
+            start=pos,
+            inserted=rest.text,
+            result=result,
+            usage=usage,
+            info=backend.info(),
+            settings=self.settings,
+            prompt_format=shown.prompt_format,
+            encoding=self.position_encoding,
+            syntax_ok=None,
+            reason="completions are not syntax-checked until accepted",
+            context={"notes": [f"type-through: {len(typed)} characters typed"]},
+        )
+        score = report["confidence"]["score"]
+        hidden = bool(
+            self.settings.min_confidence > 0
+            and (score is None or score < self.settings.min_confidence)
+        )
+        report["hidden"] = hidden
+        report["cache"] = "type-through" if typed else "hit"
+        report["cached_from"] = rest.report_id
+        self.session.add(report)
+        next_shown = Shown(
+            text, shown.offset + len(typed), pos.line, pos.character, rest, shown.prompt_format
+        )
+        return Completion(rest.text, report, hidden, next_shown)
 
     # --- actions -----------------------------------------------------------------------
 
     def available_actions(
-        self, uri: str, text: str, start: Pos, end: Pos, language_id: str | None = None
-    ) -> list[ActionSpec]:
+        self,
+        uri: str,
+        text: str,
+        start: Pos,
+        end: Pos,
+        language_id: str | None = None,
+        diagnostics: list[Mapping[str, Any]] | None = None,
+        workspace: Workspace | None = None,
+    ) -> list[Offer]:
+        """The actions that apply at the range (cheap: no model call)."""
         doc = self.documents.sync(uri, text, language_id)
-        if doc.language is None or doc.tree is None:
-            return []
         start_byte, end_byte = byte_range(doc, start, end, self.position_encoding)
-        return [
-            spec
-            for spec in actions_for(doc.language.name)
-            if spec.find(doc, start_byte, end_byte) is not None
-        ]
+        return offers(
+            doc,
+            start_byte,
+            end_byte,
+            list(diagnostics or []),
+            workspace or Workspace(),
+            self.position_encoding,
+        )
 
     async def run_action(
         self,
@@ -203,87 +325,30 @@ class Engine:
         start: Pos,
         end: Pos,
         language_id: str | None = None,
+        **options: Any,
     ) -> ActionResult:
-        spec = get_action(action_id)
-        if spec is None:
-            raise ModelError(f"unknown action '{action_id}'")
-        doc = self.documents.sync(uri, text, language_id)
-        start_byte, end_byte = byte_range(doc, start, end, self.position_encoding)
-        target = spec.find(doc, start_byte, end_byte)
-        if target is None:
-            raise ModelError(f"'{spec.title}' does not apply here any more")
-        plan = spec.plan(doc, target)
-        if plan is None:
-            raise ModelError(f"'{spec.title}' cannot place its text here")
-        backend = await self.host.backend()
-        language = doc.language.name if doc.language else "text"
-        messages = [
-            {"role": "system", "content": spec.system},
-            {
-                "role": "user",
-                "content": spec.instruction.format(
-                    language=language, kind=target.kind, code=target.code
-                ),
-            },
-        ]
-        prompt_text = backend.render_chat(messages)
-        tokens = backend.tokenize(prompt_text, special=True)
-        budget = max(self.settings.context_length - self.settings.action_max_tokens - 1, 64)
-        if len(tokens) > budget:
-            raise ModelError(
-                f"the {target.kind} is too long for the model's context "
-                f"({len(tokens)} tokens > {budget}); raise `contextLength`"
-            )
-        self.last_prompt = {
-            "kind": "action",
-            "action": spec.id,
-            "uri": uri,
-            "text": prompt_text,
-            "prompt_tokens": len(tokens),
-            "format": "chat",
-            "pieces": [],
-            "assembly_ms": 0.0,
-            "notes": [],
-        }
-        markers = plan.stop_markers
-        request = GenerationRequest(
-            prompt=tokens,
-            max_tokens=self.settings.action_max_tokens,
-            temperature=self.settings.temperature,
-            seed=self.settings.seed,
-            stop=marker_stop(markers),
+        """Run one action (options: diagnostic, instruction, workspace, cancel,
+        on_attempt; see actions/runner.py)."""
+        return await ActionRunner(self).run(
+            action_id, uri, text, start, end, language_id, **options
         )
-        result: GenerationResult = await self.host.generate(request)
-        usage = Usage()
-        usage.add(result)
-        inserted = plan.render(result.text)
-        after = doc.text[: plan.insert_offset] + inserted + doc.text[plan.insert_offset :]
-        verdict = verify_edit(doc.language, doc.text, after)
-        disabled = None
-        if not inserted.strip():
-            disabled = "the model produced no usable text"
-        elif verdict.syntax_ok is False:
-            disabled = verdict.reason
-        index = LineIndex(doc.text, self.position_encoding)
-        start_pos = index.position(plan.insert_offset)
-        report = build_report(
-            kind="action",
-            action=spec.id,
-            uri=uri,
-            start=start_pos,
-            inserted=inserted,
-            result=result,
-            usage=usage,
-            info=backend.info(),
-            settings=self.settings,
-            prompt_format="chat",
-            encoding=self.position_encoding,
-            syntax_ok=verdict.syntax_ok,
-            reason=disabled or verdict.reason,
-            context={"prompt_tokens": len(tokens), "target": target.kind},
-        )
-        self.session.add(report)
-        return ActionResult(spec, plan.insert_offset, inserted, report, disabled)
+
+
+async def off_loop_if_remote(backend: Backend, fn: Callable[..., T], *args: Any) -> T:
+    """Runs ``fn`` in a thread when the backend tokenizes over HTTP (remote servers), so
+    the LSP keeps answering while prompts are built; inline otherwise."""
+    if getattr(backend, "remote_tokenizer", False):
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
+def fim_parts(prompt: Prompt) -> tuple[str, str, str] | None:
+    """Context before, text after, and the cursor line's start: what /infill takes."""
+    if prompt.format != "fim":
+        return None
+    before = "".join(p.text for p in prompt.pieces if p.kind in ("scope_header", "prefix"))
+    after = "".join(p.text for p in prompt.pieces if p.kind == "suffix")
+    return before, after, prompt.line_prefix
 
 
 def byte_range(
@@ -304,12 +369,19 @@ def prompt_context(prompt: Prompt) -> dict[str, Any]:
     }
 
 
-def wants_multiline(line_prefix: str, line_suffix: str) -> bool:
-    """Multi-line at a blank line or right after a block opener; one line mid-expression."""
+def wants_multiline(line_prefix: str, line_suffix: str, node: Any = None) -> bool:
+    """Multi-line at a blank line or right after a block opener; one line mid-expression,
+    in a comment or string, or after an inline ':' (the syntax tree's ``node`` before the
+    cursor decides when there is one)."""
     if line_suffix.strip():
         return False
     stripped = line_prefix.rstrip()
-    return not stripped or stripped.endswith((":", "{", "(", "[", "=>"))
+    if not stripped:
+        return True
+    decided = opens_block(node) if node is not None else None
+    if decided is not None:
+        return decided
+    return stripped.endswith((":", "{", "(", "[", "=>"))
 
 
 def completion_stop(line_prefix: str, multiline: bool) -> Any:

@@ -26,7 +26,19 @@ PROFILES = ["neovim", "visual-studio-code"]
 
 
 def tiny_options(model: Any, **extra: Any) -> dict[str, Any]:
-    return {"model": str(model), "debounceMs": 0, "maxTokens": 24, "contextLength": 2048, **extra}
+    # One llama.cpp thread: on a loaded 2-core machine two threads spin against each
+    # other (measured 16-25x slower), and a completion then hits maxCompletionMs.
+    # maxCompletionMs: the 5 s default cap cuts generations short on a loaded machine, and
+    # the determinism test compares two generations
+    return {
+        "model": str(model),
+        "debounceMs": 0,
+        "maxTokens": 24,
+        "contextLength": 2048,
+        "threads": 1,
+        "maxCompletionMs": 60000,
+        **extra,
+    }
 
 
 async def start(lsp_client: LanguageClient, profile: str, options: dict[str, Any]) -> None:

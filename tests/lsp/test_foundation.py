@@ -6,10 +6,10 @@ from pathlib import Path
 
 import jsonschema
 import llama_cpp
-from edgewise.schemas import load_schema
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from edgewise.schemas import load_schema
 from tests.lsp.conftest import open_doc, wait_until
 from tests.lsp.sample_files import PYTHON, TYPESCRIPT
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import llama_cpp
 import pytest
+
 from edgewise.cli import EXIT_OK, main
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import llama_cpp
 import pytest
+
 from edgewise.cli import EXIT_OK, EXIT_USAGE, main
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "languages"

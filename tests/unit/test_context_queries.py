@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from edgewise.context.documents import DocumentStore, ParsedDocument, error_ranges
 from edgewise.context.imports import bindings
 from edgewise.context.languages import LanguageRegistry

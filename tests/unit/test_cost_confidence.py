@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from edgewise.config import Pricing
 from edgewise.report.confidence import low_spans, score_tokens
 from edgewise.report.cost import compute_cost

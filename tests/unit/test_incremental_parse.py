@@ -9,14 +9,15 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tree_sitter import Node, Tree
+
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.imports import bindings
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.outline import outline
 from edgewise.context.text_lines import TextLines, split_lines
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from tree_sitter import Node, Tree
 
 LANGUAGES = LanguageRegistry()
 

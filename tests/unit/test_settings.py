@@ -53,3 +53,13 @@ def test_not_an_object_gives_defaults_and_a_problem():
     result = parse_settings(["nope"])
     assert result.settings == Settings()
     assert result.problems
+
+
+def test_readme_settings_table_is_the_schema():
+    from pathlib import Path
+
+    from edgewise.schemas.docs import BEGIN, END, settings_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    block = readme[readme.index(BEGIN) + len(BEGIN) : readme.index(END)].strip()
+    assert block == settings_markdown(), "run: python -m edgewise.schemas.docs README.md"

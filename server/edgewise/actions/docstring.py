@@ -1,35 +1,45 @@
-"""Add docstring (Python) / JSDoc comment (JavaScript, TypeScript)."""
+"""Add docstring (Python) / JSDoc comment (JavaScript, TypeScript) to a function, a
+class or a module."""
 
 from __future__ import annotations
 
 import re
 import textwrap
 
-from edgewise.actions.base import Plan, Target, char_offset
+from tree_sitter import Node
+
+from edgewise.actions.base import ActionContext, Plan, Rendered, Target, char_offset
+from edgewise.actions.regions import kind_of, name_of, node_text
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.scopes import definitions_at
 
 MAX_CHARS = 400
 WIDTH = 72
+MODULE_CHARS = 3000
 
 
-def find_target(doc: ParsedDocument, start_byte: int, end_byte: int) -> Target | None:
+def find_target(ctx: ActionContext) -> Target | None:
     """The innermost function or class around the range that has no documentation yet."""
-    for definition in definitions_at(doc, start_byte, end_byte):
+    doc = ctx.doc
+    for definition in definitions_at(doc, ctx.start_byte, ctx.end_byte):
         node = definition.node
-        if definition.doc is not None or _has_jsdoc(doc, node.start_byte):
+        # `export function f` keeps its JSDoc above `export`, not above `function`
+        outer = node.parent if node.parent and node.parent.type == "export_statement" else node
+        if definition.doc is not None or _has_jsdoc(doc, outer.start_byte):
             continue
-        code = node.text.decode("utf-8", "replace") if node.text else ""
-        kind = "class" if "class" in node.type else "function"
-        return Target(node.start_byte, node.end_byte, code, kind)
+        kind = "class" if kind_of(node) == "class" else "function"
+        return Target(node.start_byte, node.end_byte, node_text(node), kind, name=name_of(node))
     return None
 
 
 def _has_jsdoc(doc: ParsedDocument, start_byte: int) -> bool:
     if doc.language is None or doc.language.name == "python":
         return False
-    data = doc.data[:start_byte]
-    return data.rstrip().endswith(b"*/") and b"/**" in data[data.rfind(b"\n/**") :]
+    data = doc.data[:start_byte].rstrip()
+    if not data.endswith(b"*/"):
+        return False
+    opening = data.rfind(b"/*")  # the comment that ends right above the definition
+    return data[opening : opening + 3] == b"/**" and opening + 3 < len(data) - 1
 
 
 def clean(text: str) -> str:
@@ -44,8 +54,8 @@ def clean(text: str) -> str:
     return text[:MAX_CHARS].rstrip()
 
 
-def plan_insert(doc: ParsedDocument, target: Target) -> Plan | None:
-    if doc.tree is None or doc.language is None:
+def _node_at(doc: ParsedDocument, target: Target) -> Node | None:
+    if doc.tree is None:
         return None
     node = doc.tree.root_node.descendant_for_byte_range(target.start_byte, target.end_byte)
     while node is not None and (node.start_byte, node.end_byte) != (
@@ -53,6 +63,29 @@ def plan_insert(doc: ParsedDocument, target: Target) -> Plan | None:
         target.end_byte,
     ):
         node = node.parent
+    return node
+
+
+def python_docstring(sentence: str, indent: str) -> str:
+    one = f'{indent}"""{sentence}"""\n'
+    if len(one) <= WIDTH + 16:
+        return one
+    lines = textwrap.wrap(sentence, WIDTH - len(indent)) or [""]
+    body_text = "\n".join(indent + line for line in lines[1:])
+    return f'{indent}"""{lines[0]}\n{body_text}\n{indent}"""\n'
+
+
+def jsdoc(sentence: str, indent: str, tag: str = "") -> str:
+    lines = textwrap.wrap(tag + sentence, WIDTH - len(indent)) or [""]
+    middle = "".join(f"{indent} * {line}\n" for line in lines)
+    return f"{indent}/**\n{middle}{indent} */\n"
+
+
+def plan_insert(ctx: ActionContext, target: Target) -> Plan | None:
+    doc = ctx.doc
+    if doc.tree is None or doc.language is None:
+        return None
+    node = _node_at(doc, target)
     if node is None:
         return None
     data = doc.data
@@ -65,18 +98,12 @@ def plan_insert(doc: ParsedDocument, target: Target) -> Plan | None:
         if indent.strip():
             return None
 
-        def render_py(raw: str) -> str:
+        def render_py(raw: str) -> Rendered:
             sentence = clean(raw)
-            if not sentence:
-                return ""
-            one = f'{indent}"""{sentence}"""\n'
-            if len(one) <= WIDTH + 16:
-                return one
-            lines = textwrap.wrap(sentence, WIDTH - len(indent)) or [""]
-            body_text = "\n".join(indent + line for line in lines[1:])
-            return f'{indent}"""{lines[0]}\n{body_text}\n{indent}"""\n'
+            return Rendered(python_docstring(sentence, indent) if sentence else "")
 
-        return Plan(char_offset(data, line_start), render_py, ('"""',))
+        offset = char_offset(data, line_start)
+        return Plan(offset, offset, render_py, ('"""',))
 
     line_start = data.rfind(b"\n", 0, node.start_byte) + 1
     prefix = data[line_start : node.start_byte].decode("utf-8", "replace")
@@ -84,12 +111,73 @@ def plan_insert(doc: ParsedDocument, target: Target) -> Plan | None:
     if prefix.strip() and not re.fullmatch(r"\s*(export\s+(default\s+)?)?", prefix):
         return None
 
-    def render_js(raw: str) -> str:
+    def render_js(raw: str) -> Rendered:
+        sentence = clean(raw)
+        return Rendered(jsdoc(sentence, indent) if sentence else "")
+
+    offset = char_offset(data, line_start)
+    return Plan(offset, offset, render_js, ("*/",))
+
+
+# --- the module's own documentation ------------------------------------------------------
+
+
+def _has_module_doc(doc: ParsedDocument) -> bool:
+    assert doc.tree is not None and doc.language is not None
+    for child in doc.tree.root_node.named_children:
+        if child.type == "comment":
+            if doc.language.name != "python" and node_text(child).startswith("/**"):
+                return True
+            continue
+        if doc.language.name == "python":
+            return child.type == "expression_statement" and child.named_children[0].type in (
+                "string",
+                "concatenated_string",
+            )
+        return False
+    return False
+
+
+def find_module(ctx: ActionContext) -> Target | None:
+    """The module, when the range is at module level and the module has no docstring."""
+    doc = ctx.doc
+    if doc.tree is None or doc.language is None or not doc.text.strip():
+        return None
+    if definitions_at(doc, ctx.start_byte, ctx.end_byte) or _has_module_doc(doc):
+        return None
+    code = doc.text.replace("\r\n", "\n")
+    if len(code) > MODULE_CHARS:
+        code = code[:MODULE_CHARS].rsplit("\n", 1)[0] + "\n# ... (rest of the file)"
+    name = ctx.doc.uri.rstrip("/").rsplit("/", 1)[-1]
+    return Target(0, len(doc.data), code, "module", name=name)
+
+
+def _header_end(text: str, python: bool) -> int:
+    """Offset after the lines that stay first: a shebang, a coding cookie, and the
+    comment lines (a licence header) at the very top."""
+    offset = 0
+    comment = "#" if python else "//"
+    for line in text.splitlines(keepends=True):
+        if not (line.startswith("#!") and offset == 0) and not line.lstrip().startswith(comment):
+            break
+        offset += len(line)
+    return offset
+
+
+def plan_module(ctx: ActionContext, target: Target) -> Plan | None:
+    doc = ctx.doc
+    if doc.language is None:
+        return None
+    python = doc.language.name == "python"
+    offset = _header_end(doc.text, python)
+    follows = doc.text[offset:].lstrip(" \t")
+    spacer = "" if not follows or follows.startswith(("\n", "\r")) else "\n"
+
+    def render(raw: str) -> Rendered:
         sentence = clean(raw)
         if not sentence:
-            return ""
-        lines = textwrap.wrap(sentence, WIDTH - len(indent)) or [""]
-        middle = "".join(f"{indent} * {line}\n" for line in lines)
-        return f"{indent}/**\n{middle}{indent} */\n"
+            return Rendered("")
+        block = python_docstring(sentence, "") if python else jsdoc(sentence, "", "@file ")
+        return Rendered(block + spacer)
 
-    return Plan(char_offset(data, line_start), render_js, ("*/",))
+    return Plan(offset, offset, render, ('"""',) if python else ("*/",))

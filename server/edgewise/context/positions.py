@@ -7,6 +7,7 @@ at initialize (Neovim offers UTF-8 first), so every conversion takes the encodin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 
 from edgewise.context.text_lines import TextLines, split_lines
 
@@ -53,11 +54,7 @@ class LineIndex:
         self.text = text
         self.encoding = encoding
         self.lines = split_lines(text)
-        self.starts: list[int] = []
-        total = 0
-        for line in self.lines:
-            self.starts.append(total)
-            total += len(line)
+        self.starts: list[int] = [0, *accumulate(map(len, self.lines[:-1]))]
 
     def content(self, line: int) -> str:
         return self.lines[line].rstrip("\r\n")

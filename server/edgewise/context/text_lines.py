@@ -23,6 +23,11 @@ def _split(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+def lsp_lines(text: str) -> list[str]:
+    """Lines with their endings; no empty last line (like ``splitlines(True)``)."""
+    return _split(text)
+
+
 def split_lines(text: str) -> list[str]:
     """Lines with their endings, like the LSP sees them; always at least one."""
     lines = _split(text)

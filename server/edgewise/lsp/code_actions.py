@@ -1,75 +1,152 @@
-"""Model code actions: listed cheaply, their edits computed lazily on resolve."""
+"""Model code actions: listed cheaply, their edits computed lazily on resolve (with
+cancellable work-done progress), each with its report."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 
-from edgewise.context.positions import LineIndex, Pos
+from edgewise.actions.runner import ActionResult
+from edgewise.context.positions import Pos
+from edgewise.lsp.diagnostics import SOURCE
+from edgewise.lsp.progress import ActionProgress
+from edgewise.lsp.workspace_edits import workspace_edit, workspace_view
 from edgewise.model.backend import ModelError
 
 if TYPE_CHECKING:
     from edgewise.lsp.server import EdgewiseServer
 
+CMD_EXPLAIN = "edgewise.explain"
 
-def _pos(data: dict[str, int]) -> Pos:
+
+def _pos(data: dict[str, Any]) -> Pos:
     return Pos(int(data["line"]), int(data["character"]))
+
+
+def disabled_support(ls: EdgewiseServer) -> bool:
+    caps = ls.client_capabilities
+    action = caps.text_document.code_action if caps and caps.text_document else None
+    return bool(action and action.disabled_support)
+
+
+def disable(ls: EdgewiseServer, action: types.CodeAction, reason: str) -> types.CodeAction:
+    """Mark the action disabled; a client that cannot show why is told in a message."""
+    action.disabled = types.CodeActionDisabled(reason=reason)
+    action.edit = None
+    if not disabled_support(ls):
+        ls.tell(f"edgewise: {action.title}: {reason}", types.MessageType.Warning)
+    return action
+
+
+async def run_with_progress(
+    ls: EdgewiseServer,
+    title: str,
+    data: dict[str, Any],
+    source: str,
+    language_id: str,
+    **extra: Any,
+) -> ActionResult:
+    """Run an action from its code action ``data`` with progress and status updates
+    (``edgewise/status`` says busy while any model request runs, then idle)."""
+    ls._busy += 1
+    ls.status("busy")
+    result: ActionResult | None = None
+    try:
+        async with ActionProgress(ls, f"edgewise: {title}") as progress:
+            result = await ls.engine.run_action(
+                data["action"],
+                data["uri"],
+                source,
+                _pos(data["range"]["start"]),
+                _pos(data["range"]["end"]),
+                language_id,
+                workspace=workspace_view(ls),
+                cancel=progress.cancel,
+                on_attempt=progress.note,
+                **extra,
+            )
+    finally:
+        ls._busy = max(ls._busy - 1, 0)
+        ls.tell_notes()
+        ls.status("busy" if ls._busy else "idle", result.report if result else None)
+    return result
 
 
 async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.CodeAction:
     from edgewise.lsp.server import CMD_REPORT_APPLIED
 
     data: dict[str, Any] = action.data or {}
+    if data.get("action") == "explain":
+        return action  # runs when its command is executed
     uri = data.get("uri", "")
+    refusal = ls.guard.refusal(uri, uri in ls.workspace.text_documents)
+    if refusal is not None:
+        action.disabled = types.CodeActionDisabled(reason=f"edgewise will not edit this: {refusal}")
+        return action
     try:
         doc = ls.workspace.get_text_document(uri)
         if doc.version is not None and data.get("version") not in (None, doc.version):
-            action.disabled = types.CodeActionDisabled(reason="the document changed; ask again")
-            return action
-        ls.status("busy")
-        result = await ls.engine.run_action(
-            data["action"],
-            uri,
+            return disable(ls, action, "the document changed; ask again")
+        result = await run_with_progress(
+            ls,
+            action.title,
+            data,
             doc.source,
-            _pos(data["range"]["start"]),
-            _pos(data["range"]["end"]),
-            doc.language_id,
+            doc.language_id or "",
+            diagnostic=data.get("diagnostic"),
         )
     except (ModelError, KeyError) as exc:
         if isinstance(exc, ModelError):
             ls.model_error(exc)
-        action.disabled = types.CodeActionDisabled(reason=str(exc))
-        return action
-    ls.status("idle", result.report)
+        return disable(ls, action, str(exc))
     if result.disabled_reason is not None:
-        action.disabled = types.CodeActionDisabled(reason=result.disabled_reason)
         action.data = {**data, "report": result.report}
-        return action
-    position = LineIndex(doc.source, ls.engine.position_encoding).position(result.edit_offset)
-    where = types.Position(line=position.line, character=position.character)
-    edit = types.TextEdit(range=types.Range(start=where, end=where), new_text=result.new_text)
-    if ls.document_changes:
-        action.edit = types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri, version=doc.version
-                    ),
-                    edits=[edit],
-                )
-            ]
-        )
-    else:
-        action.edit = types.WorkspaceEdit(changes={uri: [edit]})
+        return disable(ls, action, result.disabled_reason)
+    for file in result.files:
+        if file.uri == uri and not file.create:
+            file.version = doc.version
+    edit = workspace_edit(ls, result.files)
+    if isinstance(edit, str):
+        return disable(ls, action, edit)
+    action.edit = edit
     action.command = types.Command(
         title="edgewise: report", command=CMD_REPORT_APPLIED, arguments=[result.report["id"]]
     )
     return action
 
 
+async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
+    """For clients without CodeAction literals: run the action, apply it, report it."""
+    from edgewise.lsp.action_commands import wait_for_text
+    from edgewise.lsp.server import show_report
+
+    action = await resolve_action(ls, types.CodeAction(title="edgewise", data=dict(data)))
+    if action.edit is None:
+        if action.disabled is not None:
+            ls.tell(f"edgewise: {action.disabled.reason}", types.MessageType.Warning)
+        return False
+    uri = str(data.get("uri", ""))
+    doc = ls.workspace.text_documents.get(uri)
+    version = doc.version if doc is not None else None
+    applied = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=action.edit, label="edgewise")
+    )
+    if applied.applied and action.command is not None:
+        await wait_for_text(ls, uri, None, version)
+        show_report(ls, *(action.command.arguments or []))
+    return bool(applied.applied)
+
+
+def _foreign(diagnostics: list[types.Diagnostic]) -> list[dict[str, Any]]:
+    """Diagnostics of other servers, as plain data (they travel in the action's data)."""
+    converter = get_converter()
+    return [converter.unstructure(d, types.Diagnostic) for d in diagnostics if d.source != SOURCE]
+
+
 def register(server: EdgewiseServer) -> None:
-    from edgewise.lsp.server import CODE_ACTION_KINDS
+    from edgewise.lsp.server import CMD_APPLY_ACTION, CODE_ACTION_KINDS
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -77,27 +154,53 @@ def register(server: EdgewiseServer) -> None:
     )
     async def code_action(
         ls: EdgewiseServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
+    ) -> list[types.CodeAction | types.Command]:
         uri = params.text_document.uri
+        if uri not in ls.workspace.text_documents:
+            return []  # only documents the client opened
         doc = ls.workspace.get_text_document(uri)
         start = Pos(params.range.start.line, params.range.start.character)
         end = Pos(params.range.end.line, params.range.end.character)
         only = params.context.only
-        actions: list[types.CodeAction] = []
-        for spec in ls.engine.available_actions(uri, doc.source, start, end, doc.language_id):
+        foreign = _foreign(list(params.context.diagnostics or []))
+        found = ls.engine.available_actions(
+            uri, doc.source, start, end, doc.language_id, foreign, workspace_view(ls)
+        )
+        actions: list[types.CodeAction | types.Command] = []
+        for offer in found:
+            spec = offer.spec
             if only and not any(spec.kind.startswith(str(kind)) for kind in only):
                 continue
-            action = types.CodeAction(
-                title=spec.title,
-                kind=spec.kind,
-                data={
-                    "action": spec.id,
-                    "uri": uri,
-                    "version": doc.version,
-                    "range": {"start": start.to_dict(), "end": end.to_dict()},
-                },
-            )
-            if not ls.resolve_edits:
+            data: dict[str, Any] = {
+                "action": spec.id,
+                "uri": uri,
+                "version": doc.version,
+                "range": {"start": start.to_dict(), "end": end.to_dict()},
+            }
+            action = types.CodeAction(title=offer.title, kind=spec.kind, data=data)
+            if offer.diagnostic is not None:
+                data["diagnostic"] = offer.diagnostic
+                matching = [
+                    d
+                    for d in params.context.diagnostics
+                    if d.message == offer.diagnostic.get("message")
+                ]
+                action.diagnostics = matching[:1] or None
+            if spec.id == "explain":
+                action.command = types.Command(
+                    title=offer.title, command=CMD_EXPLAIN, arguments=[dict(data)]
+                )
+                if not ls.action_literals:
+                    actions.append(action.command)
+                    continue
+            elif not ls.action_literals:
+                # Clients that only know Commands run the action through the server,
+                # which applies the edit with workspace/applyEdit.
+                actions.append(
+                    types.Command(title=offer.title, command=CMD_APPLY_ACTION, arguments=[data])
+                )
+                continue
+            elif not ls.resolve_edits:
                 action = await resolve_action(ls, action)
             actions.append(action)
         return actions
@@ -105,3 +208,7 @@ def register(server: EdgewiseServer) -> None:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: EdgewiseServer, action: types.CodeAction) -> types.CodeAction:
         return await resolve_action(ls, action)
+
+    from edgewise.lsp import action_commands
+
+    action_commands.register(server)

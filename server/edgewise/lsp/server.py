@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import sys
 import threading
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from edgewise import __version__
-from edgewise.config import Settings, parse_settings
+from edgewise.config import Settings, parse_settings, unwrap
 from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
+from edgewise.lsp.guard import EditGuard
+from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
+from edgewise.lsp.workspace import LspWorkspace
 from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
-from edgewise.report.ledger import totals
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +31,14 @@ CMD_REPORT_APPLIED = "edgewise.reportApplied"
 CMD_INLINE_ACCEPTED = "edgewise.inlineAccepted"
 CMD_COST_REPORT = "edgewise.costReport"
 CMD_LAST_PROMPT = "edgewise.lastPrompt"
+CMD_APPLY_ACTION = "edgewise.applyAction"
+CMD_DOCUMENT_STATE = "edgewise.documentState"
 STATUS = "edgewise/status"
-CODE_ACTION_KINDS = [types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix]
+CODE_ACTION_KINDS = [
+    types.CodeActionKind.RefactorRewrite,
+    types.CodeActionKind.QuickFix,
+    types.CodeActionKind.Refactor,
+]
 
 
 class EdgewiseServer(LanguageServer):
@@ -35,15 +46,37 @@ class EdgewiseServer(LanguageServer):
 
     def __init__(self, settings: Settings | None = None, allow_download: bool = True) -> None:
         super().__init__(
-            "edgewise", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "edgewise",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=EdgewiseProtocol,
         )
         self.engine = Engine(settings, allow_download=allow_download)
         self.book = DiagnosticBook()
+        self.guard = EditGuard()
         self.resolve_edits = False
+        self.action_literals = True  # clients without CodeAction literals get Commands
         self.document_changes = False
         self._told: set[str] = set()
         self._latest: dict[str, threading.Event] = {}
         self._busy = 0
+
+    def _start_io_async(
+        self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+    ) -> None:
+        """pygls' stdio loop, with :func:`serve_frames` answering broken frames."""
+        self._stop_event = threading.Event()
+        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve_frames(self._stop_event, reader, self.protocol))  # type: ignore[arg-type]
+        except BrokenPipeError:
+            log.error("the client went away")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.engine.close()
+            self.shutdown()
 
     # --- messages to the user ----------------------------------------------------------
 
@@ -71,11 +104,21 @@ class EdgewiseServer(LanguageServer):
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:
         params: dict[str, Any] = {
             "state": state,
-            "session": totals(self.engine.session.reports.values()),
+            "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
         }
+        log = self.engine.session.ledger.log
+        while log is not None and log.errors:
+            self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
         if report is not None:
-            params["last"] = {"id": report["id"], "summary": summary(report)}
+            params["last"] = {
+                "id": report["id"],
+                "summary": summary(report),
+                "cache": report.get("cache"),
+                "start": report["range"]["start"],
+                "tokens": report["tokens"],
+                "time_ms": report["time_ms"],
+            }
         self.protocol.notify(STATUS, params)
 
     def publish(self, uri: str) -> None:
@@ -88,43 +131,73 @@ class EdgewiseServer(LanguageServer):
     async def completion_at(
         self, uri: str, position: types.Position, action: str
     ) -> Completion | None:
-        """Debounced, superseding, cancellable completion; None when there is nothing to show."""
+        """Debounced, superseding, cancellable completion; None when there is nothing to
+        show, and always None for a position that is no longer current (a newer request
+        for the document, or an edit, came in meanwhile). With ``typingOptimizations``
+        off, every request runs the model to the end and is answered (the baseline)."""
+        if uri not in self.workspace.text_documents:
+            return None  # only documents the client opened
         doc = self.workspace.get_text_document(uri)
+        version = doc.version
+        optimize = self.engine.settings.typing_optimizations
+        pos = Pos(position.line, position.character)
         previous = self._latest.get(uri)
-        if previous is not None:
+        if previous is not None and optimize:
             previous.set()  # a newer request supersedes it: stop between tokens
         cancel = threading.Event()
         self._latest[uri] = cancel
+        quick = self.engine.type_through(uri, doc.source, pos, action) if optimize else None
+        if quick is not None:  # the rest of the suggestion showing: no model call
+            if self._latest.get(uri) is cancel:
+                del self._latest[uri]
+            return self.answer(uri, quick)
         try:
-            if self.engine.settings.debounce_ms:
+            if self.engine.settings.debounce_ms and optimize:
                 await asyncio.sleep(self.engine.settings.debounce_ms / 1000.0)
-            if cancel.is_set():
+            if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
                 return None
             self._busy += 1
             self.status("busy")
             completion = await self.engine.complete(
-                uri,
-                doc.source,
-                Pos(position.line, position.character),
-                doc.language_id,
-                action,
-                cancel,
+                uri, doc.source, pos, doc.language_id, action, cancel
             )
         except ModelError as exc:
             self.model_error(exc)
             return None
         except asyncio.CancelledError:
-            cancel.set()
-            raise
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # $/cancelRequest from the client
+                cancel.set()
+                raise
+            return None  # superseded before the model ran: an empty answer
+        except Exception as exc:  # a failure inside the model worker: say it, keep serving
+            log.exception("completion failed")
+            self.tell(
+                f"edgewise: completion failed: {type(exc).__name__}: {exc}", types.MessageType.Error
+            )
+            return None
         finally:
             if self._latest.get(uri) is cancel:
                 del self._latest[uri]
             if self._busy:
                 self._busy -= 1
         self.tell_notes()
+        if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
+            self.status("idle" if not self._busy else "busy", completion.report)
+            return None  # stale: never show text for a position that has moved on
+        return self.answer(uri, completion)
+
+    def is_current(self, uri: str, doc: Any, version: int | None) -> bool:
+        """The document is still open, as the same object, at the same version."""
+        return self.workspace.text_documents.get(uri) is doc and doc.version == version
+
+    def answer(self, uri: str, completion: Completion) -> Completion | None:
         self.status("idle" if not self._busy else "busy", completion.report)
-        if cancel.is_set() or completion.hidden or not completion.text:
+        if completion.hidden or not completion.text:
+            self.engine.shown.forget(uri)
             return None
+        if completion.shown is not None:
+            self.engine.shown.remember(uri, completion.shown)
         return completion
 
 
@@ -140,6 +213,7 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: EdgewiseServer, params: types.InitializeParams) -> None:
+        ls.protocol._workspace = LspWorkspace.replacing(ls.workspace)
         ls.apply_settings(params.initialization_options)
         encoding = ls.workspace.position_encoding
         ls.engine.position_encoding = str(getattr(encoding, "value", encoding) or "utf-16")
@@ -147,8 +221,13 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         resolve = caps.text_document and caps.text_document.code_action
         if resolve and resolve.resolve_support and "edit" in resolve.resolve_support.properties:
             ls.resolve_edits = True
+        ls.action_literals = bool(resolve and resolve.code_action_literal_support)
         edit_caps = caps.workspace and caps.workspace.workspace_edit
         ls.document_changes = bool(edit_caps and edit_caps.document_changes)
+        folders = [f.uri for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [params.root_uri]
+        ls.guard.set_roots(folders)
         # context engine: imports are resolved inside the editor's workspace folders
         ls.engine.workspace_roots = workspace_roots(params)
 
@@ -160,11 +239,19 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
             ls.model_error(exc)
         ls.tell_notes()
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(
+        ls: EdgewiseServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        ls.guard.set_roots(list(ls.workspace.folders))
+
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
         ls: EdgewiseServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        if params.settings is not None:
+        # eglot sends `settings: {}` after every start when nothing is configured there:
+        # an empty object must not reset the initializationOptions to the defaults.
+        if params.settings is not None and unwrap(params.settings) != {}:
             ls.apply_settings(params.settings)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -247,6 +334,10 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     code_actions.register(server)
 
+    @server.command(CMD_APPLY_ACTION)
+    async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
+        return await code_actions.apply_action(ls, data)
+
     @server.command(CMD_INLINE_ACCEPTED)
     def inline_accepted(ls: EdgewiseServer, report_id: str) -> bool:
         return show_report(ls, report_id)
@@ -257,9 +348,33 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     @server.command(CMD_COST_REPORT)
     def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
-        session = totals(ls.engine.session.reports.values())
-        session["hidden"] = ls.engine.session.hidden
-        return {"session": session}
+        """Totals of this session and of today (every session, from the report log)."""
+        ledger = ls.engine.session.ledger
+        return {
+            "session": dict(ledger.session),
+            "today": ledger.today(),
+            "log": str(ledger.log.path) if ledger.log is not None else None,
+        }
+
+    @server.command(CMD_DOCUMENT_STATE)
+    def document_state(ls: EdgewiseServer, uri: str) -> dict[str, Any] | None:
+        """What the server holds for a document (text hash, syntax tree): for checking
+        that it never drifts from the client."""
+        if uri not in ls.workspace.text_documents:
+            return None
+        doc = ls.workspace.get_text_document(uri)
+        parsed = ls.engine.documents.get(uri)  # as kept up to date by didChange, unsynced
+
+        def digest(text: str) -> str:
+            return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+        return {
+            "version": doc.version,
+            "sha256": digest(doc.source),
+            "parsed_sha256": digest(parsed.text) if parsed else None,
+            "tree": str(parsed.tree.root_node) if parsed and parsed.tree else None,
+            "language": parsed.language.name if parsed and parsed.language else None,
+        }
 
     @server.command(CMD_LAST_PROMPT)
     def last_prompt(ls: EdgewiseServer, *args: Any) -> dict[str, Any] | None:

@@ -56,6 +56,16 @@ class GenerationRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     # Token healing: the first generated token must start with this text.
     heal_prefix: str = ""
+    # The same prompt in the forms a remote server may want instead of token ids (the
+    # embedded backend ignores them): the text with special markers spelled out, the
+    # chat messages an action's prompt was rendered from, and the three FIM parts
+    # (context before, text after, current line before the cursor) for /infill.
+    text: str | None = None
+    messages: list[dict[str, str]] | None = None
+    infill: tuple[str, str, str] | None = None
+    # Reuse the KV cache of the previous prompt's common prefix (False: evaluate the whole
+    # prompt, the baseline of bench/latency.py).
+    reuse_prefix: bool = True
 
 
 @dataclass
@@ -72,7 +82,8 @@ class GenerationResult:
     total_ms: float
     queue_ms: float
     stop_reason: str  # eos | stop | max_tokens | time | cancelled
-    source: str = "measured"
+    source: str = "measured"  # of the token counts: measured | server-reported | estimated
+    time_source: str | None = None  # of the times, when it differs from ``source``
 
 
 class Backend(Protocol):

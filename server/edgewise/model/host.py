@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from edgewise.config import Settings
 from edgewise.model.backend import (
@@ -26,15 +27,24 @@ class LoadKey:
     context_length: int
     threads: int
     seed: int
+    remote: tuple[str, str, str, int, int] = ("", "", "", 0, 0)
 
     @classmethod
     def of(cls, settings: Settings) -> LoadKey:
+        remote = (
+            settings.remote_model,
+            settings.api_key_env,
+            settings.remote_tokenizer,
+            settings.request_timeout_ms,
+            settings.max_parallel_requests,
+        )
         return cls(
             settings.model,
             settings.backend,
             settings.context_length,
             settings.threads,
             settings.seed,
+            remote if settings.backend != "embedded" else ("", "", "", 0, 0),
         )
 
 
@@ -49,6 +59,7 @@ class ModelHost:
         self._key: LoadKey | None = None
         self._error: ModelError | None = None
         self._lock = asyncio.Lock()
+        self._slots: tuple[int, asyncio.Semaphore] | None = None  # remote requests in flight
         self.notes: list[str] = []  # messages to tell the user once (e.g. fallback model)
 
     def configure(self, settings: Settings) -> bool:
@@ -89,7 +100,8 @@ class ModelHost:
                 self._backend = await asyncio.wrap_future(self.worker.submit(self._load, key))
                 self._error = None
             except ModelError as exc:
-                self._error = exc
+                if key.backend == "embedded":  # a remote server may come back: try again
+                    self._error = exc
                 raise
             except Exception as exc:  # an unexpected loader failure is still a model error
                 self._error = ModelError(f"could not load the model: {type(exc).__name__}: {exc}")
@@ -101,6 +113,8 @@ class ModelHost:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         backend = await self.backend()
+        if hasattr(backend, "agenerate"):
+            return await self._generate_remote(backend, request)
         submitted = time.monotonic()
 
         def run() -> GenerationResult:
@@ -118,6 +132,24 @@ class ModelHost:
             raise
         except Cancelled:
             raise asyncio.CancelledError() from None
+
+    # --- remote servers: up to maxParallelRequests at once, off the worker thread -------
+
+    async def _generate_remote(self, backend: Any, request: GenerationRequest) -> GenerationResult:
+        limit = self.settings.max_parallel_requests
+        if self._slots is None or self._slots[0] != limit:
+            self._slots = (limit, asyncio.Semaphore(limit))
+        submitted = time.monotonic()
+        async with self._slots[1]:
+            queue_ms = (time.monotonic() - submitted) * 1000.0
+            try:
+                result: GenerationResult = await backend.agenerate(request)
+            except Cancelled:
+                raise asyncio.CancelledError() from None
+            finally:
+                self.notes.extend(backend.take_notes())
+        result.queue_ms = queue_ms
+        return result
 
     def close(self) -> None:
         backend, self._backend = self._backend, None

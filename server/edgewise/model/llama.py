@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import codecs
 import concurrent.futures
+import contextlib
 import ctypes
+import io
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ from edgewise.model.backend import (
     ModelInfo,
 )
 from edgewise.model.fim import detect_fim
-from edgewise.model.registry import check_gguf, file_sha256
+from edgewise.model.registry import SETTING_HINT, check_gguf, file_sha256
 
 
 class LlamaBackend:
@@ -77,20 +80,21 @@ class LlamaBackend:
         quiet_llama_logs()
         n_threads = threads or max(os.cpu_count() or 1, 1)
         try:
-            llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_batch=512,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                seed=seed,
-                logits_all=False,
-                verbose=False,
-            )
+            with quiet_python_stderr():
+                llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_batch=512,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    seed=seed,
+                    logits_all=False,
+                    verbose=True,  # see quiet_python_stderr: verbose=False is unsafe here
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(
                 f"could not load model {path}: llama.cpp rejected the file "
-                f"(truncated or corrupt GGUF, or an unsupported architecture): {exc}"
+                f"(truncated or corrupt GGUF, or an unsupported architecture); {SETTING_HINT}"
             ) from exc
         return cls(llm, path, file_sha256(path, sha_cache))
 
@@ -102,7 +106,8 @@ class LlamaBackend:
 
         quiet_llama_logs()
         try:
-            llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+            with quiet_python_stderr():
+                llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"could not read the vocabulary of {path}: {exc}") from exc
         return cls(llm, path, "unknown")
@@ -191,6 +196,8 @@ class LlamaBackend:
         mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
         reused = int(mismatch[0]) if len(mismatch) else n
         reused = min(reused, len(prompt) - 1)  # re-evaluate one token to get fresh logits
+        if not request.reuse_prefix:
+            reused = 0
         llm.n_tokens = reused
         llm.eval(prompt[reused:].tolist())
         prompt_done = time.monotonic()
@@ -283,6 +290,20 @@ def quiet_llama_logs() -> None:
 
     _LOG_HOOK.append(hook)
     llama_cpp.llama_log_set(hook, ctypes.c_void_p(0))
+
+
+@contextlib.contextmanager
+def quiet_python_stderr() -> Iterator[None]:
+    """Silence llama-cpp-python's own prints while a model loads.
+
+    Never load with ``verbose=False``: llama-cpp-python then redirects the process's file
+    descriptors 1 and 2 to /dev/null during the load, and every LSP message the server
+    writes to stdout in that window (from other threads) is lost — measured here as
+    unanswered requests. With ``verbose=True`` its C logs go to our log hook and its
+    Python prints to ``sys.stderr``, which is swapped here (not the file descriptor).
+    """
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -68,7 +68,10 @@ def hf_fetch(repo: str, filename: str, allow_download: bool = True) -> Path:
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
         pass
     if not allow_download or _offline():
-        raise ModelError(f"model {repo}/{filename} is not in the cache and downloads are off")
+        raise ModelError(
+            f"model {repo}/{filename} is not in the cache and downloads are off "
+            f"(offline); {SETTING_HINT}"
+        )
     try:
         return Path(hf_hub_download(repo, filename, etag_timeout=5))
     except Exception as exc:  # network errors come in many types

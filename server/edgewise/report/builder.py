@@ -11,7 +11,7 @@ from edgewise.config import Settings
 from edgewise.context.positions import Pos, end_after_insert
 from edgewise.model.backend import GenerationResult, ModelInfo
 from edgewise.report.confidence import score_tokens
-from edgewise.report.cost import compute_cost
+from edgewise.report.cost import compute_cost, compute_remote_cost
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Usage:
     queue_ms: float = 0.0
     calls: int = 0
     source: str = "measured"
+    time_source: str = "measured"
 
     def add(self, result: GenerationResult) -> None:
         self.prompt += result.prompt_tokens
@@ -38,6 +39,7 @@ class Usage:
         self.queue_ms += result.queue_ms
         self.calls += 1
         self.source = result.source
+        self.time_source = result.time_source or result.source
 
 
 def new_id() -> str:
@@ -66,6 +68,14 @@ def build_report(
     its own text; a span that did not survive post-processing has no range."""
     conf = score_tokens(result.pieces, result.probs, settings.low_confidence, result.first_margin)
     cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion)
+    if info.backend != "embedded":  # a remote server is priced with its own settings
+        cost = compute_remote_cost(
+            settings.remote_pricing,
+            settings.pricing,
+            usage.total_ms,
+            usage.prompt,
+            usage.completion,
+        )
     low_spans = []
     search_from = 0
     for span in conf.spans:
@@ -114,7 +124,7 @@ def build_report(
             "prompt": round(usage.prompt_ms, 3),
             "generation": round(usage.generation_ms, 3),
             "queue": round(usage.queue_ms, 3),
-            "source": usage.source,
+            "source": usage.time_source,
         },
         "cost": cost.to_dict(),
         "confidence": {
@@ -138,8 +148,12 @@ def summary(report: dict[str, Any]) -> str:
     tokens = report["tokens"]
     cost = report["cost"]
     conf = report["confidence"]
+    cache = report.get("cache")
+    served = {"hit": "from the result cache", "type-through": "typed through"}.get(cache or "")
     parts = [
-        f"{tokens['prompt']} prompt + {tokens['completion']} generated tokens"
+        f"{served}, no model call"
+        if served
+        else f"{tokens['prompt']} prompt + {tokens['completion']} generated tokens"
         + (f" ({tokens['cached']} reused)" if tokens["cached"] else ""),
         f"{report['time_ms']['total'] / 1000:.2f} s",
         f"{cost['energy_wh']:.4f} Wh",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgewise.config import Pricing
+from edgewise.config import Pricing, RemotePricing
 
 MS_PER_HOUR = 3_600_000.0
 
@@ -35,6 +35,32 @@ def compute_cost(
     """
     energy_wh = pricing.device_watts * max(model_ms, 0.0) / MS_PER_HOUR
     local = energy_wh / 1000.0 * pricing.price_per_kwh
+    cloud = (
+        prompt_tokens * pricing.cloud_input_per_million
+        + completion_tokens * pricing.cloud_output_per_million
+    ) / 1_000_000.0
+    return Cost(energy_wh, local, cloud, pricing.currency)
+
+
+def compute_remote_cost(
+    remote: RemotePricing,
+    pricing: Pricing,
+    server_ms: float,
+    prompt_tokens: int,
+    completion_tokens: int,
+) -> Cost:
+    """A remote server: energy = the server's watts x the time it spent on the request;
+    local money = that energy x its kWh price + what the endpoint bills per token; the
+    cloud-equivalent is priced as for the embedded model.
+
+    The energy assumes the request had the server to itself: when it serves several
+    requests at once (parallel slots, other users) this is an upper bound.
+    """
+    energy_wh = remote.device_watts * max(server_ms, 0.0) / MS_PER_HOUR
+    billed = (
+        prompt_tokens * remote.input_per_million + completion_tokens * remote.output_per_million
+    ) / 1_000_000.0
+    local = energy_wh / 1000.0 * remote.price_per_kwh + billed
     cloud = (
         prompt_tokens * pricing.cloud_input_per_million
         + completion_tokens * pricing.cloud_output_per_million

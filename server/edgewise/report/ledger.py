@@ -1,14 +1,40 @@
-"""Session totals over reports."""
+"""The cost ledger: running totals of the session, and every report appended as one JSON
+line to a log in the user's state directory (rotated at a size limit) from which the
+totals of today are read back.
+
+A line is written with a single ``write`` of the whole line to a file opened with
+``O_APPEND``, so a crash leaves at most one unterminated line at the end. The reader
+never returns such a line (nor any line that is not a whole, well-formed report), and
+the next writer first ends the torn line, so a later report is never glued onto it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 
-def totals(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {
+from edgewise.schemas import load_schema
+
+LOG_NAME = "reports.jsonl"
+MAX_BYTES = 8 * 1024 * 1024
+KEEP = 3  # rotated files kept: reports.jsonl.1 (newest) ... reports.jsonl.3
+
+
+def empty_totals() -> dict[str, Any]:
+    return {
         "requests": 0,
+        "completions": 0,
+        "actions": 0,
+        "hidden": 0,
         "tokens_prompt": 0,
         "tokens_completion": 0,
         "tokens_cached": 0,
@@ -16,16 +42,196 @@ def totals(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "energy_wh": 0.0,
         "local_cost": 0.0,
         "cloud_equivalent": 0.0,
+        "tokens_whole_file": 0,
+        "tokens_prompt_with_whole_file": 0,
+        "context_saved_tokens": 0,
+        "context_saved_cost": 0.0,
         "currency": None,
     }
+
+
+def add_report(out: dict[str, Any], report: dict[str, Any]) -> None:
+    """Add one report to running totals."""
+    tokens, cost = report["tokens"], report["cost"]
+    out["requests"] += 1
+    out["completions" if report.get("kind") == "completion" else "actions"] += 1
+    out["hidden"] += 1 if report.get("hidden") else 0
+    out["tokens_prompt"] += tokens["prompt"]
+    out["tokens_completion"] += tokens["completion"]
+    out["tokens_cached"] += tokens["cached"]
+    out["model_seconds"] += report["time_ms"]["total"] / 1000.0
+    out["energy_wh"] += cost["energy_wh"]
+    out["local_cost"] += cost["local"]
+    out["cloud_equivalent"] += cost["cloud_equivalent"]
+    if "whole_file" in tokens:
+        calls = int(report.get("verified", {}).get("attempts") or 1)
+        out["tokens_whole_file"] += tokens["whole_file"] * calls
+        out["tokens_prompt_with_whole_file"] += tokens["prompt"]
+        out["context_saved_tokens"] += tokens["whole_file"] * calls - tokens["prompt"]
+        out["context_saved_cost"] += cost.get("context_saving", 0.0)
+    out["currency"] = out["currency"] or cost["currency"]
+
+
+def totals(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    out = empty_totals()
     for report in reports:
-        out["requests"] += 1
-        out["tokens_prompt"] += report["tokens"]["prompt"]
-        out["tokens_completion"] += report["tokens"]["completion"]
-        out["tokens_cached"] += report["tokens"]["cached"]
-        out["model_seconds"] += report["time_ms"]["total"] / 1000.0
-        out["energy_wh"] += report["cost"]["energy_wh"]
-        out["local_cost"] += report["cost"]["local"]
-        out["cloud_equivalent"] += report["cost"]["cloud_equivalent"]
-        out["currency"] = out["currency"] or report["cost"]["currency"]
+        add_report(out, report)
     return out
+
+
+def _well_formed(report: Any) -> bool:
+    """Cheap shape check of a line read back (the full schema was checked on write)."""
+    try:
+        return (
+            isinstance(report, dict)
+            and isinstance(report["id"], str)
+            and isinstance(report["created"], str)
+            and all(
+                isinstance(report["tokens"][k], int) for k in ("prompt", "completion", "cached")
+            )
+            and isinstance(report["time_ms"]["total"], int | float)
+            and all(
+                isinstance(report["cost"][k], int | float)
+                for k in ("energy_wh", "local", "cloud_equivalent")
+            )
+        )
+    except (KeyError, TypeError):
+        return False
+
+
+def local_day(created: str) -> dt.date | None:
+    try:
+        stamp = dt.datetime.fromisoformat(created)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone().date()
+
+
+@dataclass
+class ReadResult:
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0  # torn or invalid lines that were not read as data
+
+
+class ReportLog:
+    """An append-only JSON Lines file of reports, rotated at ``max_bytes``."""
+
+    def __init__(self, path: Path, max_bytes: int = MAX_BYTES, keep: int = KEEP) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
+        self.errors: list[str] = []  # write failures, told to the user once
+        self._validator = jsonschema.Draft202012Validator(load_schema("report"))
+
+    def files(self) -> list[Path]:
+        """The log and its rotated files, oldest first."""
+        rotated = [self.path.with_name(f"{self.path.name}.{n}") for n in range(self.keep, 0, -1)]
+        return [p for p in [*rotated, self.path] if p.exists()]
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+
+    def append(self, report: dict[str, Any]) -> bool:
+        """Write one schema-valid report as one line. False (and a note in ``errors``)
+        when the report is invalid or the disk refuses; the session goes on."""
+        problem = next(iter(self._validator.iter_errors(report)), None)
+        if problem is not None:
+            self.errors.append(f"report {report.get('id')} not logged: {problem.message}")
+            return False
+        line = (json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._locked():
+                self._rotate_if_needed(len(line))
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    if _ends_torn(fd):
+                        os.write(fd, b"\n")  # end a line a crash left unterminated
+                    written = os.write(fd, line)  # the whole line in one write
+                    while written < len(line):  # a short write (disk nearly full)
+                        written += os.write(fd, line[written:])
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            self.errors.append(f"could not write the report log {self.path}: {exc}")
+            return False
+        return True
+
+    def _rotate_if_needed(self, incoming: int) -> None:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size + incoming <= self.max_bytes or size == 0:
+            return
+        oldest = self.path.with_name(f"{self.path.name}.{self.keep}")
+        if oldest.exists():
+            oldest.unlink()
+        for number in range(self.keep - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{number}")
+            if older.exists():
+                older.rename(self.path.with_name(f"{self.path.name}.{number + 1}"))
+        self.path.rename(self.path.with_name(f"{self.path.name}.1"))
+
+    def read(self) -> ReadResult:
+        """Every whole, well-formed report in the log files, oldest first."""
+        out = ReadResult()
+        for path in self.files():
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            lines = data.split(b"\n")
+            if lines and lines[-1]:
+                out.skipped += 1  # unterminated: a write that never finished
+            for raw in lines[:-1]:
+                if not raw.strip():
+                    continue
+                try:
+                    report = json.loads(raw)
+                except (ValueError, UnicodeDecodeError):
+                    out.skipped += 1
+                    continue
+                if _well_formed(report):
+                    out.reports.append(report)
+                else:
+                    out.skipped += 1
+        return out
+
+
+def _ends_torn(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+class Ledger:
+    """The session's running totals (exact however many reports are kept in memory) and
+    the log every report is written to."""
+
+    def __init__(self, log: ReportLog | None) -> None:
+        self.log = log
+        self.session = empty_totals()
+
+    def record(self, report: dict[str, Any]) -> None:
+        add_report(self.session, report)
+        if self.log is not None:
+            self.log.append(report)
+
+    def today(self, day: dt.date | None = None) -> dict[str, Any]:
+        """Totals of the reports logged today (local time), by every session."""
+        day = day or dt.date.today()
+        if self.log is None:
+            return dict(self.session)
+        read = self.log.read()
+        out = totals(r for r in read.reports if local_day(r["created"]) == day)
+        out["skipped_lines"] = read.skipped
+        return out

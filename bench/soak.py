@@ -1,0 +1,193 @@
+"""Soak run: 10,000 mixed requests against `edgewise serve` on the tiny model.
+
+Edits, inline completions, cancellations, code-action lists and resolves, from a
+scripted client over stdio. Prints answered requests, errors by kind, latency p50/p99,
+peak RSS and RSS growth after warm-up, crashes, hangs and desynchronised documents.
+
+    .venv/bin/python bench/soak.py [--requests 10000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.lsp.sample_files import PYTHON, TYPESCRIPT  # noqa: E402
+from tests.robustness.stdio_client import RawClient  # noqa: E402
+
+WORDS = ["value", " = ", "compute(", ")", "\n    ", "return ", "x", "😀", "é", "\r\n", "# note\n"]
+
+
+def rss_kb(pid: int, key: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    from edgewise.model.tiny_gguf import write_tiny_gguf
+
+    model = write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf")
+    client = RawClient()
+    client.initialize(
+        {"model": str(model), "debounceMs": 0, "maxTokens": 8},
+        capabilities={
+            "textDocument": {
+                "codeAction": {
+                    "codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["refactor"]}},
+                    "resolveSupport": {"properties": ["edit"]},
+                }
+            }
+        },
+    )
+    docs = {
+        "file:///work/project/a.py": (PYTHON, "python"),
+        "file:///work/project/b.ts": (TYPESCRIPT, "typescript"),
+    }
+    texts = {}
+    versions = {}
+    for uri, (text, lang) in docs.items():
+        client.open(uri, text, lang)
+        texts[uri] = text
+        versions[uri] = 1
+
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    hangs = desync = 0
+    rss_after_warmup = 0
+    started = time.monotonic()
+    sent = 0
+    last_check = 0
+    while sent < args.requests:
+        uri = rng.choice(list(docs))
+        text = texts[uri]
+        roll = rng.random()
+        kind = (
+            "edit" if roll < 0.35 else
+            "complete" if roll < 0.70 else
+            "cancelled" if roll < 0.85 else
+            "actions" if roll < 0.95 else
+            "resolve"
+        )  # fmt: skip
+        kinds[kind] += 1
+        sent += 1
+        if kind == "edit":
+            start = rng.randrange(len(text) + 1)
+            end = min(len(text), start + rng.choice([0, 0, 1, 3]))
+            insert = rng.choice(WORDS) if rng.random() < 0.8 else ""
+            pre = text[:start]
+            line = pre.count("\n")
+            col = len(pre[pre.rfind("\n") + 1 :].encode("utf-16-le")) // 2
+            mid = text[start:end]
+            end_line = line + mid.count("\n")
+            tail = (pre + mid)[(pre + mid).rfind("\n") + 1 :]
+            end_col = len(tail.encode("utf-16-le")) // 2
+            if "\r" in text[max(0, start - 1) : end + 1]:
+                continue  # keep the bench's own position maths simple around CR
+            texts[uri] = pre + insert + text[end:]
+            versions[uri] += 1
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": versions[uri]},
+                    "contentChanges": [
+                        {
+                            "range": {
+                                "start": {"line": line, "character": col},
+                                "end": {"line": end_line, "character": end_col},
+                            },
+                            "text": insert,
+                        }
+                    ],
+                },
+            )
+            continue
+        lines = text.split("\n")
+        pos = {"line": rng.randrange(len(lines)), "character": rng.randrange(60)}
+        t0 = time.monotonic()
+        try:
+            if kind in ("complete", "cancelled"):
+                msg_id = client.request(
+                    "textDocument/inlineCompletion",
+                    {"textDocument": {"uri": uri}, "position": pos, "context": {"triggerKind": 2}},
+                )
+                if kind == "cancelled":
+                    client.notify("$/cancelRequest", {"id": msg_id})
+                reply = client.response_to(msg_id, timeout=60)
+            else:
+                reply = client.call(
+                    "textDocument/codeAction",
+                    {
+                        "textDocument": {"uri": uri},
+                        "range": {"start": pos, "end": pos},
+                        "context": {"diagnostics": []},
+                    },
+                    timeout=60,
+                )
+                if kind == "resolve" and reply.get("result"):
+                    reply = client.call("codeAction/resolve", reply["result"][0], timeout=120)
+        except AssertionError:
+            hangs += 1
+            break
+        latencies.append((time.monotonic() - t0) * 1000)
+        if "error" in reply:
+            errors[str(reply["error"]["code"])] += 1
+        if client.proc.poll() is not None:
+            break
+        if sent - last_check >= 500:
+            last_check = sent
+            for check_uri, check_text in texts.items():
+                state = client.call(
+                    "workspace/executeCommand",
+                    {"command": "edgewise.documentState", "arguments": [check_uri]},
+                )["result"]
+                if state["sha256"] != hashlib.sha256(check_text.encode()).hexdigest():
+                    desync += 1
+            if sent >= 1000 and not rss_after_warmup:
+                rss_after_warmup = rss_kb(client.proc.pid)
+    elapsed = time.monotonic() - started
+    crashed = client.proc.poll() is not None
+    rss_end = 0 if crashed else rss_kb(client.proc.pid)
+    peak = 0 if crashed else rss_kb(client.proc.pid, "VmHWM")
+    client.close()
+    answered = len(latencies)
+    print(f"soak: {sent} operations in {elapsed:.0f} s ({dict(kinds)})")
+    print(f"{'requests answered':<32}{answered}")
+    print(f"{'errors by JSON-RPC code':<32}{dict(errors) or 'none'} (-32800 = cancelled, expected)")
+    print(
+        f"{'latency p50 / p99 (ms)':<32}{percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f}"
+    )
+    print(f"{'mean latency (ms)':<32}{statistics.fmean(latencies) if latencies else 0:.1f}")
+    print(f"{'peak RSS (MB)':<32}{peak / 1024:.1f}")
+    growth = (rss_end - rss_after_warmup) / 1024 if rss_after_warmup else float("nan")
+    print(f"{'RSS growth after warm-up (MB)':<32}{growth:.1f}  (target < 50)")
+    print(f"{'crashes / hangs / desyncs':<32}{int(crashed)} / {hangs} / {desync}")
+    ok = not crashed and hangs == 0 and desync == 0 and growth < 50
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+// What the edgewise server sends beyond plain LSP (schemas/report.schema.json and the
+// `edgewise/status` notification), as the extension reads it.
+
+export const STATUS_NOTIFICATION = "edgewise/status";
+export const CMD_COST_REPORT = "edgewise.costReport";
+export const CMD_LAST_PROMPT = "edgewise.lastPrompt";
+export const CMD_REWRITE = "edgewise.rewrite";
+export const DIAGNOSTIC_SOURCE = "edgewise";
+
+export interface SessionTotals {
+  requests: number;
+  tokens_prompt: number;
+  tokens_completion: number;
+  tokens_cached: number;
+  model_seconds: number;
+  energy_wh: number;
+  local_cost: number;
+  cloud_equivalent: number;
+  currency: string | null;
+  hidden?: number;
+}
+
+export interface StatusParams {
+  state: "busy" | "idle";
+  last?: { id: string; summary: string };
+  session: SessionTotals;
+  hidden?: number;
+}
+
+export interface LspPosition {
+  line: number;
+  character: number;
+}
+
+export interface LspRange {
+  start: LspPosition;
+  end: LspPosition;
+}
+
+export interface LowSpan extends LspRange {
+  min_prob: number;
+  text?: string;
+}
+
+export interface Report {
+  id: string;
+  kind: "completion" | "action";
+  action: string;
+  uri: string;
+  range: LspRange;
+  created?: string;
+  model: { name: string; sha256: string; path?: string; backend?: string };
+  prompt_format?: string;
+  seed: number;
+  sampler: { temperature: number; strategy?: string };
+  tokens: { prompt: number; completion: number; cached: number; source?: string; whole_file?: number };
+  time_ms: { total: number; prompt: number; generation: number; queue?: number; source?: string };
+  cost: { energy_wh: number; local: number; cloud_equivalent: number; currency: string };
+  confidence: {
+    score: number | null;
+    mean_logprob: number | null;
+    min_prob: number | null;
+    first_margin?: number | null;
+    low_spans: LowSpan[];
+    threshold?: number;
+    method?: string;
+    calibrated?: boolean;
+  };
+  verified: { syntax_ok: boolean | null; reason: string; attempts?: number };
+  stop_reason?: string;
+  context?: Record<string, unknown>;
+  hidden?: boolean;
+}
+
+export interface LastPrompt {
+  kind?: string;
+  action?: string;
+  uri?: string;
+  text: string;
+  prompt_tokens?: number;
+  format?: string;
+  pieces?: unknown[];
+  notes?: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A report is recognised by the fields the hover and the status bar read. */
+export function isReport(value: unknown): value is Report {
+  return (
+    isObject(value) &&
+    typeof value.id === "string" &&
+    isObject(value.tokens) &&
+    isObject(value.cost) &&
+    isObject(value.confidence) &&
+    isObject(value.time_ms) &&
+    isObject(value.range)
+  );
+}
+
+export function isSessionTotals(value: unknown): value is SessionTotals {
+  return isObject(value) && typeof value.requests === "number" && typeof value.tokens_prompt === "number";
+}
+
+export function isStatus(value: unknown): value is StatusParams {
+  return isObject(value) && (value.state === "busy" || value.state === "idle") && isSessionTotals(value.session);
+}
+
+export function isLastPrompt(value: unknown): value is LastPrompt {
+  return isObject(value) && typeof value.text === "string";
+}

@@ -1,0 +1,84 @@
+// The status bar item: idle/busy and the session's cost, e.g.
+// "edgewise · 12.4k tok · 0.6 Wh · ≈$0.03 saved". Clicking it opens the cost report.
+import * as vscode from "vscode";
+import { compactCount, money, shortNumber } from "./format";
+import { SessionLedger, saved } from "./ledger";
+import { SessionTotals } from "./protocol";
+
+export const SHOW_COST_REPORT = "edgewise.showCostReport";
+
+export function costText(totals: SessionTotals): string {
+  const tokens = totals.tokens_prompt + totals.tokens_completion;
+  return [
+    "edgewise",
+    `${compactCount(tokens)} tok`,
+    `${shortNumber(totals.energy_wh)} Wh`,
+    `≈${money(saved(totals), totals.currency)} saved`,
+  ].join(" · ");
+}
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly ledger: SessionLedger) {
+    this.item = vscode.window.createStatusBarItem("edgewise.status", vscode.StatusBarAlignment.Right, 100);
+    this.item.name = "edgewise";
+    this.item.command = SHOW_COST_REPORT;
+    this.subscription = ledger.onDidChange(() => this.render());
+    this.render();
+    this.item.show();
+  }
+
+  private render(): void {
+    const { state, totals } = this.ledger;
+    const cost = totals.requests > 0 ? costText(totals) : "edgewise · ready";
+    let text: string;
+    let tooltip: string;
+    switch (state) {
+      case "stopped":
+        text = "$(circle-slash) edgewise";
+        tooltip = "edgewise is not running.";
+        break;
+      case "failed":
+        text = "$(error) edgewise";
+        tooltip = this.ledger.problem ?? "edgewise could not start.";
+        break;
+      case "starting":
+        text = "$(sync~spin) edgewise · starting";
+        tooltip = "edgewise is starting (loading the model).";
+        break;
+      case "busy":
+        text = `$(sync~spin) ${cost}`;
+        tooltip = "edgewise is running the model.";
+        break;
+      default:
+        text = cost;
+        tooltip = "edgewise is idle.";
+    }
+    const lines = [tooltip];
+    if (totals.requests > 0) {
+      lines.push(
+        `${totals.requests} requests: ${totals.tokens_prompt} prompt + ${totals.tokens_completion} generated tokens` +
+          ` (${totals.tokens_cached} reused), ${shortNumber(totals.model_seconds)} s of model time,` +
+          ` ${shortNumber(totals.energy_wh)} Wh, ${money(totals.local_cost, totals.currency)} locally vs` +
+          ` ≈${money(totals.cloud_equivalent, totals.currency)} at cloud prices.`,
+      );
+    }
+    if (this.ledger.hidden > 0) {
+      lines.push(`${this.ledger.hidden} completions hidden below edgewise.minConfidence.`);
+    }
+    if (this.ledger.lastSummary) {
+      lines.push(`Last: ${this.ledger.lastSummary}`);
+    }
+    lines.push("Click for the cost report.");
+    this.item.text = text;
+    this.item.tooltip = lines.join("\n");
+    this.item.accessibilityInformation = { label: text.replace(/\$\([^)]*\)\s*/g, ""), role: "button" };
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

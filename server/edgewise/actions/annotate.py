@@ -1,0 +1,342 @@
+"""Types for a function: Python annotations, JSDoc types (JavaScript), explicit return
+types (TypeScript).
+
+The model only proposes types. The edit is built from the function's own text: each
+type is inserted next to the parameter it belongs to, so names, defaults, comments and
+line breaks of the signature stay exactly as they were, and a reply that renames a
+parameter cannot change the code.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from edgewise.actions.base import ActionContext, Plan, Rendered, RenderError, Target, char_offset
+from edgewise.actions.codeblock import extract_code, fence, fence_stop
+from edgewise.actions.docstring import _has_jsdoc
+from edgewise.actions.imports import python_import_offset, typing_imports
+from edgewise.actions.regions import (
+    function_node,
+    innermost_definition,
+    kind_of,
+    name_of,
+    node_text,
+)
+from edgewise.context.documents import ParsedDocument
+from edgewise.context.languages import LanguageInfo
+
+MAX_TYPE = 120
+SELF_NAMES = {"self", "cls"}
+
+
+def _valid_type(language: LanguageInfo, text: str, template: str) -> bool:
+    if not text or "\n" in text or len(text) > MAX_TYPE or "#" in text or "//" in text:
+        return False
+    tree = language.parser().parse(template.format(text).encode("utf-8"))
+    return not tree.root_node.has_error
+
+
+# --- Python --------------------------------------------------------------------------------
+
+
+def _python_params(node: Node) -> list[tuple[Node, str]]:
+    """The parameters of a Python function that have no annotation: (node, name)."""
+    params = node.child_by_field_name("parameters")
+    out: list[tuple[Node, str]] = []
+    if params is None:
+        return out
+    method = kind_of(node) == "method"
+    for index, param in enumerate(params.named_children):
+        if param.type == "identifier":
+            name = node_text(param)
+            if index == 0 and method and name in SELF_NAMES:
+                continue
+            out.append((param, name))
+        elif param.type == "default_parameter":
+            name_node = param.child_by_field_name("name")
+            if name_node is not None:
+                out.append((param, node_text(name_node)))
+        elif param.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+            inner = param.named_children[0] if param.named_children else None
+            if inner is not None and inner.type == "identifier":
+                out.append((param, node_text(inner)))
+    return out
+
+
+def _python_function(ctx: ActionContext) -> Node | None:
+    node = innermost_definition(ctx.doc, ctx.start_byte, ctx.end_byte, classes=False)
+    if node is None or node.type != "function_definition":
+        return None
+    return node
+
+
+def find_python(ctx: ActionContext) -> Target | None:
+    """The innermost Python function with an unannotated parameter or no return type."""
+    if ctx.doc.language is None or ctx.doc.language.name != "python":
+        return None
+    node = _python_function(ctx)
+    if node is None:
+        return None
+    missing = [name for _, name in _python_params(node)]
+    if node.child_by_field_name("return_type") is None:
+        missing.append("return")
+    if not missing:
+        return None
+    return Target(
+        node.start_byte,
+        node.end_byte,
+        node_text(node),
+        kind_of(node),
+        {"missing": ", ".join(missing)},
+        name_of(node),
+    )
+
+
+def _colon(node: Node) -> Node | None:
+    return next((c for c in node.children if c.type == ":"), None)
+
+
+def _model_types(language: LanguageInfo, reply: str, name: str) -> tuple[dict[str, str], str]:
+    """Parameter types and return type from the model's annotated ``def`` line."""
+    code = extract_code(reply)
+    found = re.search(rf"(?:async\s+)?def\s+{re.escape(name)}\s*\(", code)
+    if found is None:
+        raise RenderError(f"the model's reply had no signature for {name}")
+    header = code[found.start() :]
+    depth = 0
+    end = -1
+    for index, char in enumerate(header):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == ":" and depth == 0:
+            end = index
+            break
+    if end < 0:
+        raise RenderError(f"the model's signature for {name} is not complete")
+    tree = language.parser().parse((header[: end + 1] + "\n    pass\n").encode("utf-8"))
+    func = next((n for n in tree.root_node.named_children if n.type == "function_definition"), None)
+    if func is None or tree.root_node.has_error:
+        raise RenderError(f"the model's signature for {name} does not parse")
+    types: dict[str, str] = {}
+    params = func.child_by_field_name("parameters")
+    for param in params.named_children if params is not None else []:
+        type_node = param.child_by_field_name("type")
+        if type_node is None:
+            continue
+        if param.type == "typed_default_parameter":
+            name_node = param.child_by_field_name("name")
+        else:
+            name_node = param.named_children[0]
+            if name_node.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+                name_node = name_node.named_children[0]
+        if name_node is not None:
+            types[node_text(name_node)] = node_text(type_node)
+    ret = func.child_by_field_name("return_type")
+    return types, node_text(ret) if ret is not None else ""
+
+
+def plan_python(ctx: ActionContext, target: Target) -> Plan | None:
+    doc = ctx.doc
+    node = _python_function(ctx)
+    language = doc.language
+    if node is None or language is None:
+        return None
+    params = node.child_by_field_name("parameters")
+    colon = _colon(node)
+    if params is None or colon is None:
+        return None
+    data = doc.data
+    start, end = char_offset(data, params.start_byte), char_offset(data, colon.end_byte)
+    original = doc.text[start:end]
+    unannotated = _python_params(node)
+    needs_return = node.child_by_field_name("return_type") is None
+    is_async = any(child.type == "async" for child in node.children)
+
+    def offset(byte: int) -> int:
+        return char_offset(data, byte) - start
+
+    def render(reply: str) -> Rendered:
+        types, ret = _model_types(language, reply, target.name)
+        inserts: list[tuple[int, int, str]] = []  # (from, to, text) relative to ``start``
+        used: list[str] = []
+        for param, name in unannotated:
+            annotation = types.get(name, "")
+            if not _valid_type(language, annotation, "x: {}\n"):
+                continue
+            used.append(annotation)
+            if param.type == "default_parameter":
+                name_node = param.child_by_field_name("name")
+                value = param.child_by_field_name("value")
+                assert name_node is not None and value is not None
+                inserts.append(
+                    (offset(name_node.end_byte), offset(value.start_byte), f": {annotation} = ")
+                )
+            else:
+                inserts.append((offset(param.end_byte),) * 2 + (f": {annotation}",))
+        if needs_return and _valid_type(language, ret, "x: {}\n"):
+            used.append(ret)
+            inserts.append((offset(params.end_byte),) * 2 + (f" -> {ret}",))
+        if not inserts:
+            raise RenderError(f"the model's reply gave no usable types for {target.name}")
+        text = original
+        for a, b, new in sorted(inserts, reverse=True):
+            text = text[:a] + new + text[b:]
+        return Rendered(text, typing_imports(doc, used))
+
+    prefill = fence("python") + ("async " if is_async else "") + f"def {target.name}("
+    return Plan(
+        start,
+        end,
+        render,
+        stop=fence_stop(),
+        prefill=prefill,
+        import_offset=python_import_offset(doc),
+    )
+
+
+# --- TypeScript: explicit return types ---------------------------------------------------
+
+
+def _ts_function(doc: ParsedDocument, start_byte: int, end_byte: int) -> Node | None:
+    definition = innermost_definition(doc, start_byte, end_byte, classes=False)
+    if definition is None:
+        return None
+    node = function_node(definition)
+    params = node.child_by_field_name("parameters")
+    if params is None or node.child_by_field_name("return_type") is not None:
+        return None
+    if name_of(node) == "constructor" or any(c.type in ("set",) for c in node.children):
+        return None
+    return node
+
+
+def find_return_type(ctx: ActionContext) -> Target | None:
+    doc = ctx.doc
+    if doc.language is None or doc.language.name not in ("typescript", "tsx"):
+        return None
+    node = _ts_function(doc, ctx.start_byte, ctx.end_byte)
+    if node is None:
+        return None
+    definition = innermost_definition(doc, ctx.start_byte, ctx.end_byte, classes=False)
+    assert definition is not None
+    return Target(
+        definition.start_byte,
+        definition.end_byte,
+        node_text(definition),
+        kind_of(node),
+        name=name_of(definition),
+    )
+
+
+def plan_return_type(ctx: ActionContext, target: Target) -> Plan | None:
+    doc = ctx.doc
+    language = doc.language
+    node = _ts_function(doc, ctx.start_byte, ctx.end_byte)
+    params = node.child_by_field_name("parameters") if node is not None else None
+    if language is None or params is None:
+        return None
+    at = char_offset(doc.data, params.end_byte)
+
+    def render(reply: str) -> Rendered:
+        code = extract_code(reply)
+        first = next((line.strip() for line in code.split("\n") if line.strip()), "")
+        first = re.sub(r"^(?:type\s+\w+\s*=|:)\s*", "", first).rstrip(";{ ").strip()
+        if not _valid_type(language, first, "let x: {};\n"):
+            raise RenderError(f"the model's reply was not a TypeScript type: {first[:40]!r}")
+        return Rendered(f": {first}")
+
+    return Plan(at, at, render, stop=fence_stop(), prefill=fence("typescript"))
+
+
+# --- JavaScript: JSDoc types ---------------------------------------------------------------
+
+
+def _js_params(node: Node) -> list[str]:
+    params = node.child_by_field_name("parameters")
+    names: list[str] = []
+    for param in params.named_children if params is not None else []:
+        if param.type == "identifier":
+            names.append(node_text(param))
+        elif param.type == "assignment_pattern":
+            left = param.child_by_field_name("left")
+            if left is not None and left.type == "identifier":
+                names.append(node_text(left))
+        elif param.type == "rest_pattern" and param.named_children:
+            names.append(node_text(param.named_children[0]))
+    return names
+
+
+def find_jsdoc_types(ctx: ActionContext) -> Target | None:
+    doc = ctx.doc
+    if doc.language is None or doc.language.name != "javascript":
+        return None
+    definition = innermost_definition(doc, ctx.start_byte, ctx.end_byte, classes=False)
+    if definition is None or _has_jsdoc(doc, definition.start_byte):
+        return None
+    node = function_node(definition)
+    if node.child_by_field_name("parameters") is None:
+        return None
+    return Target(
+        definition.start_byte,
+        definition.end_byte,
+        node_text(definition),
+        kind_of(node),
+        {"params": ", ".join(_js_params(node)) or "(none)"},
+        name_of(definition),
+    )
+
+
+JSDOC_TYPE = re.compile(r"^[\w$.<>\[\]|,:(){}?*!=\s'\"-]+$")
+PARAM_TAG = re.compile(r"@param\s*\{([^{}\n]*(?:\{[^{}\n]*\}[^{}\n]*)*)\}\s*\[?([\w$]+)")
+RETURN_TAG = re.compile(r"@returns?\s*\{([^{}\n]*(?:\{[^{}\n]*\}[^{}\n]*)*)\}")
+
+
+def _jsdoc_type(text: str) -> str | None:
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_TYPE or "*/" in text or not JSDOC_TYPE.match(text):
+        return None
+    depth = 0
+    for char in text:
+        depth += char in "({[<"
+        depth -= char in ")}]>"
+        if depth < 0:
+            return None
+    return text if depth == 0 else None
+
+
+def plan_jsdoc_types(ctx: ActionContext, target: Target) -> Plan | None:
+    doc = ctx.doc
+    definition = innermost_definition(doc, ctx.start_byte, ctx.end_byte, classes=False)
+    if definition is None:
+        return None
+    names = _js_params(function_node(definition))
+    data = doc.data
+    line_start = data.rfind(b"\n", 0, definition.start_byte) + 1
+    prefix = data[line_start : definition.start_byte].decode("utf-8", "replace")
+    if prefix.strip() and not re.fullmatch(r"\s*(export\s+(default\s+)?)?", prefix):
+        return None
+    indent = prefix[: len(prefix) - len(prefix.lstrip())]
+
+    def render(reply: str) -> Rendered:
+        code = extract_code(reply)
+        types = {name: kind for kind, name in PARAM_TAG.findall(code)}
+        lines = []
+        for name in names:
+            kind = _jsdoc_type(types.get(name, ""))
+            if kind is not None:
+                lines.append(f"@param {{{kind}}} {name}")
+        returns = RETURN_TAG.search(code)
+        kind = _jsdoc_type(returns.group(1)) if returns else None
+        if kind is not None:
+            lines.append(f"@returns {{{kind}}}")
+        if not lines:
+            raise RenderError(f"the model's reply gave no usable JSDoc types for {target.name}")
+        middle = "".join(f"{indent} * {line}\n" for line in lines)
+        return Rendered(f"{indent}/**\n{middle}{indent} */\n")
+
+    offset = char_offset(data, line_start)
+    return Plan(offset, offset, render, stop=fence_stop(), prefill=fence("javascript") + "/**\n")

@@ -1,0 +1,1 @@
+"""Headless batch mode: `edgewise refactor` runs one action across a repository."""

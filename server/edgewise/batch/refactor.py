@@ -1,0 +1,918 @@
+"""`edgewise refactor`: one action across a repository, through the editor's own engine.
+
+    files (discovery) -> targets (the action's finder over every scope)
+      -> Engine.run_action per target (same prompt, model, syntax gate, report)
+      -> per file: edits combined back to front, re-verified together
+      -> dry run: a unified diff | --apply: atomic write, --check, restore on failure
+      -> one JSON line per target, one summary line per run
+
+Workers (``--jobs``) take targets in file order; a single committer writes files one at
+a time, so a --check always sees exactly one new file change. The embedded model runs
+one request at a time on its own worker thread (ModelHost), so there --jobs only queues.
+
+Stopping: --max-cost, --limit and the first Ctrl-C stop new work (Ctrl-C lets the files
+already started finish); a second Ctrl-C (or SIGTERM) cancels the model between tokens
+and rolls back: files not yet written stay as they were, a running check is killed and
+its file restored. In every case the finished targets are recorded and the summary is
+written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import inspect
+import json
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgewise.actions.base import char_offset
+from edgewise.actions.catalog import ACTIONS, ActionSpec, get_action
+from edgewise.actions.verify import verify_edit
+from edgewise.batch.checks import CheckResult, CheckRunner
+from edgewise.batch.diffs import unified_diff
+from edgewise.batch.discovery import discover
+from edgewise.batch.progress import Progress, make_progress, money
+from edgewise.batch.records import (
+    OUTCOMES,
+    ReportWriter,
+    RunTotals,
+    done_keys,
+    read_lines,
+    resume_key,
+)
+from edgewise.batch.sources import (
+    Edit,
+    NotText,
+    SourceFile,
+    apply_edits,
+    atomic_write,
+    overlaps,
+    sha256,
+)
+from edgewise.batch.targets import FoundTarget, find_targets, finder
+from edgewise.config import Settings, parse_settings
+from edgewise.context.positions import LineIndex
+from edgewise.engine import Engine
+from edgewise.model.backend import GenerationResult, ModelError
+from edgewise.report.builder import Usage, build_report, new_id
+from edgewise.schemas import load_schema
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A bad command line or setup: exit code 2, nothing changed."""
+
+
+@dataclass
+class Options:
+    paths: list[Path]
+    action: ActionSpec
+    instruction: str | None
+    include: list[str]
+    exclude: list[str]
+    apply: bool
+    check: str | None
+    jobs: int
+    report: Path | None
+    resume: bool
+    max_cost: float | None
+    cost_basis: str  # local | cloud
+    limit: int | None
+    settings: Settings
+    cwd: Path
+
+    @property
+    def mode(self) -> str:
+        return "apply" if self.apply else "dry-run"
+
+
+@dataclass
+class TargetResult:
+    found: FoundTarget
+    report: dict[str, Any]
+    text: str = ""
+    edits: list[Edit] = field(default_factory=list)  # in the target's own file
+    outcome: str | None = None  # decided at commit unless the target already failed
+    reason: str = ""
+    recorded: bool = False
+    text_only: bool = False  # an action that answers with text (explain): nothing to edit
+
+    @property
+    def billed(self) -> bool:
+        return self.report["verified"].get("attempts", 0) > 0
+
+
+@dataclass
+class FileWork:
+    source: SourceFile
+    targets: list[FoundTarget]
+    next_index: int = 0
+    in_flight: int = 0
+    results: dict[int, TargetResult] = field(default_factory=dict)
+    queued: bool = False
+
+    @property
+    def uri(self) -> str:
+        return self.source.path.as_uri()
+
+    @property
+    def started(self) -> bool:
+        return self.next_index > 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.next_index >= len(self.targets)
+
+
+# --- options -------------------------------------------------------------------------
+
+
+def load_settings(args: Any) -> Settings:
+    raw: dict[str, Any] = {}
+    if args.settings:
+        try:
+            raw = json.loads(Path(args.settings).read_text("utf-8"))
+        except OSError as exc:
+            raise UsageError(f"cannot read settings {args.settings}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise UsageError(f"settings {args.settings} are not JSON: {exc}") from None
+        if isinstance(raw, dict) and isinstance(raw.get("edgewise"), dict):
+            raw = raw["edgewise"]
+        if not isinstance(raw, dict):
+            raise UsageError(f"settings {args.settings} must be a JSON object")
+    if args.model:
+        raw["model"] = args.model
+    if args.backend:
+        raw["backend"] = args.backend
+    parallel = "maxParallelRequests"  # a remote backend's requests in flight, when it has one
+    if args.jobs > 1 and parallel in load_schema("config")["properties"]:
+        current = raw.get(parallel)
+        if not (isinstance(current, int) and current >= args.jobs):
+            raw[parallel] = args.jobs
+    result = parse_settings(raw)
+    if result.problems:
+        # A headless run does not guess: a setting it cannot use is a setup error.
+        raise UsageError("; ".join(result.problems))
+    return result.settings
+
+
+def takes_instruction(spec: ActionSpec) -> bool:
+    """An action takes an instruction when its prompt has an {instruction} field (and
+    then cannot run without one)."""
+    return bool(getattr(spec, "needs_instruction", False)) or "{instruction}" in spec.instruction
+
+
+def engine_accepts(option: str) -> bool:
+    params = inspect.signature(Engine.run_action).parameters.values()
+    return any(p.name == option or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def check_report_path(report: Path) -> None:
+    from edgewise.context.languages import LanguageRegistry
+
+    if report.is_dir():
+        raise UsageError(f"--report {report} is a folder")
+    if not report.parent.is_dir():
+        raise UsageError(f"--report {report}: no folder {report.parent}")
+    if LanguageRegistry().for_document(report.name) is not None:
+        raise UsageError(f"--report {report} looks like source code; name a .jsonl file")
+
+
+def build_options(args: Any, cwd: Path) -> Options:
+    spec = get_action(args.action)
+    if spec is None:
+        known = ", ".join(a.id for a in ACTIONS)
+        raise UsageError(f"unknown action '{args.action}' (known: {known})")
+    if takes_instruction(spec):
+        if not args.instruction:
+            raise UsageError(f"action '{spec.id}' needs --instruction TEXT")
+        if not engine_accepts("instruction"):
+            raise UsageError("this engine cannot pass an instruction to an action")
+    elif args.instruction:
+        raise UsageError(f"action '{spec.id}' takes no --instruction (it would be ignored)")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.max_cost is not None and args.max_cost < 0:
+        raise UsageError("--max-cost must not be negative")
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit must not be negative")
+    if args.resume and not args.report:
+        raise UsageError("--resume needs --report FILE.jsonl (the record of what is done)")
+    if args.check is not None and not args.check.strip():
+        raise UsageError("--check needs a command")
+    if args.check and not args.apply:
+        raise UsageError("--check runs after edits are written: use it with --apply")
+    paths = [Path(p) for p in args.paths]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {path}")
+    if args.report:
+        check_report_path(Path(args.report))
+    return Options(
+        paths=paths,
+        action=spec,
+        instruction=args.instruction,
+        include=list(args.include or []),
+        exclude=list(args.exclude or []),
+        apply=bool(args.apply),
+        check=args.check,
+        jobs=args.jobs,
+        report=Path(args.report) if args.report else None,
+        resume=bool(args.resume),
+        max_cost=args.max_cost,
+        cost_basis=args.cost_basis,
+        limit=args.limit,
+        settings=load_settings(args),
+        cwd=cwd,
+    )
+
+
+# --- the run -------------------------------------------------------------------------
+
+
+class BatchRun:
+    def __init__(self, options: Options, progress: Progress) -> None:
+        self.options = options
+        self.progress = progress
+        self.run_id = new_id()
+        self.engine: Engine | None = None
+        self.files: list[FileWork] = []
+        self.refused: list[dict[str, str]] = []
+        self.scanned = 0
+        self.found = 0
+        self.done_before = 0
+        self.started_targets = 0
+        self.in_flight = 0
+        self.finished_billed = 0
+        self.finished_money = 0.0
+        self.stop_reason: str | None = None
+        self.hard_stop = False
+        self.interrupts = 0
+        self.totals = RunTotals()
+        self.outcomes: dict[str, int] = {}
+        self.files_written = 0
+        self.text_answers = 0  # text-only answers recorded in an --apply run
+        self.files_restored = 0
+        self.files_changed = 0
+        self.writer: ReportWriter | None = None
+        self.checker = CheckRunner(options.check, options.cwd) if options.check else None
+        self.workers: list[asyncio.Task[None]] = []
+        self.progress_event = asyncio.Event()
+        self.whole_file_tokens: dict[str, int] = {}
+        self.workspace: Any = None  # what actions may read beyond the target's file
+        self.started_at = time.monotonic()
+        self.tokens_so_far = 0
+        self.final_message = ""
+        self.timing: dict[str, float] = {"discovery_seconds": 0.0, "load_seconds": 0.0}
+        self.pending_commits = 0  # files queued for the committer, not yet committed
+
+    # --- discovery ---------------------------------------------------------------------
+
+    def collect(self, engine: Engine) -> None:
+        opts = self.options
+        found = discover(opts.paths, opts.include, opts.exclude, opts.cwd)
+        self.refused.extend(found.refused)
+        for note in found.refused:
+            self.progress.note(f"refused {note['path']}: {note['reason']}")
+        self.workspace = make_workspace(opts.paths)
+        find = finder(opts.action, opts.instruction or "", self.workspace)
+        done: set[Any] = set()
+        if opts.resume and opts.report is not None:
+            done = done_keys(read_lines(opts.report), dry_run=not opts.apply)
+        for candidate in found.files:
+            language = engine.languages.for_document(candidate.path.name)
+            if language is None or language.name not in opts.action.languages:
+                continue
+            self.scanned += 1
+            try:
+                source = SourceFile.read(candidate.path, candidate.display)
+            except NotText as exc:
+                self.refused.append({"path": candidate.display, "reason": str(exc)})
+                self.progress.note(f"skipped {candidate.display}: {exc}")
+                continue
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                self.refused.append({"path": candidate.display, "reason": reason})
+                self.progress.note(f"skipped {candidate.display}: {reason}")
+                continue
+            uri = source.path.as_uri()
+            doc = engine.documents.open(uri, source.lf_text)
+            targets = find_targets(doc, opts.action, find)
+            engine.documents.close(uri)
+            self.found += len(targets)
+            todo = [
+                t
+                for t in targets
+                if resume_key(opts.action.id, opts.instruction, str(source.path), t.symbol)
+                not in done
+            ]
+            self.done_before += len(targets) - len(todo)
+            if todo:
+                self.files.append(FileWork(source, todo))
+
+    @property
+    def to_run(self) -> int:
+        return sum(len(f.targets) for f in self.files)
+
+    # --- scheduling --------------------------------------------------------------------
+
+    async def take(self) -> tuple[FileWork, int] | None:
+        """The next target to start, or None when this worker should stop."""
+        opts = self.options
+        while True:
+            if self.hard_stop:
+                return None
+            if self.stop_reason in ("budget", "limit"):
+                return None
+            candidate = next(
+                (
+                    f
+                    for f in self.files
+                    if not f.exhausted and (self.stop_reason is None or f.started)
+                ),
+                None,
+            )
+            if candidate is None:
+                return None
+            if not candidate.started and self.pending_commits > opts.jobs:
+                # backpressure: run at most --jobs files ahead of the committer
+                self.progress_event.clear()
+                await self.progress_event.wait()
+                continue
+            if opts.limit is not None and self.started_targets >= opts.limit:
+                self.stop("limit")
+                return None
+            if opts.max_cost is not None:
+                if opts.max_cost <= 0:
+                    self.stop("budget")
+                    return None
+                if self.finished_billed == 0 and self.in_flight > 0:
+                    # nothing to estimate from yet: wait for the first target to finish
+                    self.progress_event.clear()
+                    await self.progress_event.wait()
+                    continue
+                if self.finished_billed:
+                    mean = self.finished_money / self.finished_billed
+                    projected = self.finished_money + (self.in_flight + 1) * mean
+                    if projected > opts.max_cost:
+                        self.stop("budget")
+                        return None
+            index = candidate.next_index
+            candidate.next_index += 1
+            candidate.in_flight += 1
+            self.in_flight += 1
+            self.started_targets += 1
+            return candidate, index
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            messages = {
+                "budget": "stopping: the next target would take the cost past --max-cost",
+                "limit": "stopping: --limit reached",
+                "interrupted": "interrupted: finishing the files already started "
+                "(Ctrl-C again to stop now and roll back)",
+            }
+            self.progress.note(messages.get(reason, reason))
+        self.progress_event.set()
+
+    def on_interrupt(self) -> None:
+        self.interrupts += 1
+        if self.interrupts == 1:
+            self.stop("interrupted")
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        """Stop now: cancel model calls, roll back what is not written, kill the check."""
+        if self.hard_stop:
+            return
+        self.hard_stop = True
+        self.stop_reason = "interrupted"
+        self.interrupts = max(self.interrupts, 2)
+        self.progress.note("stopping now: rolling back files not yet written")
+        for task in self.workers:
+            task.cancel()
+        if self.checker is not None:
+            self.checker.kill()
+        self.progress_event.set()
+
+    # --- targets -----------------------------------------------------------------------
+
+    async def worker(self, commits: asyncio.Queue[FileWork | None]) -> None:
+        while True:
+            item = await self.take()
+            if item is None:
+                return
+            work, index = item
+            try:
+                found = work.targets[index]
+                try:
+                    result = await self.run_target(work, found)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug must cost one target, not the run
+                    reason = f"internal error: {type(exc).__name__}: {exc}"
+                    self.progress.note(f"{work.source.display}::{found.symbol}: {reason}")
+                    result = self.failed_result(work, found, reason)
+                work.results[index] = result
+                if result.billed:
+                    self.finished_billed += 1
+                    self.finished_money += result.report["cost"][self.money_key]
+                tokens = result.report["tokens"]
+                self.tokens_so_far += tokens["prompt"] + tokens["completion"]
+                self.progress.advance(self.tokens_so_far, self.finished_money)
+            finally:
+                work.in_flight -= 1
+                self.in_flight -= 1
+                self.progress_event.set()
+            if work.exhausted and work.in_flight == 0 and not work.queued:
+                self.queue_commit(commits, work)
+
+    @property
+    def money_key(self) -> str:
+        return "local" if self.options.cost_basis == "local" else "cloud_equivalent"
+
+    async def run_target(self, work: FileWork, found: FoundTarget) -> TargetResult:
+        engine = self.engine
+        assert engine is not None
+        source = work.source
+        doc_bytes = source.lf_text.encode("utf-8")
+        index = LineIndex(source.lf_text, engine.position_encoding)
+        start = index.position(char_offset(doc_bytes, found.start_byte))
+        end = index.position(char_offset(doc_bytes, found.end_byte))
+        options: dict[str, Any] = {}
+        if self.options.instruction:
+            options["instruction"] = self.options.instruction
+        if self.workspace is not None:
+            options["workspace"] = self.workspace
+        language = engine.languages.for_document(source.path.name)
+        try:
+            result = await engine.run_action(
+                self.options.action.id,
+                work.uri,
+                source.lf_text,
+                start,
+                end,
+                language.name if language else None,
+                **options,
+            )
+        except asyncio.CancelledError:
+            raise
+        except ModelError as exc:
+            return self.failed_result(work, found, str(exc))
+        report = result.report
+        if "whole_file" not in report["tokens"]:
+            self.attach_whole_file(work, report)
+        return judge(found, result, work.uri)
+
+    def attach_whole_file(self, work: FileWork, report: dict[str, Any]) -> None:
+        """``tokens.whole_file``: the tokenizer's count of the whole file (what sending
+        it instead of the prompt would have cost), as the engine's reports carry it."""
+        engine = self.engine
+        backend = engine.host.loaded() if engine else None
+        if backend is None:
+            return
+        key = str(work.source.path)
+        try:
+            if key not in self.whole_file_tokens:
+                self.whole_file_tokens[key] = len(backend.tokenize(work.source.lf_text))
+        except Exception:  # a tokenizer that cannot count this: no saving is claimed
+            return
+        report["tokens"]["whole_file"] = self.whole_file_tokens[key]
+
+    def failed_result(self, work: FileWork, found: FoundTarget, reason: str) -> TargetResult:
+        engine = self.engine
+        assert engine is not None
+        index = LineIndex(work.source.lf_text, engine.position_encoding)
+        start = index.position(char_offset(work.source.lf_text.encode("utf-8"), found.start_byte))
+        report = self.unbilled_report(work, start, reason)
+        return TargetResult(found, report, outcome="failed", reason=reason)
+
+    def unbilled_report(self, work: FileWork, start: Any, reason: str) -> dict[str, Any]:
+        """A schema-valid report for a target whose model call never ran."""
+        engine = self.engine
+        assert engine is not None
+        backend = engine.host.loaded()
+        info = backend.info() if backend is not None else None
+        nothing = GenerationResult("", [], [], None, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, "error")
+        report = build_report(
+            kind="action",
+            action=self.options.action.id,
+            uri=work.uri,
+            start=start,
+            inserted="",
+            result=nothing,
+            usage=Usage(),
+            info=info or _NO_MODEL,
+            settings=engine.settings,
+            prompt_format="chat",
+            syntax_ok=None,
+            reason=reason,
+            encoding=engine.position_encoding,
+        )
+        report["verified"].pop("attempts", None)  # no attempt was made
+        return report
+
+    # --- files -------------------------------------------------------------------------
+
+    def queue_commit(self, commits: asyncio.Queue[FileWork | None], work: FileWork) -> None:
+        work.queued = True
+        self.pending_commits += 1
+        commits.put_nowait(work)
+
+    async def committer(self, commits: asyncio.Queue[FileWork | None]) -> None:
+        while True:
+            work = await commits.get()
+            if work is None:
+                return
+            try:
+                await self.commit_file(work)
+            except Exception as exc:  # a file that cannot be written fails its targets only
+                reason = f"could not commit the file: {type(exc).__name__}: {exc}"
+                self.progress.note(f"{work.source.display}: {reason}")
+                for index in sorted(work.results):
+                    result = work.results[index]
+                    if not result.recorded:
+                        result.outcome, result.reason = "failed", reason
+                        self.record(work, result, self.disk_hash(work.source), None)
+
+    async def commit_file(self, work: FileWork) -> None:
+        try:
+            await self.commit(work)
+        finally:
+            self.pending_commits -= 1
+            self.progress_event.set()
+
+    @staticmethod
+    def disk_hash(source: SourceFile) -> str:
+        try:
+            return sha256(source.path.read_bytes())
+        except OSError:
+            return source.sha256
+
+    async def commit(self, work: FileWork) -> None:
+        source = work.source
+        results = [work.results[i] for i in sorted(work.results)]
+        engine = self.engine
+        assert engine is not None
+        language = engine.languages.for_document(source.path.name)
+        # Combine the targets' edits (all made against the file as read), in source order;
+        # a target whose edits overlap accepted ones waits for another run, and the file
+        # is re-verified with each target added.
+        accepted: list[TargetResult] = []
+        edits: list[Edit] = []
+        current = source.lf_text
+        for result in results:
+            if result.outcome is not None or not result.edits:
+                continue
+            if any(overlaps(mine, theirs) for mine in result.edits for theirs in edits):
+                result.outcome = "skipped"
+                result.reason = "overlaps another edit in this file; run again to apply it"
+                continue
+            after = apply_edits(source.lf_text, [*edits, *result.edits])
+            verdict = verify_edit(language, current, after)
+            if verdict.syntax_ok is False:
+                result.outcome = "rejected-by-syntax"
+                result.reason = f"together with the other edits in this file, {verdict.reason}"
+                result.report["verified"].update(syntax_ok=False, reason=result.reason)
+                continue
+            edits.extend(result.edits)
+            current = after
+            accepted.append(result)
+        new_text = source.apply(edits)
+        after_hash = source.sha256
+        check: CheckResult | None = None
+        opts = self.options
+        if accepted and not opts.apply:
+            for result in accepted:
+                result.outcome = "proposed"
+        elif accepted and self.hard_stop:
+            for result in accepted:
+                result.outcome = "skipped"
+                result.reason = "interrupted before the file was written"
+        elif accepted and source.changed_on_disk():
+            self.files_changed += 1
+            for result in accepted:
+                result.outcome = "skipped"
+                result.reason = "the file changed on disk since it was read; not overwritten"
+            with contextlib.suppress(OSError):
+                after_hash = sha256(source.path.read_bytes())
+        elif accepted:
+            new_bytes = new_text.encode("utf-8")
+            atomic_write(source.path, new_bytes, source.mode)
+            after_hash = sha256(new_bytes)
+            outcome, reason = "applied", "written"
+            if self.checker is not None:
+                try:
+                    check = await self.checker.run(source.path)
+                except Exception as exc:  # the shell cannot start: the file goes back
+                    check = CheckResult(self.checker.command, None, 0.0, f"{exc}")
+                if not check.passed:
+                    atomic_write(source.path, source.data, source.mode)
+                    restored = source.path.read_bytes() == source.data
+                    after_hash = sha256(source.path.read_bytes())
+                    self.files_restored += 1
+                    if self.hard_stop:
+                        outcome = "skipped"
+                        reason = "interrupted during --check; the file was restored"
+                    else:
+                        outcome = "rejected-by-check"
+                        reason = f"--check failed ({check.verdict}); the file was restored"
+                    if not restored:
+                        reason += " (WARNING: read-back differs from the original)"
+                else:
+                    reason = f"written; --check passed in {check.seconds:.2f} s"
+            if outcome == "applied":
+                self.files_written += 1
+            for result in accepted:
+                result.outcome, result.reason = outcome, reason
+        shown = [e for r in accepted if r.outcome in ("applied", "proposed") for e in r.edits]
+        if shown:
+            self.progress.diff(unified_diff(source.text, source.apply(shown), source.display))
+        for result in results:
+            self.record(work, result, after_hash, check if result in accepted else None)
+        engine.documents.close(work.uri)
+
+    def record(
+        self,
+        work: FileWork,
+        result: TargetResult,
+        after_hash: str,
+        check: CheckResult | None,
+    ) -> None:
+        source = work.source
+        found = result.found
+        engine = self.engine
+        assert engine is not None
+        index = LineIndex(source.lf_text, engine.position_encoding)
+        data = source.lf_text.encode("utf-8")
+        start = index.position(char_offset(data, found.start_byte))
+        end = index.position(char_offset(data, found.end_byte))
+        diff = ""
+        if result.edits:
+            diff = unified_diff(source.text, source.apply(result.edits), source.display)
+        outcome = result.outcome or "failed"
+        record = dict(result.report)
+        record.update(
+            {
+                "target": {
+                    "file": source.display,
+                    "path": str(source.path),
+                    "symbol": found.symbol,
+                    "kind": found.target.kind,
+                    "range": {"start": start.to_dict(), "end": end.to_dict()},
+                },
+                "outcome": outcome,
+                "reason": result.reason,
+                "diff": diff,
+                "text": result.text,
+                "file_sha256": {"before": source.sha256, "after": after_hash},
+                "check": check.to_dict() if check is not None else None,
+                "batch": {
+                    "run": self.run_id,
+                    "mode": self.options.mode,
+                    "instruction": self.options.instruction,
+                },
+            }
+        )
+        if self.writer is not None:
+            self.writer.write(record)
+        result.recorded = True
+        self.totals.add(record)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if result.text_only and self.options.apply:
+            self.text_answers += 1
+        self.progress.target_done(record)
+
+    # --- the whole run -----------------------------------------------------------------
+
+    async def execute(self) -> int:
+        opts = self.options
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, self.on_interrupt)
+            loop.add_signal_handler(signal.SIGTERM, self.abort)
+        self.engine = Engine(opts.settings, allow_download=True)
+        try:
+            self.collect(self.engine)
+            self.timing["discovery_seconds"] = round(time.monotonic() - self.started_at, 3)
+            if self.to_run:
+                loading = time.monotonic()
+                try:
+                    await self.engine.host.backend()
+                except ModelError as exc:
+                    raise UsageError(str(exc)) from None
+                self.timing["load_seconds"] = round(time.monotonic() - loading, 3)
+            if opts.report is not None:
+                self.writer = ReportWriter(opts.report, opts.resume)
+            if self.to_run == 0:
+                self.progress.note("no targets to run")
+                return self.finish()
+            for note in self.engine.host.notes:
+                self.progress.note(note)
+            if opts.jobs > 1 and opts.settings.backend == "embedded":
+                self.progress.note(
+                    f"--jobs {opts.jobs}: the embedded model runs one request at a time; "
+                    "targets are queued on it"
+                )
+            self.progress.start(self.to_run)
+            commits: asyncio.Queue[FileWork | None] = asyncio.Queue()
+            committer = asyncio.create_task(self.committer(commits))
+            self.workers = [asyncio.create_task(self.worker(commits)) for _ in range(opts.jobs)]
+            for outcome in await asyncio.gather(*self.workers, return_exceptions=True):
+                if isinstance(outcome, Exception):
+                    self.progress.note(f"a worker stopped: {type(outcome).__name__}: {outcome}")
+            for work in self.files:
+                if work.results and not work.queued:
+                    self.queue_commit(commits, work)
+            commits.put_nowait(None)
+            await committer
+            return self.finish()
+        finally:
+            self.progress.stop()
+            if self.final_message:
+                self.progress.note(self.final_message)
+            if self.writer is not None:
+                self.writer.close()
+            self.engine.close()
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signal.SIGTERM)
+
+    def exit_code(self) -> int:
+        if self.interrupts:
+            return EXIT_INTERRUPTED
+        good = "applied" if self.options.apply else "proposed"
+        bad = sum(n for outcome, n in self.outcomes.items() if outcome != good)
+        if bad > self.text_answers:  # an explanation is "proposed" even with --apply
+            return EXIT_FAILED
+        if self.stop_reason == "budget":
+            return EXIT_FAILED
+        return EXIT_OK
+
+    def summary(self, code: int) -> dict[str, Any]:
+        opts = self.options
+        wall = time.monotonic() - self.started_at
+        processed = sum(self.outcomes.values())
+        totals = self.totals.summary_totals(wall, opts.settings.pricing.cloud_input_per_million)
+        totals["currency"] = totals["currency"] or opts.settings.pricing.currency
+        return {
+            "kind": "summary",
+            "id": self.run_id,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "action": opts.action.id,
+            "instruction": opts.instruction,
+            "mode": opts.mode,
+            "roots": [str(p) for p in opts.paths],
+            "check": opts.check,
+            "targets": {
+                "found": self.found,
+                "done_before": self.done_before,
+                "processed": processed,
+                "remaining": max(self.to_run - processed, 0),
+            },
+            "outcomes": {o: self.outcomes[o] for o in OUTCOMES if o in self.outcomes},
+            "files": {
+                "scanned": self.scanned,
+                "written": self.files_written,
+                "restored": self.files_restored,
+                "skipped_changed": self.files_changed,
+            },
+            "refused": self.refused,
+            "totals": totals,
+            "timing": self.timing,
+            "budget": (
+                {
+                    "max_cost": opts.max_cost,
+                    "basis": opts.cost_basis,
+                    "spent": self.totals.money(opts.cost_basis),
+                }
+                if opts.max_cost is not None
+                else None
+            ),
+            "stopped": self.stop_reason if self.stop_reason else None,
+            "exit_code": code,
+        }
+
+    def finish(self) -> int:
+        code = self.exit_code()
+        summary = self.summary(code)
+        if summary["targets"]["remaining"] == 0 and summary["stopped"] != "interrupted":
+            summary["stopped"] = None
+        if self.writer is not None:
+            self.writer.write(summary)
+        self.final_message = describe(summary)
+        return code
+
+
+def make_workspace(paths: list[Path]) -> Any:
+    """The roots as the actions' workspace (read from disk), where the engine has one."""
+    try:
+        from edgewise.actions.base import FileText, Workspace  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    roots = tuple(p.resolve() if p.is_dir() else p.resolve().parent for p in paths)
+
+    def read(path: Path) -> Any:
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return FileText(path, path.as_uri(), text.replace("\r\n", "\n"), None)
+
+    return Workspace(roots=roots, read=read)
+
+
+def judge(found: FoundTarget, result: Any, uri: str) -> TargetResult:
+    """What the engine's answer means for the batch: the edits to the target's own file
+    (the action's change and any import lines), or why there are none."""
+    report = result.report
+    reason = report["verified"]["reason"]
+    files = getattr(result, "files", None)
+    end = getattr(result, "edit_end", None)
+    proposed = (
+        [Edit(result.edit_offset, result.edit_offset if end is None else end, result.new_text)]
+        if result.new_text
+        else []
+    )
+    if result.disabled_reason:
+        outcome = "rejected-by-syntax" if report["verified"]["syntax_ok"] is False else "failed"
+        # the rejected text stays in the record (diff) for review, never in a file
+        why = result.disabled_reason
+        return TargetResult(found, report, result.new_text, proposed, outcome, why)
+    if files is None:  # an engine whose results are one change to the document
+        edits = proposed
+    else:
+        elsewhere = [f.uri for f in files if f.uri != uri]
+        if elsewhere:
+            why = (
+                f"the edit changes another file ({', '.join(elsewhere)}); "
+                "the batch mode edits only the target's own file"
+            )
+            return TargetResult(found, report, result.new_text, [], "skipped", why)
+        edits = [Edit(c.start, c.end, c.new_text) for f in files for c in f.changes]
+    text = getattr(result, "text", None)
+    if not edits and text:
+        return TargetResult(found, report, text, [], "proposed", reason, text_only=True)
+    if not edits:
+        return TargetResult(found, report, "", [], "failed", "the action produced no edit")
+    return TargetResult(found, report, result.new_text, edits, None, reason)
+
+
+def describe(summary: dict[str, Any]) -> str:
+    t = summary["totals"]
+    targets = summary["targets"]
+    outcomes = ", ".join(f"{n} {o}" for o, n in summary["outcomes"].items()) or "nothing to do"
+    parts = [
+        f"{summary['mode']}: {targets['processed']} of {targets['found']} target(s): {outcomes}",
+    ]
+    if targets["done_before"]:
+        parts.append(f"{targets['done_before']} already done")
+    if targets["remaining"]:
+        parts.append(f"{targets['remaining']} left ({summary['stopped']})")
+    parts.append(
+        f"{t['tokens_prompt']} prompt + {t['tokens_completion']} generated tokens, "
+        f"{t['model_seconds']:.1f} s model / {t['wall_seconds']:.1f} s wall, "
+        f"{t['energy_wh']:.4f} Wh, {money(t['local_cost'], t['currency'])} local, "
+        f"≈ {money(t['cloud_equivalent'], t['currency'])} at cloud prices, "
+        f"context engine saved {t['tokens_saved']} tokens"
+    )
+    return "; ".join(parts)
+
+
+class _NoModel:
+    name = "unknown"
+    sha256 = "unknown"
+    path = ""
+    backend = "unknown"
+
+
+_NO_MODEL: Any = _NoModel()
+
+
+def run_refactor(args: Any) -> int:
+    """Entry point of `edgewise refactor` (argparse namespace in, exit code out)."""
+    cwd = Path.cwd()
+    try:
+        options = build_options(args, cwd)
+    except UsageError as exc:
+        print(f"edgewise refactor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = make_progress(options.settings.pricing.currency)
+    run = BatchRun(options, progress)
+    try:
+        return asyncio.run(run.execute())
+    except UsageError as exc:
+        print(f"edgewise refactor: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,205 @@
+"""Commands that run an action outside the code-action menu:
+
+- ``edgewise.rewrite`` ``{uri, range, instruction}``: the editor asks the user for the
+  instruction; the server verifies the edit, applies it with ``workspace/applyEdit`` and
+  then publishes its report diagnostic.
+- ``edgewise.explain`` ``{uri, range}``: no edit; the explanation is shown as a read-only
+  document (``window/showDocument``) or, when the client cannot show documents, as a
+  message, with its report either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from edgewise.actions.rewrite import MAX_INSTRUCTION
+from edgewise.lsp.code_actions import CMD_EXPLAIN, run_with_progress
+from edgewise.lsp.server import EdgewiseServer  # a real import: pygls reads the type hints
+from edgewise.lsp.workspace_edits import workspace_edit
+from edgewise.model.backend import ModelError
+from edgewise.paths import state_dir
+from edgewise.report.builder import summary
+
+CMD_REWRITE = "edgewise.rewrite"
+EXPLANATIONS_KEPT = 50
+APPLY_WAIT_SECONDS = 2.0
+
+
+def _argument(args: tuple[Any, ...], command: str) -> dict[str, Any]:
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams(f"{command} takes one argument: an object {{uri, range, ...}}")
+    return args[0]
+
+
+def _range(raw: Any, command: str) -> dict[str, dict[str, int]]:
+    try:
+        out = {
+            end: {
+                "line": int(raw[end]["line"]),
+                "character": int(raw[end]["character"]),
+            }
+            for end in ("start", "end")
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JsonRpcInvalidParams(
+            f"{command}: 'range' must be an LSP range {{start, end}} of positions"
+        ) from exc
+    if any(v < 0 for pos in out.values() for v in pos.values()):
+        raise JsonRpcInvalidParams(f"{command}: 'range' positions must not be negative")
+    if (out["end"]["line"], out["end"]["character"]) < (
+        out["start"]["line"],
+        out["start"]["character"],
+    ):
+        raise JsonRpcInvalidParams(f"{command}: 'range' ends before it starts")
+    return out
+
+
+def _document(ls: EdgewiseServer, uri: Any, command: str) -> Any:
+    if not isinstance(uri, str) or uri not in ls.workspace.text_documents:
+        raise JsonRpcInvalidParams(f"{command}: 'uri' must be a document open in the editor")
+    return ls.workspace.get_text_document(uri)
+
+
+async def wait_for_text(
+    ls: EdgewiseServer, uri: str, text: str | None, since_version: int | None = None
+) -> None:
+    """Wait until the editor's change (didChange) has brought the document to ``text``
+    (or, when None, past ``since_version``), so that the report's diagnostics are placed
+    in the edited document rather than moved by its own edit."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + APPLY_WAIT_SECONDS
+    while loop.time() < deadline:
+        doc = ls.workspace.text_documents.get(uri)
+        if doc is None:
+            return
+        if (doc.source == text) if text is not None else (doc.version != since_version):
+            return
+        await asyncio.sleep(0.02)
+
+
+def not_applied(reason: str, report: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The answer when nothing was applied: ``reason``, also as ``disabled.reason`` (the
+    shape of a disabled code action, which editor plugins already show)."""
+    answer: dict[str, Any] = {"applied": False, "reason": reason, "disabled": {"reason": reason}}
+    if report is not None:
+        answer["report"] = report
+    return answer
+
+
+def register(server: EdgewiseServer) -> None:
+    from edgewise.lsp.server import show_report
+
+    @server.command(CMD_REWRITE)
+    async def rewrite(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
+        params = _argument(args, CMD_REWRITE)
+        doc = _document(ls, params.get("uri"), CMD_REWRITE)
+        rng = _range(params.get("range"), CMD_REWRITE)
+        instruction = params.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise JsonRpcInvalidParams(f"{CMD_REWRITE}: 'instruction' must be a non-empty string")
+        if len(instruction) > MAX_INSTRUCTION:
+            raise JsonRpcInvalidParams(
+                f"{CMD_REWRITE}: 'instruction' is longer than {MAX_INSTRUCTION} characters"
+            )
+        data = {"action": "rewrite", "uri": doc.uri, "range": rng}
+        try:
+            result = await run_with_progress(
+                ls, "Rewrite", data, doc.source, doc.language_id or "", instruction=instruction
+            )
+        except ModelError as exc:
+            ls.model_error(exc)
+            return not_applied(str(exc))
+        report = result.report
+        if result.disabled_reason is not None:
+            ls.tell(
+                f"edgewise: rewrite not applied: {result.disabled_reason}",
+                types.MessageType.Warning,
+            )
+            return not_applied(result.disabled_reason, report)
+        for file in result.files:
+            if file.uri == doc.uri:
+                file.version = doc.version
+        edit = workspace_edit(ls, result.files)
+        if isinstance(edit, str):
+            return not_applied(edit, report)
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label="edgewise: rewrite")
+        )
+        if not answer.applied:
+            reason = answer.failure_reason or "the editor did not apply the edit"
+            return not_applied(reason, report)
+        await wait_for_text(ls, result.files[0].uri, result.files[0].after)
+        show_report(ls, report["id"])
+        return {"applied": True, "report": report}
+
+    @server.command(CMD_EXPLAIN)
+    async def explain(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
+        params = _argument(args, CMD_EXPLAIN)
+        doc = _document(ls, params.get("uri"), CMD_EXPLAIN)
+        rng = _range(params.get("range"), CMD_EXPLAIN)
+        data = {"action": "explain", "uri": doc.uri, "range": rng}
+        try:
+            result = await run_with_progress(ls, "Explain", data, doc.source, doc.language_id or "")
+        except ModelError as exc:
+            ls.model_error(exc)
+            return {"shown": None, "reason": str(exc)}
+        report = result.report
+        if result.text is None:
+            reason = result.disabled_reason or "no explanation"
+            ls.tell(f"edgewise: explain: {reason}", types.MessageType.Warning)
+            return {"shown": None, "reason": reason, "report": report}
+        shown = await show_explanation(ls, doc.uri, result.text, report)
+        return {"shown": shown[0], "uri": shown[1], "text": result.text, "report": report}
+
+
+def explanation_markdown(uri: str, text: str, report: dict[str, Any]) -> str:
+    start = report["range"]["start"]["line"] + 1
+    end = report["range"]["end"]["line"] + 1
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    return (
+        f"# Explanation of {name}, lines {start}-{end}\n\n{text}\n\n---\n\n"
+        f"{summary(report)}\n\nreport id: {report['id']} (written by the model; read-only)\n"
+    )
+
+
+def write_explanation(uri: str, text: str, report: dict[str, Any]) -> Path:
+    """A read-only file in the state directory; the oldest beyond the last 50 go."""
+    folder = state_dir() / "explanations"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"explain-{report['id']}.md"
+    path.write_text(explanation_markdown(uri, text, report), "utf-8")
+    path.chmod(0o444)
+    old = sorted(folder.glob("explain-*.md"), key=lambda p: p.stat().st_mtime)
+    for stale in old[:-EXPLANATIONS_KEPT]:
+        os.chmod(stale, 0o644)
+        stale.unlink(missing_ok=True)
+    return path
+
+
+async def show_explanation(
+    ls: EdgewiseServer, uri: str, text: str, report: dict[str, Any]
+) -> tuple[str, str | None]:
+    """("document", uri) when the editor showed the read-only document, else
+    ("message", None) after a window/showMessage."""
+    caps = ls.client_capabilities
+    window = caps.window if caps else None
+    if window is not None and window.show_document is not None and window.show_document.support:
+        try:
+            path = write_explanation(uri, text, report)
+            shown = await ls.window_show_document_async(
+                types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+            )
+            if shown.success:
+                return "document", path.as_uri()
+        except OSError:
+            pass
+    ls.window_show_message(
+        types.ShowMessageParams(type=types.MessageType.Info, message=f"{text}\n\n{summary(report)}")
+    )
+    return "message", None

@@ -1,0 +1,185 @@
+"""A JSON-RPC framing loop that answers what pygls 2.1 leaves unanswered.
+
+pygls drops, without a word, a frame of invalid JSON and a request whose params do not
+fit its type, and loses sync after a wrong Content-Length; clients then wait forever.
+This loop answers each with the JSON-RPC error the spec asks for and re-synchronises on
+the next ``Content-Length`` header. Requests before ``initialize`` get
+ServerNotInitialized and requests after ``shutdown`` get InvalidRequest
+(see :class:`EdgewiseProtocol`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Awaitable
+from typing import Any, Protocol
+
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol
+
+from edgewise.lsp.cancellable_commands import CancellableCommands
+
+
+class AsyncReader(Protocol):
+    def readline(self) -> Awaitable[bytes]: ...
+
+    def readexactly(self, n: int) -> Awaitable[bytes]: ...
+
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+INVALID_PARAMS = -32602
+SERVER_NOT_INITIALIZED = -32002
+HEADER = re.compile(rb"Content-Length:\s*(\d+)\s*$", re.IGNORECASE)
+MARKER = b"Content-Length:"
+MAX_FRAME = 256 * 1024 * 1024
+
+
+def error_response(msg_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+
+
+class PushbackReader:
+    """Reads lines and exact byte counts, with bytes that can be put back in front."""
+
+    def __init__(self, reader: AsyncReader) -> None:
+        self._reader = reader
+        self._buffer = b""
+
+    def unread(self, data: bytes) -> None:
+        self._buffer = data + self._buffer
+
+    async def readline(self) -> bytes:
+        if self._buffer:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line, self._buffer = self._buffer[: end + 1], self._buffer[end + 1 :]
+                return line
+            line, self._buffer = self._buffer, b""
+            return line + await self._reader.readline()
+        return await self._reader.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        head, self._buffer = self._buffer[:n], self._buffer[n:]
+        if len(head) == n:
+            return head
+        rest = await self._reader.readexactly(n - len(head))
+        return head + rest if rest else b""
+
+
+class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
+    """Adds the lifecycle errors of the LSP spec to pygls' protocol (and commands that
+    ``$/cancelRequest`` cancels, see cancellable_commands.py)."""
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self.initialize_seen = False
+
+    def send_raw(self, data: dict[str, Any]) -> None:
+        self._send_data(data)
+
+    def fail_pending(self, msg_id: Any, reason: str) -> None:
+        future = self._request_futures.pop(msg_id, None)
+        if future is not None and not future.done():
+            future.set_exception(JsonRpcInternalError(reason))
+
+    def refuse(self, msg_id: Any, method: str) -> bool:
+        """Answer a request the lifecycle does not allow; True when it was refused."""
+        if method == "initialize":
+            self.initialize_seen = True
+            return False
+        if not self.initialize_seen:
+            self.send_raw(
+                error_response(msg_id, SERVER_NOT_INITIALIZED, "the server is not initialized")
+            )
+            return True
+        if self._shutdown and method != "exit":
+            self.send_raw(error_response(msg_id, INVALID_REQUEST, "the server is shut down"))
+            return True
+        return False
+
+
+async def serve_frames(
+    stop_event: threading.Event, reader: AsyncReader, protocol: EdgewiseProtocol
+) -> None:
+    """Read framed messages until EOF or stop, answering every broken one."""
+    source = PushbackReader(reader)
+    length = 0
+    while not stop_event.is_set():
+        header = await source.readline()
+        if not header:
+            break
+        match = HEADER.search(header)
+        if match:
+            length = int(match.group(1))
+            continue
+        if header.strip() or not length:
+            continue  # other headers (Content-Type) or noise between frames
+        if length > MAX_FRAME:
+            protocol.send_raw(error_response(None, PARSE_ERROR, "frame too large"))
+            length = 0
+            continue
+        body = await source.readexactly(length)
+        length = 0
+        if not body:
+            break
+        dispatch(body, protocol, source)
+
+
+def resync_point(body: bytes) -> int:
+    """Where the next frame's header starts inside a body that was read too long: the
+    marker itself, or a start of it cut off at the end of the body."""
+    found = body.find(MARKER, 1)
+    if found >= 0:
+        return found
+    for size in range(min(len(MARKER) - 1, len(body) - 1), 0, -1):
+        if body.endswith(MARKER[:size]):
+            return len(body) - size
+    return len(body)
+
+
+def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) -> None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        protocol.send_raw(error_response(None, PARSE_ERROR, f"invalid JSON: {exc}"))
+        # A wrong Content-Length swallows the start of the next frame: resync on it.
+        source.unread(body[resync_point(body) :])
+        return
+    if not isinstance(data, dict) or data.get("jsonrpc") != "2.0":
+        protocol.send_raw(
+            error_response(
+                data.get("id") if isinstance(data, dict) else None,
+                INVALID_REQUEST,
+                "not a JSON-RPC 2.0 message object",
+            )
+        )
+        return
+    has_id = "id" in data and "method" in data
+    if has_id and protocol.refuse(data["id"], data["method"]):
+        return
+    try:
+        message = protocol.structure_message(data)
+    except JsonRpcInvalidParams:
+        if has_id:
+            protocol.send_raw(
+                error_response(
+                    data["id"], INVALID_PARAMS, f"invalid params for {data.get('method')}"
+                )
+            )
+        elif "id" in data:  # a malformed reply to one of our requests: fail it, never hang
+            protocol.fail_pending(data["id"], "the client's reply did not fit the protocol")
+        return
+    except Exception as exc:  # an unknown structure problem: answer, never hang
+        if has_id:
+            protocol.send_raw(error_response(data["id"], INVALID_REQUEST, str(exc)))
+        return
+    try:
+        protocol.handle_message(message)
+    except Exception:  # handlers report their own errors; the loop must survive
+        log.exception("message handling failed")

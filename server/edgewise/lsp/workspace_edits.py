@@ -1,0 +1,110 @@
+"""Between the engine's edits and LSP: WorkspaceEdits in the shape each client accepts,
+and the workspace as the actions see it (its folders, open buffers before disk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from edgewise.actions.base import FileText, Workspace
+from edgewise.actions.edits import FileEdit
+
+if TYPE_CHECKING:
+    from edgewise.lsp.server import EdgewiseServer
+
+MAX_READ_BYTES = 2 * 1024 * 1024
+
+
+def workspace_view(ls: EdgewiseServer) -> Workspace:
+    """The workspace folders (the root when the client sent no folders) and a reader
+    that prefers the editor's open buffer to the file on disk."""
+    roots: list[Path] = []
+    for folder in ls.workspace.folders.values():
+        path = to_fs_path(folder.uri)
+        if path:
+            roots.append(Path(path))
+    if not roots and ls.workspace.root_path:
+        roots.append(Path(ls.workspace.root_path))
+
+    def read(path: Path) -> FileText | None:
+        uri = from_fs_path(str(path)) or path.as_uri()
+        for candidate in (uri, path.as_uri()):
+            doc = ls.workspace.text_documents.get(candidate)
+            if doc is not None:
+                return FileText(path, candidate, doc.source, doc.version)
+        try:
+            if path.stat().st_size > MAX_READ_BYTES:
+                return None
+            with path.open(encoding="utf-8", newline="") as handle:
+                return FileText(path, path.as_uri(), handle.read(), None)
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    return Workspace(tuple(roots), read)
+
+
+def _capabilities(ls: EdgewiseServer) -> tuple[bool, bool]:
+    """(documentChanges, may create files) of the client's workspace edits."""
+    caps = ls.client_capabilities
+    edit = caps.workspace.workspace_edit if caps and caps.workspace else None
+    document_changes = bool(edit and edit.document_changes)
+    operations = (
+        {str(getattr(o, "value", o)) for o in (edit.resource_operations or [])} if edit else set()
+    )
+    return document_changes, "create" in operations
+
+
+def _text_edits(edit: FileEdit, encoding: str) -> list[types.TextEdit]:
+    return [
+        types.TextEdit(
+            range=types.Range(
+                start=types.Position(start.line, start.character),
+                end=types.Position(end.line, end.character),
+            ),
+            new_text=text,
+        )
+        for start, end, text in edit.positions(encoding)
+    ]
+
+
+def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.WorkspaceEdit | str:
+    """The WorkspaceEdit for the files, or why this client cannot apply it.
+
+    A new file needs a CreateFile resource operation, which lives in documentChanges:
+    it is sent when the client declares it can create files (Neovim declares that
+    without declaring documentChanges, and applies them)."""
+    encoding = ls.engine.position_encoding
+    for file in files:
+        refusal = ls.guard.refusal(file.uri, file.uri in ls.workspace.text_documents)
+        if refusal is not None:
+            name = file.uri.rstrip("/").rsplit("/", 1)[-1]
+            return f"edgewise will not edit {name}: {refusal}"
+    document_changes, can_create = _capabilities(ls)
+    creates = any(f.create for f in files)
+    if creates and not can_create:
+        return "the editor cannot create files through LSP (no 'create' resource operation)"
+    if document_changes or creates:
+        changes: list[
+            types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
+        ] = []
+        for file in files:
+            if file.create:
+                changes.append(
+                    types.CreateFile(
+                        uri=file.uri,
+                        options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+                    )
+                )
+            changes.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=file.uri, version=None if file.create else file.version
+                    ),
+                    edits=list(_text_edits(file, encoding)),
+                )
+            )
+        return types.WorkspaceEdit(document_changes=changes)
+    return types.WorkspaceEdit(changes={f.uri: _text_edits(f, encoding) for f in files})

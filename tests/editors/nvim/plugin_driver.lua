@@ -1,0 +1,437 @@
+-- Drives the edgewise Neovim plugin in a real headless Neovim against the real
+-- `edgewise serve`, like a user would: keys go through nvim_input and the main loop.
+--
+--   EDGEWISE_TEST=config.json nvim --headless --clean -u plugin_driver.lua
+--
+-- config.json: {plugin_dir, cmd, settings, file, out}. Results go to `out` as JSON; the
+-- pytest side (tests/editors/test_nvim.py) asserts on them.
+local cfg = vim.json.decode(assert(io.open(assert(os.getenv('EDGEWISE_TEST')))):read('*a'))
+vim.opt.rtp:prepend(cfg.plugin_dir)
+vim.o.showmode = false -- headless Neovim would print "-- INSERT --" to stdout
+vim.o.swapfile = false
+
+local t0 = vim.uv.hrtime()
+local function ms()
+  return math.floor((vim.uv.hrtime() - t0) / 1e6)
+end
+
+local result = { nvim = tostring(vim.version()), steps = {}, notifications = {} }
+local function finish(code)
+  result.total_ms = ms()
+  local f = assert(io.open(cfg.out, 'w'))
+  f:write(vim.json.encode(result))
+  f:close()
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    client:stop(true)
+  end
+  vim.cmd(code == 0 and 'qa!' or 'cq!')
+end
+
+local notify = vim.notify
+vim.notify = function(msg, level, opts)
+  table.insert(result.notifications, { message = msg, level = level })
+  return notify(msg, level, opts)
+end
+
+local co ---@type thread
+local function sleep(delay)
+  vim.defer_fn(function()
+    local ok, err = coroutine.resume(co)
+    if not ok then
+      result.error = debug.traceback(co, err)
+      finish(1)
+    end
+  end, delay)
+  coroutine.yield()
+end
+local function wait_until(check, timeout)
+  local deadline = ms() + (timeout or 30000)
+  while true do
+    local value = check()
+    if value then
+      return value
+    end
+    if ms() > deadline then
+      return nil
+    end
+    sleep(20)
+  end
+end
+local function step(name, value)
+  result.steps[name] = value
+  result.steps[name .. '_ms'] = ms()
+end
+local function expect(value, message)
+  if not value then
+    error(message, 2)
+  end
+  return value
+end
+local function input(keys)
+  vim.api.nvim_input(keys)
+  sleep(30)
+end
+local function mode()
+  return vim.api.nvim_get_mode().mode
+end
+local function buffer_text(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+end
+
+local edgewise = require('edgewise')
+local NS = vim.api.nvim_create_namespace('edgewise.ghost')
+
+--- The ghost text as the extmarks in the buffer show it (inline text + virtual lines).
+local function extmark_text(buf)
+  local marks = vim.api.nvim_buf_get_extmarks(buf, NS, 0, -1, { details = true })
+  if #marks == 0 then
+    return nil, 0
+  end
+  local d = marks[1][4]
+  local parts = {}
+  for _, chunk in ipairs(d.virt_text or {}) do
+    table.insert(parts, chunk[1])
+  end
+  local text = table.concat(parts)
+  for _, line in ipairs(d.virt_lines or {}) do
+    local l = {}
+    for _, chunk in ipairs(line) do
+      table.insert(l, chunk[1])
+    end
+    text = text .. '\n' .. table.concat(l)
+  end
+  return {
+    text = text,
+    row = marks[1][2],
+    col = marks[1][3],
+    pos = d.virt_text_pos,
+    hl = (d.virt_text or {})[1] and d.virt_text[1][2],
+  },
+    #marks
+end
+
+local function edgewise_diagnostics(buf, code)
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    local data = d.user_data and d.user_data.lsp and d.user_data.lsp.data
+    if d.source == 'edgewise' and (code == nil or d.code == code) then
+      table.insert(
+        out,
+        { message = d.message, code = d.code, lnum = d.lnum, col = d.col, data = data, severity = d.severity }
+      )
+    end
+  end
+  return out
+end
+
+local function main()
+  local errors = {}
+  for name, opts in pairs({
+    unknown = { settings = { maxToken = 5 } },
+    range = { ghost = { debounce_ms = -1 } },
+    typed = { settings = { pricing = { currency = 3 } } },
+    top = { keymap = {} },
+    pattern = { settings = { apiKeyEnv = '$KEY' } },
+  }) do
+    local ok, err = pcall(edgewise.setup, opts)
+    errors[name] = ok and 'no error' or err
+  end
+  step('setup_errors', errors)
+  expect(edgewise.state == nil, 'a failed setup must change nothing')
+
+  edgewise.setup({
+    cmd = cfg.cmd,
+    settings = cfg.settings,
+    ghost = { debounce_ms = cfg.debounce_ms },
+  })
+
+  vim.cmd.edit(cfg.file)
+  local buf = vim.api.nvim_get_current_buf()
+  local client = wait_until(function()
+    local c = edgewise.client(buf)
+    return c and c.initialized and edgewise.ghost(buf) and c
+  end, 60000)
+  expect(client, 'the edgewise client attached to the buffer')
+  local commands = (client.server_capabilities.executeCommandProvider or {}).commands or {}
+  step('attached', { server = client.server_info, commands = commands })
+
+  -- 1) the docstring code action, chosen non-interactively, applies its edit and the
+  --    report diagnostic arrives
+  local def_row
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line:match('^def list_files') then
+      def_row = i
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { def_row + 1, 6 })
+  local before = vim.api.nvim_buf_line_count(buf)
+  vim.lsp.buf.code_action({
+    apply = true,
+    filter = function(action)
+      return action.title == 'Add docstring (edgewise)'
+    end,
+  })
+  expect(
+    wait_until(function()
+      return vim.api.nvim_buf_line_count(buf) > before
+    end),
+    'the docstring edit was applied'
+  )
+  local docstring_diag = wait_until(function()
+    return edgewise_diagnostics(buf, 'action:docstring')[1]
+  end)
+  step('code_action', {
+    inserted = vim.api.nvim_buf_get_lines(buf, def_row, def_row + vim.api.nvim_buf_line_count(buf) - before, false),
+    diagnostic = docstring_diag,
+    text = buffer_text(buf),
+  })
+  expect(docstring_diag, 'the docstring report diagnostic arrived')
+
+  -- 2) typing in insert mode makes ghost text appear as an extmark
+  local row
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line:match('for name in sorted') then
+      row = i + 1 -- the blank line inside the loop
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  input('A')
+  expect(
+    wait_until(function()
+      return mode() == 'i'
+    end),
+    'insert mode'
+  )
+  local ghost = assert(edgewise.ghost(buf))
+  local requests0 = ghost.requests
+  -- three keystrokes inside the debounce window: one request
+  for _, key in ipairs({ 'n', 'a', 'm' }) do
+    vim.api.nvim_input(key)
+    sleep(10)
+  end
+  local shown = wait_until(function()
+    return ghost:text() and extmark_text(buf)
+  end)
+  expect(shown, 'ghost text appeared after typing')
+  step('ghost', {
+    extmark = shown,
+    ghost = ghost:text(),
+    line = vim.api.nvim_get_current_line(),
+    cursor = vim.api.nvim_win_get_cursor(0),
+    tabstop = vim.bo[buf].tabstop,
+    requests = ghost.requests - requests0,
+  })
+
+  -- 3) accepting (the <Tab> key) inserts it; the completion's report diagnostic arrives
+  local expected_line = vim.api.nvim_get_current_line() .. ghost:text()
+  local text_before = buffer_text(buf)
+  local accepted_text = ghost:text()
+  input('<Tab>')
+  expect(
+    wait_until(function()
+      return buffer_text(buf) ~= text_before
+    end),
+    'accepting changed the buffer'
+  )
+  local completion_diag = wait_until(function()
+    return edgewise_diagnostics(buf, 'completion:inline')[1]
+  end)
+  step('accept', {
+    accepted = accepted_text,
+    expected_first_line = vim.split(expected_line, '\n', { plain = true })[1],
+    text_before = text_before,
+    text_after = buffer_text(buf),
+    cursor = vim.api.nvim_win_get_cursor(0),
+    mode = mode(),
+    diagnostic = completion_diag,
+  })
+  expect(completion_diag, 'the completion report diagnostic arrived')
+
+  -- 4) accept-word takes the next word and keeps showing the rest; dismiss hides it
+  input('<Esc>')
+  input('o')
+  local requests1 = ghost.requests
+  input('x')
+  expect(
+    wait_until(function()
+      return ghost:text()
+    end),
+    'a new suggestion after typing on a new line'
+  )
+  local full = ghost:text()
+  local line_before = vim.api.nvim_get_current_line()
+  input('<M-Right>')
+  local word_line = vim.api.nvim_get_current_line()
+  local rest = ghost:text()
+  local rest_mark = extmark_text(buf)
+  input('<C-]>')
+  local _, marks_after_dismiss = extmark_text(buf)
+  step('accept_word', {
+    full = full,
+    line_before = line_before,
+    line_after = word_line,
+    rest = rest,
+    rest_extmark = rest_mark,
+    rest_start = vim.fn.strdisplaywidth(word_line:sub(1, vim.api.nvim_win_get_cursor(0)[2])),
+    marks_after_dismiss = marks_after_dismiss,
+    visible_after_dismiss = ghost:visible(),
+    requests = ghost.requests - requests1,
+  })
+
+  -- 5) no ghost text while the completion menu is open; it comes back when it closes
+  input('<Esc>')
+  input('o')
+  input('na')
+  wait_until(function()
+    return ghost:text()
+  end, 10000)
+  local requests2 = ghost.requests
+  input('<C-n>')
+  local pum = wait_until(function()
+    return vim.fn.pumvisible() == 1
+  end, 5000)
+  local marks_with_menu, requests_with_menu = 0, 0
+  local t_end = ms() + 600
+  while ms() < t_end do
+    local _, n = extmark_text(buf)
+    marks_with_menu = math.max(marks_with_menu, n)
+    sleep(20)
+  end
+  requests_with_menu = ghost.requests - requests2
+  input('<C-e>')
+  local back = wait_until(function()
+    return vim.fn.pumvisible() == 0 and ghost:text() ~= nil
+  end, 30000)
+  step('pum', {
+    pum_shown = pum ~= nil,
+    marks_with_menu = marks_with_menu,
+    requests_with_menu = requests_with_menu,
+    ghost_after_close = back ~= nil,
+  })
+
+  -- 6) a keystroke while a request is in flight cancels it (server debounce holds it)
+  input('<Esc>')
+  client:notify('workspace/didChangeConfiguration', {
+    settings = vim.tbl_extend('force', cfg.settings, { debounceMs = 1500 }),
+  })
+  input('o')
+  local cancelled0 = ghost.cancelled
+  input('y')
+  local in_flight = wait_until(function()
+    return ghost.request_id ~= nil
+  end, 5000)
+  input('z')
+  local final = wait_until(function()
+    return ghost:text()
+  end, 30000)
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  step('cancel', {
+    in_flight = in_flight ~= nil,
+    cancelled = ghost.cancelled - cancelled0,
+    ghost = final,
+    ghost_col = ghost.suggestion and ghost.suggestion.col,
+    cursor_col = cursor[2],
+    line = vim.api.nvim_get_current_line(),
+  })
+  client:notify('workspace/didChangeConfiguration', { settings = cfg.settings })
+
+  -- 7) a multi-line suggestion (the tiny model's noise rarely has a newline, so this one
+  --    is given to the renderer as a server answer would be): virtual text + lines
+  ghost:dismiss()
+  input('<Esc>')
+  input('o')
+  input('ab')
+  ghost:dismiss()
+  local mrow, mcol = vim.api.nvim_win_get_cursor(0)[1] - 1, vim.api.nvim_win_get_cursor(0)[2]
+  local answer = {
+    items = {
+      {
+        insertText = 'abc = [\n\t1,\n]',
+        range = { start = { line = mrow, character = mcol - 2 }, ['end'] = { line = mrow, character = mcol } },
+      },
+    },
+  }
+  ghost:_show(answer, mrow, mcol, vim.b[buf].changedtick)
+  local multi_mark = extmark_text(buf)
+  local marks = vim.api.nvim_buf_get_extmarks(buf, NS, 0, -1, { details = true })
+  input('<Tab>')
+  local cur = vim.api.nvim_win_get_cursor(0)
+  step('multiline', {
+    shown = ghost.suggestion and ghost.suggestion.shown or multi_mark and multi_mark.text,
+    extmark = multi_mark,
+    virt_lines = marks[1] and #(marks[1][4].virt_lines or {}) or 0,
+    lines = vim.api.nvim_buf_get_lines(buf, mrow, mrow + 3, false),
+    cursor = cur,
+    row = mrow,
+  })
+  ghost:dismiss()
+  input('<Esc>')
+
+  -- 8) :EdgewiseCost in a floating window
+  vim.cmd('EdgewiseCost')
+  local float = wait_until(function()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        return win
+      end
+    end
+  end, 10000)
+  step('cost', float and vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(float), 0, -1, false) or false)
+  if float then
+    vim.api.nvim_win_close(float, true)
+  end
+
+  -- 9) :EdgewisePrompt shows the last prompt
+  vim.cmd('EdgewisePrompt')
+  local prompt_buf = wait_until(function()
+    local b = vim.fn.bufnr('edgewise://last-prompt')
+    return b ~= -1 and vim.api.nvim_buf_line_count(b) > 1 and b
+  end, 10000)
+  step('prompt', prompt_buf and vim.api.nvim_buf_get_lines(prompt_buf, 0, -1, false) or false)
+  vim.cmd('only')
+  vim.api.nvim_set_current_buf(buf)
+
+  -- 10) :EdgewiseRewrite: sent when the server knows edgewise.rewrite, else a clear message
+  local rewrite_before = buffer_text(buf)
+  local notes0 = #result.notifications
+  -- (an error message raised from a command run by vim.cmd() becomes an exception)
+  local sent, raised = pcall(vim.cmd, ('%d,%dEdgewiseRewrite use a list comprehension'):format(def_row, def_row + 3))
+  local rewrite = { known = vim.list_contains(commands, 'edgewise.rewrite'), raised = not sent and raised or nil }
+  if rewrite.known then
+    rewrite.changed = wait_until(function()
+      return buffer_text(buf) ~= rewrite_before or #result.notifications > notes0
+    end, 60000) ~= nil
+    rewrite.diagnostics = edgewise_diagnostics(buf)
+  end
+  rewrite.notifications = vim.list_slice(result.notifications, notes0 + 1)
+  step('rewrite', rewrite)
+
+  -- 11) :checkhealth edgewise
+  vim.cmd('checkhealth edgewise')
+  local health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+  step('health', health)
+
+  finish(0)
+end
+
+vim.api.nvim_create_autocmd('VimEnter', {
+  nested = true, -- :edit inside must fire FileType (and so start the client)
+  callback = function()
+    vim.defer_fn(function()
+      result.error = 'watchdog: the driver did not finish in time'
+      finish(1)
+    end, cfg.timeout_ms or 240000)
+    co = coroutine.create(function()
+      local ok, err = xpcall(main, debug.traceback)
+      if not ok then
+        result.error = err
+        finish(1)
+      end
+    end)
+    local ok, err = coroutine.resume(co)
+    if not ok then
+      result.error = err
+      finish(1)
+    end
+  end,
+})

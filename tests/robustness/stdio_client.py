@@ -1,0 +1,138 @@
+"""A raw JSON-RPC client over the server's stdio, so tests can send broken frames."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+SERVE = [sys.executable, "-m", "edgewise.cli", "serve"]
+
+
+class RawClient:
+    def __init__(self, env: dict[str, str] | None = None, stderr_path: str | None = None) -> None:
+        self._stderr = open(stderr_path, "wb") if stderr_path else None  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            SERVE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr or subprocess.PIPE,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+            start_new_session=True,
+        )
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.notifications: list[dict[str, Any]] = []
+        self.server_requests: list[dict[str, Any]] = []
+        self._next_id = 1
+        threading.Thread(target=self._read, daemon=True).start()
+        if self.proc.stderr is not None:
+            threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for _ in iter(self.proc.stderr.readline, b""):
+            pass
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            length = 0
+            while True:
+                line = out.readline()
+                if not line:
+                    return
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+                elif line in (b"\r\n", b"\n"):
+                    break
+            self.messages.put(json.loads(out.read(length)))
+
+    # --- sending -----------------------------------------------------------------------
+
+    def send_bytes(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        self.send_bytes(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def request(self, method: str, params: Any = None) -> int:
+        msg_id = self._next_id
+        self._next_id += 1
+        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        return msg_id
+
+    def notify(self, method: str, params: Any = None) -> None:
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    # --- receiving ---------------------------------------------------------------------
+
+    def next_response(self, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("no response from the server")
+            message = self.messages.get(timeout=remaining)
+            if "method" in message and "id" not in message:
+                self.notifications.append(message)
+                continue
+            if "method" in message:  # a request from the server: answer it
+                self.server_requests.append(message)
+                result = {"applied": True} if message["method"] == "workspace/applyEdit" else None
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+                continue
+            return message
+
+    def response_to(self, msg_id: int | None, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.next_response(max(deadline - time.monotonic(), 0.01))
+            if message.get("id") == msg_id:
+                return message
+
+    def call(self, method: str, params: Any = None, timeout: float = 30.0) -> dict[str, Any]:
+        return self.response_to(self.request(method, params), timeout)
+
+    def initialize(
+        self,
+        options: dict[str, Any],
+        root: str = "file:///work/project",
+        capabilities: dict[str, Any] | None = None,
+    ) -> None:
+        reply = self.call(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": root,
+                "capabilities": capabilities or {},
+                "initializationOptions": options,
+                "workspaceFolders": [{"uri": root, "name": "project"}],
+            },
+        )
+        assert "result" in reply, reply
+        self.notify("initialized", {})
+
+    def open(self, uri: str, text: str, language: str = "python") -> None:
+        self.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}},
+        )
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        if self._stderr is not None:
+            self._stderr.close()
