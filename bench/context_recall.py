@@ -289,9 +289,10 @@ class Tally:
 
 def groups_of(use: Ref, sample: Sample) -> list[str]:
     if use.file != sample.path:
-        return ["all", "imported"]
-    distance = abs(use.line - sample.line)
-    return ["all", "far" if distance > FAR else "near"]
+        return ["all", "imported", "beyond"]
+    if abs(use.line - sample.line) > FAR:
+        return ["all", "far", "beyond"]
+    return ["all", "near"]
 
 
 def evaluate(
@@ -404,7 +405,7 @@ def typing_run(
     budget: int,
     max_chars: int,
     auto_close: bool = True,
-) -> tuple[list[float], list[float], list[float], float]:
+) -> tuple[list[float], list[float], list[float], float, list[float], list[float]]:
     """Type the lines at ``rows`` again, one key at a time, after deleting them (with an
     editor that closes brackets and quotes, or not); per key that edits the text: wall ms
     and CPU ms of (incremental parse + prompt assembly), and the share of the prompt's
@@ -419,13 +420,23 @@ def typing_run(
     cpu: list[float] = []
     reuse: list[float] = []
     cold: list[float] = []
+    # tree-sitter alone on the same edits, for scale: what no context engine can go below
+    assert doc.language is not None
+    plain = doc.language.parser()
+    plain_tree = plain.parse(text.encode())
+    floor: list[float] = []
+    build_only: list[float] = []
     for row in rows:
         lines = doc.text.splitlines(keepends=True)
         content = lines[row].rstrip("\r\n")
         indent = len(content) - len(content.lstrip())
         typed = content[indent:][:max_chars]
         start = sum(len(line) for line in lines[:row]) + indent
+        before = doc.text
         current = doc.text[:start] + doc.text[start + len(content) - indent :]
+        plain_tree = plain_edit(
+            plain, plain_tree, before, current, start, start + len(content) - indent
+        )
         t0 = time.perf_counter()
         store.sync(uri, current)
         previous = builder.build(doc, row, indent, budget, workspace).tokens
@@ -435,14 +446,20 @@ def typing_run(
             if kind == "over":
                 cursor += 1
                 continue
+            before = current
             current = current[:cursor] + keys + current[cursor:]
+            plain_start = time.thread_time()
+            plain_tree = plain_edit(plain, plain_tree, before, current, cursor, cursor)
+            floor.append((time.thread_time() - plain_start) * 1000)
             cursor += 1
             column = cursor - start + indent
             wall_start, cpu_start = time.perf_counter(), time.thread_time()
             store.sync(uri, current)
+            built = time.thread_time()
             prompt = builder.build(doc, row, column, budget, workspace)
             cpu.append((time.thread_time() - cpu_start) * 1000)
             wall.append((time.perf_counter() - wall_start) * 1000)
+            build_only.append((time.thread_time() - built) * 1000)
             same = 0
             for a, b in zip(previous, prompt.tokens, strict=False):
                 if a != b:
@@ -450,8 +467,26 @@ def typing_run(
                 same += 1
             reuse.append(same / len(prompt.tokens))
             previous = prompt.tokens
+        plain_tree = plain.parse(text.encode())
         store.sync(uri, text)
-    return wall, cpu, reuse, statistics.median(cold)
+    return wall, cpu, reuse, statistics.median(cold), floor, build_only
+
+
+def plain_edit(parser, tree, old: str, new: str, start: int, old_end: int):
+    """tree-sitter's own incremental parse of one edit (``old[start:old_end]`` replaced)."""
+    new_end = old_end + len(new) - len(old)
+    a, b = old.encode(), new.encode()
+    start_b = len(old[:start].encode())
+    old_end_b = len(old[:old_end].encode())
+    new_end_b = len(new[:new_end].encode())
+
+    def point(data: bytes, offset: int):
+        return (data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1))
+
+    tree.edit(
+        start_b, old_end_b, new_end_b, point(a, start_b), point(a, old_end_b), point(b, new_end_b)
+    )
+    return parser.parse(b, tree)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -487,9 +522,9 @@ def report(title: str, tallies: dict[tuple[int, str], Tally], summary: dict[str,
     )
     print(
         "| budget | context | prompt tokens | recall all | near | far > 80 lines | imported "
-        "| all vs best window | far vs best window |"
+        "| far or imported | all vs best window | far vs best window |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for budget in BUDGETS:
         windows = [tallies[(budget, m)] for m in ("alternate", "three_quarters")]
         best_all = max((w.recall("all") or 0.0) for w in windows)
@@ -505,6 +540,7 @@ def report(title: str, tallies: dict[tuple[int, str], Tally], summary: dict[str,
                 f"| {budget} | {label} | {statistics.mean(tally.tokens):.0f} | "
                 f"{fmt(tally.recall('all'))} | {fmt(tally.recall('near'))} | "
                 f"{fmt(tally.recall('far'))} | {fmt(tally.recall('imported'))} | "
+                f"{fmt(tally.recall('beyond'))} | "
                 f"{ratio(tally.recall('all'), best_all) if ours else ''} | "
                 f"{ratio(tally.recall('far'), best_far) if ours else ''} |"
             )
@@ -518,6 +554,7 @@ def main() -> int:
     parser.add_argument("--typing-lines", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-ts", action="store_true", help="no npm: Python only")
+    parser.add_argument("--typing-only", action="store_true", help="only the timing part")
     args = parser.parse_args()
 
     vocab_path, vocab_note = find_vocab()
@@ -535,8 +572,8 @@ def main() -> int:
     print(f"- machine load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
 
     rng = random.Random(args.seed)
-    corpora = [python_corpus(args.python_files, rng)]
-    if not args.skip_ts:
+    corpora = [] if args.typing_only else [python_corpus(args.python_files, rng)]
+    if not args.skip_ts and not args.typing_only:
         corpora.append(typescript_corpus(args.ts_files, rng))
     for corpus in corpora:
         samples = choose_samples(corpus, args.per_file, rng)
@@ -557,7 +594,7 @@ def main() -> int:
         ):
             rows.append(row)
     fresh, _ = make_builder(backend)
-    wall, cpu, reuse, cold = typing_run(
+    wall, cpu, reuse, cold, floor, build_only = typing_run(
         fresh, text, lib, (lib / "edgewise_bench_10k.py").as_uri(), rows, 1024, 24
     )
     print("\n### Prompt assembly while typing (10,000-line file, budget 1024)\n")
@@ -570,6 +607,14 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     print(f"| wall clock | {percentile(wall, 0.5):.2f} | {percentile(wall, 0.95):.2f} | 10 |")
     print(f"| CPU (this thread) | {percentile(cpu, 0.5):.2f} | {percentile(cpu, 0.95):.2f} | 10 |")
+    print(
+        f"| tree-sitter alone, same edits (CPU) | {percentile(floor, 0.5):.2f} | "
+        f"{percentile(floor, 0.95):.2f} | |"
+    )
+    print(
+        f"| assembly alone, tree already current (CPU) | {percentile(build_only, 0.5):.2f} | "
+        f"{percentile(build_only, 0.95):.2f} | |"
+    )
     print(f"| after deleting a line (the choice is made anew) | {cold:.2f} (median) | | |")
     print(
         f"\nKV-cache reuse while typing along a line: on average {statistics.mean(reuse):.1%} "

@@ -193,6 +193,7 @@ class _Selector:
         self.label_cost: dict[str, int] = {}
         self.group_cost: dict[tuple[str, int], int] = {}
         self.state = 0  # changes when what a signature costs may change
+        self.context: tuple[object, list[Piece], str, list[int]] | None = None  # assembled
         self.workspace = workspace
         self.heap: list[tuple[float, int, _Sig | _Doc]] = []
         for sig in sigs:
@@ -207,6 +208,11 @@ class _Selector:
                 heapq.heappush(self.heap, (-density, index, sig))
         self.above_done = False
         self.below_done = False
+
+    @property
+    def revision(self) -> tuple[int, int, int, int]:
+        """Changes whenever the choice does."""
+        return len(self.sel.log), self.sel.above, self.sel.below, self.state
 
     # --- window ------------------------------------------------------------------------
 
@@ -757,7 +763,8 @@ class PromptBuilder:
                 row = item.candidate.row
                 text = item.text + "\n"
                 end = row.start_row + row.meta.header_rows
-                pieces.append(Piece("signature", uri, row.start_row, end, count(text), text))
+                tokens = item.cost + (item.doc_cost if item.with_doc else 0)
+                pieces.append(Piece("signature", uri, row.start_row, end, tokens, text))
         close(1 << 62)
         return pieces
 
@@ -805,19 +812,27 @@ class PromptBuilder:
     ) -> Prompt:
         uri = doc.uri
         lines = doc.lines.lines
-        sel = selector.sel
         first, last = selector.window_rows()
-        pieces = self._context_pieces(doc, selector, workspace)
-        above_text = "".join(lines[first:line])
-        context_text = "".join(p.text for p in pieces) + above_text
-        context_tokens = self.counter.encode(context_text)
-        # each piece counts its own text; BPE merges across pieces make the whole a little
-        # different: the last piece before the cursor line absorbs the difference
-        rest = len(context_tokens) - sum(p.tokens for p in pieces)
-        if sel.above:
-            pieces.append(Piece("prefix", uri, first, line - 1, rest, above_text))
-        elif pieces:
-            pieces[-1] = replace(pieces[-1], tokens=pieces[-1].tokens + rest)
+        # what precedes the cursor line only changes with the choice: typing along a line
+        # (the choice reused, see _reuse) assembles it once
+        key = (selector.revision, line, first)
+        if selector.context is not None and selector.context[0] == key:
+            _, context_pieces, context_text, context_tokens = selector.context
+        else:
+            context_pieces = self._context_pieces(doc, selector, workspace)
+            above_text = "".join(lines[first:line])
+            context_text = "".join(p.text for p in context_pieces) + above_text
+            context_tokens = self.counter.encode(context_text)
+            # each piece counts its own text; BPE merges across pieces make the whole a
+            # little different: the last piece before the cursor line absorbs the difference
+            rest = len(context_tokens) - sum(p.tokens for p in context_pieces)
+            if selector.sel.above:
+                context_pieces.append(Piece("prefix", uri, first, line - 1, rest, above_text))
+            elif context_pieces:
+                last_piece = context_pieces[-1]
+                context_pieces[-1] = replace(last_piece, tokens=last_piece.tokens + rest)
+            selector.context = (key, context_pieces, context_text, context_tokens)
+        pieces = list(context_pieces)
         line_tokens = self.counter.encode(line_prefix)
         if fmt == "fim":
             assert self.fim is not None
