@@ -285,3 +285,17 @@ def test_every_query_file_compiles_and_registries_can_come_and_go():
                 assert registry.get(name).query(kind) is not None, (name, kind)
         del registry
     assert table(parse("sample.py")) == EXPECTED["sample.py"]
+
+
+def test_a_query_that_inherits_carries_its_parents_patterns_first():
+    """TSX's queries say `; inherits: typescript`, TypeScript's imports inherit
+    JavaScript's: the parent's text comes first, then the file's own patterns."""
+    from edgewise.context.languages import query_source
+
+    typescript = query_source("typescript", "imports")
+    javascript = query_source("javascript", "imports")
+    assert typescript is not None and javascript is not None
+    assert typescript.startswith(javascript) and "import_require_clause" in typescript
+    assert "import_require_clause" not in javascript
+    assert query_source("tsx", "definitions").startswith(query_source("typescript", "definitions"))
+    assert query_source("python", "no-such-kind") is None

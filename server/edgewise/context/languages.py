@@ -90,11 +90,30 @@ class LanguageInfo:
     def query(self, kind: str) -> Query | None:
         """The compiled ``queries/<language>/<kind>.scm``, or None if the language has none."""
         if kind not in self._queries:
-            path = resources.files(__package__).joinpath("queries", self.name, f"{kind}.scm")
-            self._queries[kind] = (
-                Query(self.language, path.read_text("utf-8")) if path.is_file() else None
-            )
+            source = query_source(self.name, kind)
+            self._queries[kind] = Query(self.language, source) if source is not None else None
         return self._queries[kind]
+
+
+INHERITS = "; inherits:"
+
+
+def query_source(language: str, kind: str, seen: tuple[str, ...] = ()) -> str | None:
+    """The text of ``queries/<language>/<kind>.scm``. A first line ``; inherits: a, b``
+    puts the same kind of query of those languages first (a grammar that extends another,
+    as TSX extends TypeScript and TypeScript extends JavaScript, reuses its patterns)."""
+    path = resources.files(__package__).joinpath("queries", language, f"{kind}.scm")
+    if not path.is_file():
+        return None
+    text = path.read_text("utf-8")
+    first = text.split("\n", 1)[0]
+    if not first.startswith(INHERITS):
+        return text
+    parents = [name.strip() for name in first[len(INHERITS) :].split(",") if name.strip()]
+    if language in seen or any(parent in seen for parent in parents):
+        raise ValueError(f"queries/{language}/{kind}.scm: inherits in a cycle ({seen})")
+    inherited = [query_source(parent, kind, (*seen, language)) or "" for parent in parents]
+    return "\n".join([*inherited, text])
 
 
 class LanguageRegistry:

@@ -1,10 +1,2 @@
-(function_declaration body: (statement_block) @body) @scope
-(generator_function_declaration body: (statement_block) @body) @scope
-(function_expression body: (statement_block) @body) @scope
-(arrow_function body: (statement_block) @body) @scope
-(method_definition body: (statement_block) @body) @scope
-(class_declaration body: (class_body) @body) @scope
-(abstract_class_declaration body: (class_body) @body) @scope
-(class body: (class_body) @body) @scope
-(interface_declaration body: (interface_body) @body) @scope
-(internal_module body: (statement_block) @body) @scope
+; inherits: typescript
+; TSX is TypeScript with JSX: the same patterns apply.

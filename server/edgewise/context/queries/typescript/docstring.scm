@@ -1,6 +1,2 @@
-; Definitions that take a JSDoc comment placed on the line above them.
-(function_declaration) @definition
-(generator_function_declaration) @definition
-(method_definition) @definition
-(class_declaration) @definition
-(lexical_declaration (variable_declarator value: [(arrow_function) (function_expression)])) @definition
+; inherits: javascript
+; JavaScript's docstring rules hold for TypeScript as they are.
