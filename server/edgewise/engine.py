@@ -238,32 +238,10 @@ class Engine:
         inserted = cut_repeated_lines(inserted, prompt.line_prefix, following)
         offset = index.starts[line] + column
         start = index.position(offset)
-        usage = Usage()
-        usage.add(result)
-        report = build_report(
-            kind="completion",
-            action=action,
-            uri=uri,
-            start=start,
-            inserted=inserted,
-            result=result,
-            usage=usage,
-            info=backend.info(),
-            settings=self.settings,
-            prompt_format=prompt.format,
-            encoding=self.position_encoding,
-            syntax_ok=None,
-            reason="completions are not syntax-checked until accepted",
-            context=prompt_context(prompt),
+        report, hidden = self.completion_report(
+            backend, action, uri, start, inserted, result, prompt.format, prompt_context(prompt)
         )
         report["context"]["heal_prefix"] = heal_prefix
-        self.calibrate(report, backend)
-        score = report["confidence"]["score"]
-        hidden = bool(
-            self.settings.min_confidence > 0
-            and (score is None or score < self.settings.min_confidence)
-        )
-        report["hidden"] = hidden
         attach_whole_file(report, whole_file, self.settings.pricing)
         report["cache"] = ("hit" if hit else "miss") if optimize else "off"
         if hit:
@@ -278,6 +256,45 @@ class Engine:
             kept = (hit or cached_text(result, report["id"])).first(len(inserted))
             shown = Shown(doc.text, offset, start.line, start.character, kept, prompt.format)
         return Completion(inserted, report, hidden, shown, result)
+
+    def completion_report(
+        self,
+        backend: Backend,
+        action: str,
+        uri: str,
+        start: Pos,
+        inserted: str,
+        result: GenerationResult,
+        prompt_format: str,
+        context: dict[str, Any],
+    ) -> tuple[dict[str, Any], bool]:
+        """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
+        usage = Usage()
+        usage.add(result)
+        report = build_report(
+            kind="completion",
+            action=action,
+            uri=uri,
+            start=start,
+            inserted=inserted,
+            result=result,
+            usage=usage,
+            info=backend.info(),
+            settings=self.settings,
+            prompt_format=prompt_format,
+            encoding=self.position_encoding,
+            syntax_ok=None,
+            reason="completions are not syntax-checked until accepted",
+            context=context,
+        )
+        self.calibrate(report, backend)
+        score = report["confidence"]["score"]
+        hidden = bool(
+            self.settings.min_confidence > 0
+            and (score is None or score < self.settings.min_confidence)
+        )
+        report["hidden"] = hidden
+        return report, hidden
 
     def calibrate(self, report: dict[str, Any], backend: Backend) -> None:
         """The calibrated score in the report, when the model has a calibration map."""
@@ -298,32 +315,16 @@ class Engine:
             return None
         shown, typed = found
         rest = shown.suggestion.without_first(len(typed))
-        result = rest.as_result()
-        usage = Usage()
-        usage.add(result)
-        report = build_report(
-            kind="completion",
-            action=action,
-            uri=uri,
-            start=pos,
-            inserted=rest.text,
-            result=result,
-            usage=usage,
-            info=backend.info(),
-            settings=self.settings,
-            prompt_format=shown.prompt_format,
-            encoding=self.position_encoding,
-            syntax_ok=None,
-            reason="completions are not syntax-checked until accepted",
-            context={"notes": [f"type-through: {len(typed)} characters typed"]},
+        report, hidden = self.completion_report(
+            backend,
+            action,
+            uri,
+            pos,
+            rest.text,
+            rest.as_result(),
+            shown.prompt_format,
+            {"notes": [f"type-through: {len(typed)} characters typed"]},
         )
-        self.calibrate(report, backend)
-        score = report["confidence"]["score"]
-        hidden = bool(
-            self.settings.min_confidence > 0
-            and (score is None or score < self.settings.min_confidence)
-        )
-        report["hidden"] = hidden
         report["cache"] = "type-through" if typed else "hit"
         report["cached_from"] = rest.report_id
         self.session.add(report)
