@@ -94,5 +94,16 @@ class DiagnosticBook:
                 )
                 changed = True
             kept.append(diag)
+        for diag in kept:
+            _follow_message(diag)
         self._by_uri[uri] = kept
         return changed
+
+
+def _follow_message(diag: types.Diagnostic) -> None:
+    """A moved summary diagnostic names its weakest line where that line is now."""
+    report = diag.data
+    if diag.severity != types.DiagnosticSeverity.Information or not isinstance(report, dict):
+        return
+    shift = diag.range.start.line - report["range"]["start"]["line"]
+    diag.message = summary(report, shift)

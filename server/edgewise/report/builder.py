@@ -143,8 +143,9 @@ def build_report(
     }
 
 
-def summary(report: dict[str, Any]) -> str:
-    """One line a person reads: tokens, time, energy, money, confidence, weakest line."""
+def summary(report: dict[str, Any], line_shift: int = 0) -> str:
+    """One line a person reads: tokens, time, energy, money, confidence, weakest line
+    (``line_shift``: lines added above the report's text since it was made)."""
     tokens = report["tokens"]
     cost = report["cost"]
     conf = report["confidence"]
@@ -167,7 +168,7 @@ def summary(report: dict[str, Any]) -> str:
             text += f" (calibrated on {conf['calibration']['samples']} samples)"
         if conf["low_spans"]:
             weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])
-            text += f" — lowest on line {weakest['start']['line'] + 1}"
+            text += f" — lowest on line {weakest['start']['line'] + 1 + line_shift}"
         parts.append(text)
     if report["verified"]["syntax_ok"] is False:
         parts.append(f"NOT verified: {report['verified']['reason']}")
