@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from edgewise.context.text_lines import TextLines
+from edgewise.context.tokens import TextMemo
 
 IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:[ \t]*(?:\.|->|::)[ \t]*[A-Za-z_$][\w$]*)+")
@@ -42,20 +43,19 @@ def terms_of(text: str) -> Terms:
 
 
 class TermCache:
-    """Terms per line text: a keystroke re-reads only the line it changed."""
+    """Terms per line text: a keystroke re-reads only the line it changed. Bounded in
+    bytes, least recently used out first."""
 
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self.max_entries = max_entries
-        self._terms: dict[str, Terms] = {}
+    def __init__(self, max_bytes: int = 8_000_000) -> None:
+        self._terms = TextMemo(max_bytes)
 
     def __call__(self, text: str) -> Terms:
         terms = self._terms.get(text)
         if terms is None:
-            if len(self._terms) >= self.max_entries:
-                self._terms.clear()
             terms = terms_of(text)
-            self._terms[text] = terms
-        return terms
+            names, members = terms
+            self._terms.put(text, terms, 64 * (len(names) + 2 * len(members)))
+        return terms  # type: ignore[return-value]
 
 
 @dataclass

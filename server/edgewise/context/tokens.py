@@ -12,11 +12,16 @@ ways on probe texts.
 from __future__ import annotations
 
 import re
+from array import array
+from collections import OrderedDict
 from collections.abc import Callable
 
 Tokenize = Callable[[str], list[int]]
 
-MAX_ENTRIES = 200_000
+# What is remembered is bounded in bytes (a typing session makes new texts at every
+# keystroke, and a whole prompt is several KB): the least recently used go first.
+MAX_BYTES = 12_000_000  # each of the two memos; a 10,000-line file takes about 1 MB
+ENTRY_BYTES = 100  # a dictionary slot and the objects' headers, roughly
 
 # A chunk starts at every line that has something other than blanks on it; blank and
 # blank-only lines stay with the line before them.
@@ -45,12 +50,42 @@ def line_chunks(text: str) -> list[str]:
     return chunks
 
 
+class TextMemo:
+    """Values per text, least recently used first out when their estimated size goes
+    over ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._values: OrderedDict[str, tuple[object, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, text: str) -> object | None:
+        found = self._values.get(text)
+        if found is None:
+            return None
+        self._values.move_to_end(text)
+        return found[0]
+
+    def put(self, text: str, value: object, size: int = 0) -> None:
+        """Remember ``value`` for ``text``; ``size``: bytes the value holds besides."""
+        if text in self._values:
+            return
+        cost = len(text) + size + ENTRY_BYTES
+        self._values[text] = (value, cost)
+        self.bytes += cost
+        while self.bytes > self.max_bytes and len(self._values) > 1:
+            _, (_, freed) = self._values.popitem(last=False)
+            self.bytes -= freed
+
+
 class TokenCounter:
-    def __init__(self, tokenize: Tokenize, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, tokenize: Tokenize, max_bytes: int = MAX_BYTES) -> None:
         self.tokenize = tokenize
-        self.max_entries = max_entries
-        self._counts: dict[str, int] = {}
-        self._tokens: dict[str, tuple[int, ...]] = {}
+        self._counts = TextMemo(max_bytes)
+        self._tokens = TextMemo(max_bytes)
         self.by_lines = self._lines_are_safe()
 
     def _lines_are_safe(self) -> bool:
@@ -61,14 +96,12 @@ class TokenCounter:
                     return False
         return True
 
-    def _remember(self, text: str) -> tuple[int, ...]:
+    def _remember(self, text: str) -> array[int]:
         cached = self._tokens.get(text)
         if cached is None:
-            if len(self._tokens) >= self.max_entries:
-                self._tokens.clear()
-            cached = tuple(self.tokenize(text))
-            self._tokens[text] = cached
-        return cached
+            cached = array("i", self.tokenize(text))  # 4 bytes a token, not an int object
+            self._tokens.put(text, cached, cached.itemsize * len(cached))
+        return cached  # type: ignore[return-value]
 
     def encode(self, text: str) -> list[int]:
         """Exactly ``tokenize(text)``, from remembered pieces where that is exact."""
@@ -87,11 +120,9 @@ class TokenCounter:
             return 0
         cached = self._counts.get(text)
         if cached is not None:
-            return cached
-        if len(self._counts) >= self.max_entries:
-            self._counts.clear()
+            return cached  # type: ignore[return-value]
         count = len(self.encode(text)) if self.by_lines else len(self.tokenize(text))
-        self._counts[text] = count
+        self._counts.put(text, count)
         return count
 
     def count_lines(self, text: str) -> int:
