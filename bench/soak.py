@@ -49,8 +49,10 @@ def main() -> int:
 
     from edgewise.model.tiny_gguf import write_tiny_gguf
 
-    model = write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf")
-    client = RawClient()
+    scratch = Path(tempfile.mkdtemp())
+    model = write_tiny_gguf(scratch / "tiny.gguf")
+    # the soak's reports go to a scratch ledger, not the user's
+    client = RawClient(env={"EDGEWISE_STATE_DIR": str(scratch / "state")})
     client.initialize(
         {"model": str(model), "debounceMs": 0, "minConfidence": 0, "maxTokens": 8},
         capabilities={
