@@ -121,6 +121,7 @@ class Engine:
 
     def close(self) -> None:
         self.host.close()
+        self.session.ledger.close()  # every report recorded is in the log
 
     # --- prompts -----------------------------------------------------------------------
 
