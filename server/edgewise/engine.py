@@ -168,6 +168,17 @@ class Engine:
 
     # --- completions -------------------------------------------------------------------
 
+    def prepare(self, uri: str, text: str, pos: Pos, language_id: str | None = None) -> None:
+        """Bring the syntax tree and the context choice for ``pos`` up to date now (the LSP
+        server calls this while the debounce runs: what :meth:`complete` then does before
+        the model is mostly cached). Without a loaded local model, only the tree."""
+        doc = self.documents.sync(uri, text, language_id)
+        backend = self.host.loaded()
+        if backend is None or getattr(backend, "remote_tokenizer", False):
+            _ = doc.tree
+            return
+        self.completion_prompt(backend, doc, pos)
+
     async def complete(
         self,
         uri: str,

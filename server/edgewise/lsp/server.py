@@ -153,7 +153,7 @@ class EdgewiseServer(LanguageServer):
             return self.answer(uri, quick)
         try:
             if self.engine.settings.debounce_ms and optimize:
-                await asyncio.sleep(self.engine.settings.debounce_ms / 1000.0)
+                await self.prepare_during_debounce(uri, doc, pos)
             if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
                 return None
             self._busy += 1
@@ -186,6 +186,17 @@ class EdgewiseServer(LanguageServer):
             self.status("idle" if not self._busy else "busy", completion.report)
             return None  # stale: never show text for a position that has moved on
         return self.answer(uri, completion)
+
+    async def prepare_during_debounce(self, uri: str, doc: Any, pos: Pos) -> None:
+        """Wait ``debounceMs`` from now, parsing and choosing the context meanwhile (the
+        work is done once the user pauses, not after; a newer keystroke makes it moot)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.engine.settings.debounce_ms / 1000.0
+        try:
+            self.engine.prepare(uri, doc.source, pos, doc.language_id)
+        except Exception:  # complete() meets the same problem and says it
+            log.debug("preparing a completion failed", exc_info=True)
+        await asyncio.sleep(max(until - loop.time(), 0.0))
 
     def is_current(self, uri: str, doc: Any, version: int | None) -> bool:
         """The document is still open, as the same object, at the same version."""
