@@ -34,6 +34,7 @@ CMD_LAST_PROMPT = "edgewise.lastPrompt"
 CMD_APPLY_ACTION = "edgewise.applyAction"
 CMD_DOCUMENT_STATE = "edgewise.documentState"
 STATUS = "edgewise/status"
+QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation arrive
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     types.CodeActionKind.QuickFix,
@@ -189,14 +190,19 @@ class EdgewiseServer(LanguageServer):
 
     async def prepare_during_debounce(self, uri: str, doc: Any, pos: Pos) -> None:
         """Wait ``debounceMs`` from now, parsing and choosing the context meanwhile (the
-        work is done once the user pauses, not after; a newer keystroke makes it moot)."""
+        work is done while the user pauses, not after; a newer keystroke makes it moot).
+        A preparation that outlasts the debounce (a re-parse of a whole big file) is
+        followed by a short quiet time, so keystrokes sent meanwhile are read (and
+        supersede this request) before the model is asked."""
         loop = asyncio.get_running_loop()
-        until = loop.time() + self.engine.settings.debounce_ms / 1000.0
+        debounce = self.engine.settings.debounce_ms / 1000.0
+        until = loop.time() + debounce
         try:
             self.engine.prepare(uri, doc.source, pos, doc.language_id)
         except Exception:  # complete() meets the same problem and says it
             log.debug("preparing a completion failed", exc_info=True)
-        await asyncio.sleep(max(until - loop.time(), 0.0))
+        quiet = min(debounce, QUIET_AFTER_PREPARE)
+        await asyncio.sleep(max(until - loop.time(), quiet))
 
     def is_current(self, uri: str, doc: Any, version: int | None) -> bool:
         """The document is still open, as the same object, at the same version."""
