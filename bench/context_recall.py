@@ -455,6 +455,7 @@ def typing_run(
             column = cursor - start + indent
             wall_start, cpu_start = time.perf_counter(), time.thread_time()
             store.sync(uri, current)
+            _ = doc.tree  # the re-parse (done when the tree is first read)
             built = time.thread_time()
             prompt = builder.build(doc, row, column, budget, workspace)
             cpu.append((time.thread_time() - cpu_start) * 1000)

@@ -225,6 +225,7 @@ class Sent:
     id: int
     at: float
     line: int
+    uri: str = ""
     ping: int | None = None  # the ping sent after the next keystroke
 
 
@@ -303,7 +304,7 @@ def replay(client: Client, scripts: list[Script], phase: Phase) -> None:
                     "context": {"triggerKind": 2},
                 },
             )
-            phase.sent.append(Sent(msg_id, time.perf_counter(), line))
+            phase.sent.append(Sent(msg_id, time.perf_counter(), line, script.uri))
             phase.keystrokes += 1
 
         for key in script.keys:
@@ -326,13 +327,16 @@ def replay(client: Client, scripts: list[Script], phase: Phase) -> None:
     phase.end = time.perf_counter()
 
 
-def figures(client: Client, rss: RssSampler, phase: Phase, debounce_ms: float) -> dict[str, float]:
+def figures(
+    client: Client, rss: RssSampler, phase: Phase, debounce_ms: float, big_uri: str = ""
+) -> dict[str, float]:
     reports: dict[str, dict[str, Any]] = {}
     for _, m in client.notifications:
         last = m.get("params", {}).get("last") if m["method"] == "edgewise/status" else None
         if last:
             reports[last["id"]] = last
     overhead: list[float] = []
+    big: list[float] = []  # overhead on the biggest file
     wall: list[float] = []
     stale = answered = hits = misses = 0
     for sent in phase.sent:
@@ -348,6 +352,8 @@ def figures(client: Client, rss: RssSampler, phase: Phase, debounce_ms: float) -
         waited = debounce_ms if report["cache"] == "miss" else 0.0
         wall.append((at - sent.at) * 1000.0)
         overhead.append(max(wall[-1] - waited - spent, 0.0))
+        if sent.uri == big_uri:
+            big.append(overhead[-1])
     runs = model_runs(client, phase.start, phase.end)
     for report in reports.values():
         if report.get("cache") in ("hit", "type-through"):
@@ -367,6 +373,10 @@ def figures(client: Client, rss: RssSampler, phase: Phase, debounce_ms: float) -
         "answered requests": answered,
         "overhead p50 (ms)": percentile(overhead, 0.5),
         "overhead p95 (ms)": percentile(overhead, 0.95),
+        "overhead max (ms)": max(overhead, default=float("nan")),
+        "answered on the biggest file": len(big),
+        "overhead p50, biggest file (ms)": percentile(big, 0.5),
+        "overhead p95, biggest file (ms)": percentile(big, 0.95),
         "wall p50 (ms)": percentile(wall, 0.5),
         "wall p95 (ms)": percentile(wall, 0.95),
         "model runs": len(runs),
@@ -413,7 +423,8 @@ def run_model(label: str, model: Path, scripts: list[Script], args: argparse.Nam
             client.call("workspace/executeCommand", {"command": "edgewise.costReport"})
             phase = Phase()
             replay(client, scripts, phase)
-            results[mode] = figures(client, rss, phase, 100.0 if on else 0.0)
+            biggest = max(scripts, key=lambda s: s.lines).uri
+            results[mode] = figures(client, rss, phase, 100.0 if on else 0.0, biggest)
     finally:
         rss.stop()
         client.close()

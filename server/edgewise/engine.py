@@ -121,6 +121,7 @@ class Engine:
 
     def close(self) -> None:
         self.host.close()
+        self.session.ledger.close()  # every report recorded is in the log
 
     # --- prompts -----------------------------------------------------------------------
 
@@ -139,12 +140,12 @@ class Engine:
             self._builders = {id(backend): builder}
         return builder
 
-    def line_index(self, text: str) -> LineIndex:
-        """The line index of ``text``, kept for the last text seen (one request builds
-        the prompt and the report from the same text: index it once)."""
+    def line_index(self, doc: ParsedDocument) -> LineIndex:
+        """The line index of the document's text, read from its line table (kept current
+        edit by edit, so a keystroke in a big file does not split the file again)."""
         index = self._line_index
-        if index is None or index.text is not text or index.encoding != self.position_encoding:
-            index = self._line_index = LineIndex(text, self.position_encoding)
+        if index is None or index.text is not doc.text or index.encoding != self.position_encoding:
+            index = self._line_index = LineIndex.of(doc.lines, self.position_encoding)
         return index
 
     def completion_prompt(
@@ -166,6 +167,17 @@ class Engine:
         return prompt
 
     # --- completions -------------------------------------------------------------------
+
+    def prepare(self, uri: str, text: str, pos: Pos, language_id: str | None = None) -> None:
+        """Bring the syntax tree and the context choice for ``pos`` up to date now (the LSP
+        server calls this while the debounce runs: what :meth:`complete` then does before
+        the model is mostly cached). Without a loaded local model, only the tree."""
+        doc = self.documents.sync(uri, text, language_id)
+        backend = self.host.loaded()
+        if backend is None or getattr(backend, "remote_tokenizer", False):
+            _ = doc.tree
+            return
+        self.completion_prompt(backend, doc, pos)
 
     async def complete(
         self,
@@ -198,7 +210,7 @@ class Engine:
         sent["heal_prefix"] = heal_prefix
         self.last_prompt = {"kind": "completion", "uri": uri, **sent}
         log.debug("completion prompt for %s: %r", uri, sent["text"])  # file text: debug only
-        index = self.line_index(doc.text)
+        index = self.line_index(doc)
         line, column = index.clamp(pos)
         multiline = not single_line and wants_multiline(
             prompt.line_prefix, prompt.line_suffix, node_before(doc, line, prompt.line_prefix)
@@ -236,7 +248,7 @@ class Engine:
         inserted = trim_completion(text_out, prompt.line_suffix)
         following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
         inserted = cut_repeated_lines(inserted, prompt.line_prefix, following)
-        offset = index.starts[line] + column
+        offset = int(index.starts[line]) + column
         start = index.position(offset)
         report, hidden = self.completion_report(
             backend, action, uri, start, inserted, result, prompt.format, prompt_context(prompt)

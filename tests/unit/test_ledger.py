@@ -109,6 +109,25 @@ def test_an_invalid_report_is_not_logged_and_the_reason_is_kept(tmp_path: Path, 
     assert log.append(reports[0]) is True
 
 
+def test_the_ledger_logs_off_the_callers_thread_in_order_as_recorded(tmp_path: Path, tiny_model):
+    _, reports = real_reports(tiny_model, None)
+    ledger = Ledger(ReportLog(tmp_path / "reports.jsonl"))
+    broken = dict(reports[1], id="broken", tokens={"prompt": -1, "completion": 0, "cached": 0})
+    changed = dict(reports[2])
+    for report in (reports[0], broken, changed):
+        ledger.record(report)
+    changed["id"] = "changed after it was recorded"
+    ledger.flush()
+    logged = [r["id"] for r in ledger.log.read().reports]  # type: ignore[union-attr]
+    assert logged == [reports[0]["id"], reports[2]["id"]], "in order, as recorded, valid only"
+    assert "report broken not logged" in ledger.log.errors[0]  # type: ignore[union-attr]
+    assert ledger.session["requests"] == 3, "the totals count every report at once"
+    ledger.close()
+    ledger.record(reports[3])  # a report after close starts the writer again
+    ledger.close()
+    assert len(ledger.log.read().reports) == 3  # type: ignore[union-attr]
+
+
 def test_the_log_rotates_at_its_size_limit_and_today_reads_the_rotated_files(
     tmp_path: Path, tiny_model
 ):

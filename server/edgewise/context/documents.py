@@ -1,10 +1,12 @@
 """Syntax trees of open documents, kept current incrementally.
 
 The canonical text stays in the pygls workspace. After every change the store diffs the
-new text against the text its tree was built from, tells tree-sitter what changed
-(``tree.edit``) and re-parses with the old tree, so a keystroke re-parses only what it
-touched. The line table and the query tables (definitions, imports) follow the same
-edit, so nothing is recomputed for the untouched rest of the file.
+new text against the text its tree was built from and tells tree-sitter what changed
+(``tree.edit``); the re-parse with the old tree happens when the tree is next read, so
+it covers only what changed, once for all the keystrokes typed meanwhile (a burst of
+typing that no completion waits for parses nothing). The line table and the query
+tables (definitions, imports) follow the same edits, so nothing is recomputed for the
+untouched rest of the file.
 """
 
 from __future__ import annotations
@@ -142,7 +144,7 @@ class ParsedDocument:
     uri: str
     language: LanguageInfo | None
     text: str
-    tree: Tree | None = None
+    _tree: Tree | None = field(default=None, repr=False)
     note: str = ""  # why there is no tree, when there is none
     version: int = 0
     recent_rows: list[int] = field(default_factory=list)  # rows of the latest edits
@@ -155,6 +157,31 @@ class ParsedDocument:
     # edits the tables have not seen yet (nearby ones combined), applied when a table is read
     _pending: list[ByteEdit] = field(default_factory=list, repr=False)
     _pending_dirty: list[tuple[int, int]] = field(default_factory=list, repr=False)
+    _stale: bool = field(default=False, repr=False)  # edited since the tree was parsed
+
+    @property
+    def tree(self) -> Tree | None:
+        """The syntax tree of ``text``: edits only tell tree-sitter what changed, the
+        re-parse happens here, when something reads the tree (one parse for all the
+        keystrokes typed since)."""
+        if self._stale:
+            self._reparse()
+        return self._tree
+
+    @tree.setter
+    def tree(self, tree: Tree | None) -> None:
+        self._tree = tree
+        self._stale = False
+
+    def _reparse(self) -> None:
+        old_tree = self._tree
+        self._stale = False
+        if old_tree is None or self._parser is None:
+            return
+        self._tree = self._parser.parse(self.data, old_tree)
+        if self._tables:
+            changed = [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self._tree)]
+            self._pending_dirty = merge_spans(self._pending_dirty + changed)
 
     @property
     def data(self) -> bytes:
@@ -183,9 +210,10 @@ class ParsedDocument:
         """Bring the tables to the current text: the edits since they were last read, and
         where the syntax changed since then (tree-sitter's changed ranges, kept per edit:
         holding on to an older tree to compare later makes every parse slower)."""
+        tree = self.tree  # parsed first: its changed ranges join the dirty spans
         edits, dirty = self._pending, self._pending_dirty
         self._pending, self._pending_dirty = [], []
-        if not edits or self.tree is None:
+        if not edits or tree is None:
             return
         for table in self._tables.values():
             table.apply_edits(self, edits, dirty)
@@ -251,14 +279,14 @@ class ParsedDocument:
             )
         )
         del self.edit_log[:-EDIT_LOG]
-        if self.tree is None or self._parser is None:
+        if self._tree is None or self._parser is None:
             self.parse_full()
             return
         data = self.data
         if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
             self.parse_full()
             return
-        old_tree = self.tree
+        old_tree = self._tree  # as parsed, with the edits since applied (no parse here)
         if old_tree.root_node.has_error:
             # tree-sitter may recover from an error differently when it reuses the old
             # tree's error nodes than a fresh parse would (tree-sitter#1645): the edit
@@ -296,13 +324,12 @@ class ParsedDocument:
             old_end_point=old_end_point,
             new_end_point=new_end_point,
         )
-        self.tree = self._parser.parse(data, old_tree)
+        self._stale = True  # parsed when the tree is read (see ``tree``)
         self.version += 1
         if self._tables:
             dirty = [shift_range(span, edit) for span in self._pending_dirty]
             dirty.append((edit.start_byte, edit.new_end_byte))
-            dirty += [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree)]
-            self._pending_dirty = merge_spans(dirty)
+            self._pending_dirty = merge_spans(dirty)  # + tree-sitter's changed ranges
             last = self._pending[-1] if self._pending else None
             if last is not None and (
                 edit.start_byte <= last.new_end_byte + NEARBY_BYTES

@@ -56,6 +56,15 @@ class LineIndex:
         self.lines = split_lines(text)
         self.starts: list[int] = [0, *accumulate(map(len, self.lines[:-1]))]
 
+    @classmethod
+    def of(cls, table: TextLines, encoding: str = "utf-16") -> LineIndex:
+        """The index of ``table.text`` sharing the table's lines and starts (a document's
+        line table is kept current edit by edit: nothing is split again)."""
+        index = cls.__new__(cls)
+        index.text, index.encoding, index.lines = table.text, encoding, table.lines
+        index.starts = table.starts  # a numpy array: indexing and bisection work alike
+        return index
+
     def content(self, line: int) -> str:
         return self.lines[line].rstrip("\r\n")
 
@@ -68,10 +77,10 @@ class LineIndex:
 
     def offset(self, pos: Pos) -> int:
         line, column = self.clamp(pos)
-        return self.starts[line] + column
+        return int(self.starts[line]) + column
 
     def position(self, offset: int) -> Pos:
-        offset = max(0, min(offset, len(self.text)))
+        offset = max(0, min(int(offset), len(self.text)))
         lo, hi = 0, len(self.starts) - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
@@ -79,7 +88,7 @@ class LineIndex:
                 lo = mid
             else:
                 hi = mid - 1
-        column = offset - self.starts[lo]
+        column = offset - int(self.starts[lo])
         return Pos(lo, units(self.lines[lo][:column], self.encoding))
 
 

@@ -34,6 +34,7 @@ CMD_LAST_PROMPT = "edgewise.lastPrompt"
 CMD_APPLY_ACTION = "edgewise.applyAction"
 CMD_DOCUMENT_STATE = "edgewise.documentState"
 STATUS = "edgewise/status"
+QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation arrive
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     types.CodeActionKind.QuickFix,
@@ -153,7 +154,7 @@ class EdgewiseServer(LanguageServer):
             return self.answer(uri, quick)
         try:
             if self.engine.settings.debounce_ms and optimize:
-                await asyncio.sleep(self.engine.settings.debounce_ms / 1000.0)
+                await self.prepare_during_debounce(uri, doc, pos)
             if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
                 return None
             self._busy += 1
@@ -186,6 +187,22 @@ class EdgewiseServer(LanguageServer):
             self.status("idle" if not self._busy else "busy", completion.report)
             return None  # stale: never show text for a position that has moved on
         return self.answer(uri, completion)
+
+    async def prepare_during_debounce(self, uri: str, doc: Any, pos: Pos) -> None:
+        """Wait ``debounceMs`` from now, parsing and choosing the context meanwhile (the
+        work is done while the user pauses, not after; a newer keystroke makes it moot).
+        A preparation that outlasts the debounce (a re-parse of a whole big file) is
+        followed by a short quiet time, so keystrokes sent meanwhile are read (and
+        supersede this request) before the model is asked."""
+        loop = asyncio.get_running_loop()
+        debounce = self.engine.settings.debounce_ms / 1000.0
+        until = loop.time() + debounce
+        try:
+            self.engine.prepare(uri, doc.source, pos, doc.language_id)
+        except Exception:  # complete() meets the same problem and says it
+            log.debug("preparing a completion failed", exc_info=True)
+        quiet = min(debounce, QUIET_AFTER_PREPARE)
+        await asyncio.sleep(max(until - loop.time(), quiet))
 
     def is_current(self, uri: str, doc: Any, version: int | None) -> bool:
         """The document is still open, as the same object, at the same version."""

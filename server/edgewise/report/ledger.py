@@ -15,6 +15,8 @@ import datetime as dt
 import fcntl
 import json
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,24 +215,82 @@ def _ends_torn(fd: int) -> bool:
     return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
+class LogWriter:
+    """Appends reports to a :class:`ReportLog` in order on one worker thread, so that
+    checking a report against the schema and writing it (about a millisecond, more on a
+    loaded disk) never holds up the answer to a keystroke. Each report is snapshotted as
+    JSON when it is queued; :meth:`flush` waits until everything queued is on disk."""
+
+    def __init__(self, log: ReportLog) -> None:
+        self.log = log
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def put(self, report: dict[str, Any]) -> None:
+        line = json.dumps(report, ensure_ascii=False)  # later changes to the dict stay out
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="edgewise-report-log", daemon=True
+                )
+                self._thread.start()
+        self._queue.put(line)
+
+    def _run(self) -> None:
+        while True:
+            line = self._queue.get()
+            try:
+                if line is None:
+                    return
+                self.log.append(json.loads(line))
+            except Exception as exc:  # never lose the thread: say it, go on
+                self.log.errors.append(f"could not log a report: {exc}")
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        self._queue.join()
+
+    def close(self) -> None:
+        """Write what is queued and stop the thread (a later report starts it again)."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join()
+        self.flush()
+
+
 class Ledger:
     """The session's running totals (exact however many reports are kept in memory) and
-    the log every report is written to."""
+    the log every report is written to (off the caller's thread, see :class:`LogWriter`)."""
 
     def __init__(self, log: ReportLog | None) -> None:
         self.log = log
         self.session = empty_totals()
+        self._writer = LogWriter(log) if log is not None else None
 
     def record(self, report: dict[str, Any]) -> None:
         add_report(self.session, report)
-        if self.log is not None:
-            self.log.append(report)
+        if self._writer is not None:
+            self._writer.put(report)
+
+    def flush(self) -> None:
+        """Every report recorded so far is in the log (or its failure in ``log.errors``)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
     def today(self, day: dt.date | None = None) -> dict[str, Any]:
         """Totals of the reports logged today (local time), by every session."""
         day = day or dt.date.today()
         if self.log is None:
             return dict(self.session)
+        self.flush()
         read = self.log.read()
         out = totals(r for r in read.reports if local_day(r["created"]) == day)
         out["skipped_lines"] = read.skipped
