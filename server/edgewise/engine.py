@@ -42,7 +42,7 @@ from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
 from edgewise.report.savings import attach_whole_file
 from edgewise.report.whole_file import WholeFileCounter
 
-REPORTS_KEPT = 2000
+REPORTS_KEPT = 500  # the latest reports by id (reportApplied, hovers); the ledger has all
 CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
 FOLLOWING_LINES = 20  # lines after the cursor a suggestion must not repeat
 log = logging.getLogger(__name__)
@@ -103,6 +103,9 @@ class Engine:
         # context engine: files that imports name are read from these workspace roots
         # (set by the LSP server at initialize, by the CLI from --root)
         self.workspace = WorkspaceIndex(self.documents, self.languages)
+        # seconds a completion may spend re-parsing its document (None: whatever it
+        # takes); the LSP server sets it while typing (see ParsedDocument.tree)
+        self.completion_parse_s: float | None = None
 
     @property
     def workspace_roots(self) -> list[Path]:
@@ -156,14 +159,20 @@ class Engine:
             self.workspace.documents = self.documents
         wanted = budget or self.settings.context_budget
         fits = backend.info().context_length - self.settings.max_tokens - 1
-        prompt = self.builder(backend).build(
-            doc, line, column, max(min(wanted, fits), 16), self.workspace
-        )
+        with doc.parse_budget(self.completion_parse_s):
+            prompt = self.builder(backend).build(
+                doc, line, column, max(min(wanted, fits), 16), self.workspace
+            )
         if wanted > fits:
             prompt.notes.append(
                 f"budget {wanted} lowered to {fits} tokens to fit the model's context"
             )
         prompt.notes.extend(notes)
+        if doc.parse_pending:
+            prompt.notes.append(
+                "syntax from before the latest edits: their re-parse (a whole-file one) "
+                "finishes in the next pauses"
+            )
         return prompt
 
     # --- completions -------------------------------------------------------------------
@@ -175,7 +184,7 @@ class Engine:
         doc = self.documents.sync(uri, text, language_id)
         backend = self.host.loaded()
         if backend is None or getattr(backend, "remote_tokenizer", False):
-            _ = doc.tree
+            doc.advance_parse(self.completion_parse_s)
             return
         self.completion_prompt(backend, doc, pos)
 
@@ -212,8 +221,10 @@ class Engine:
         log.debug("completion prompt for %s: %r", uri, sent["text"])  # file text: debug only
         index = self.line_index(doc)
         line, column = index.clamp(pos)
+        with doc.parse_budget(self.completion_parse_s):
+            before = node_before(doc, line, prompt.line_prefix)
         multiline = not single_line and wants_multiline(
-            prompt.line_prefix, prompt.line_suffix, node_before(doc, line, prompt.line_prefix)
+            prompt.line_prefix, prompt.line_suffix, before
         )
         optimize = self.settings.typing_optimizations
         key: CacheKey = (

@@ -157,10 +157,17 @@ def assert_same_as_fresh(doc: ParsedDocument, language: str) -> None:
 
 
 def replay(
-    base: str, language: str, steps: list[tuple[float, float, str]], read_every: int = 1
+    base: str,
+    language: str,
+    steps: list[tuple[float, float, str]],
+    read_every: int = 1,
+    slice_s: float | None = None,
 ) -> None:
     """Apply the edits one by one; compare with a fresh parse after every ``read_every``
-    edits (the tables combine the edits they have not seen yet) and at the end."""
+    edits (the tables combine the edits they have not seen yet) and at the end. With
+    ``slice_s``, the tables are read after every edit with that little time for the
+    re-parse (the previous tree, edited, stands in when it does not finish), and the
+    parse is finished before comparing."""
     store = DocumentStore(LANGUAGES)
     uri = f"file:///project/sample.{'py' if language == 'python' else 'ts'}"
     doc = store.open(uri, base, language)
@@ -170,7 +177,12 @@ def replay(
         text = apply(text, where, span, insert)
         assert store.sync(uri, text, language) is doc
         assert doc.text == text
+        if slice_s is not None:
+            with doc.parse_budget(slice_s):
+                outline(doc), bindings(doc)  # on whatever tree the time allowed
         if index % read_every == 0 or index == len(steps):
+            if slice_s is not None:
+                assert doc.advance_parse(None)
             assert_same_as_fresh(doc, language)
 
 
@@ -238,3 +250,36 @@ def test_crlf_document_and_deleting_everything():
 
 def test_multibyte_characters_shift_byte_columns():
     replay(PYTHON, "python", [(0.3, 0.0, "🙂é"), (0.31, 0.0, "ß"), (0.9, 0.0, "\n🙂\n")])
+
+
+SLICE_S = 0.0002  # far shorter than a re-parse of the long file: most do not finish
+
+
+@FAST
+@given(edits(), st.integers(min_value=1, max_value=4))
+def test_re_parses_out_of_time_end_equal_to_a_fresh_parse(steps, read_every):
+    """Re-parses that run out of time leave the previous tree, edited, and the tables
+    read meanwhile; once a parse finishes, all of it is exactly a fresh parse."""
+    long_file = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(24))
+    replay(long_file, "python", steps, read_every, slice_s=SLICE_S)
+
+
+def test_an_opened_string_in_a_big_file_leaves_the_previous_tree_standing():
+    """Typing the quotes of a docstring in the middle of a 10,000-line file makes the rest
+    of the file a string: a completion's read of the tree gets the previous tree (edited)
+    instead of waiting for the whole-file re-parse, which a pause then finishes."""
+    big = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(500))
+    assert big.count("\n") > 10_000
+    store = DocumentStore(LANGUAGES)
+    doc = store.open("file:///project/big.py", big, "python")
+    before = doc.tree
+    middle = big.index("def add", len(big) // 2)
+    store.sync(doc.uri, big[:middle] + '"""' + big[middle:], "python")
+    with doc.parse_budget(SLICE_S):
+        assert doc.tree is before and doc.parse_pending and doc.parse_timed_out
+        assert doc.tree.root_node.end_byte == len(doc.data), "the previous tree, edited"
+        names = {row.meta.name for row in outline(doc)}  # the tables answer meanwhile
+    assert "Inventory499" in names
+    assert doc.advance_parse(None)
+    assert not doc.parse_pending and doc.tree is not before
+    assert_same_as_fresh(doc, "python")

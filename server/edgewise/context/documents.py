@@ -11,7 +11,9 @@ untouched rest of the file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +27,7 @@ RECENT_EDITS = 16  # edit locations remembered as a ranking signal
 EDIT_LOG = 64
 NEARBY_BYTES = 4096  # edits this close are combined into one for the tables
 MAX_PENDING = 16
+READ_CHUNK = 1 << 16  # bytes handed to tree-sitter per read in a parse with a time limit
 
 
 def common_prefix_len(a: str, b: str) -> int:
@@ -158,30 +161,88 @@ class ParsedDocument:
     _pending: list[ByteEdit] = field(default_factory=list, repr=False)
     _pending_dirty: list[tuple[int, int]] = field(default_factory=list, repr=False)
     _stale: bool = field(default=False, repr=False)  # edited since the tree was parsed
+    # tables built on a standing-in tree: built again once a re-parse finishes
+    _standin_tables: bool = field(default=False, repr=False)
+    # set while a completion is built (``Engine``): a re-parse read through ``tree`` may
+    # take at most this long, else the previous tree, edited, stands in (None: no limit)
+    parse_budget_s: float | None = None
+    parse_timed_out: bool = False  # the last re-parse tried did not finish in its time
+    _tried_version: int = field(default=-1, repr=False)
 
     @property
     def tree(self) -> Tree | None:
         """The syntax tree of ``text``: edits only tell tree-sitter what changed, the
         re-parse happens here, when something reads the tree (one parse for all the
-        keystrokes typed since)."""
+        keystrokes typed since). Under ``parse_budget_s`` the re-parse is tried once per
+        version within that time: an edit that changes how the rest of a big file reads
+        (an opened string) costs a whole-file parse, and until one finishes in time (in a
+        pause, see ``advance_parse``) the previous tree with the edits applied stands in."""
         if self._stale:
-            self._reparse()
+            if self.parse_budget_s is None:
+                self._reparse(None)
+            elif self._tried_version != self.version:
+                self._tried_version = self.version
+                self._reparse(self.parse_budget_s)
         return self._tree
+
+    @contextmanager
+    def parse_budget(self, seconds: float | None) -> Iterator[ParsedDocument]:
+        """Reads of ``tree`` within this block re-parse only within ``seconds``."""
+        previous, self.parse_budget_s = self.parse_budget_s, seconds
+        try:
+            yield self
+        finally:
+            self.parse_budget_s = previous
+
+    @property
+    def parse_pending(self) -> bool:
+        """The tree is the previous one with the edits applied: no re-parse finished yet."""
+        return self._stale
+
+    def advance_parse(self, budget_s: float | None) -> bool:
+        """Re-parse if that takes at most ``budget_s`` seconds (None: whatever it takes);
+        True when the tree is the text's own."""
+        if self._stale:
+            self._reparse(budget_s)
+        return not self._stale
 
     @tree.setter
     def tree(self, tree: Tree | None) -> None:
         self._tree = tree
         self._stale = False
 
-    def _reparse(self) -> None:
+    def _reparse(self, budget_s: float | None) -> None:
         old_tree = self._tree
-        self._stale = False
         if old_tree is None or self._parser is None:
+            self._stale = False
             return
-        self._tree = self._parser.parse(self.data, old_tree)
+        data = self.data
+        if budget_s is None:
+            tree = self._parser.parse(data, old_tree)
+        else:
+            deadline = time.perf_counter() + budget_s
+            try:
+                tree = self._parser.parse(
+                    lambda offset, _point: data[offset : offset + READ_CHUNK],
+                    old_tree.copy(),  # a halted parse leaves its old tree unfit to compare
+                    progress_callback=lambda *_: time.perf_counter() > deadline,
+                )
+            except ValueError:
+                # out of time. The parse is dropped, not resumed later: a parse that
+                # tree-sitter halts and resumes recovers from syntax errors differently
+                # from one run through (measured: 28 of 200 texts with errors)
+                self._parser.reset()
+                self.parse_timed_out = True
+                return
+        self.parse_timed_out = False
+        self._stale = False
+        self._tree = tree
         if self._tables:
-            changed = [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self._tree)]
+            changed = [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(tree)]
             self._pending_dirty = merge_spans(self._pending_dirty + changed)
+        if self._standin_tables:
+            self._standin_tables = False
+            self._tables.clear()
 
     @property
     def data(self) -> bytes:
@@ -196,14 +257,18 @@ class ParsedDocument:
         return self._lines
 
     def table(self, kind: str, factory: Callable[[], Any]) -> Any:
-        """The query table ``kind`` of this document, built on first use."""
-        if self._pending:
+        """The query table ``kind`` of this document, built on first use. While the
+        previous tree stands in (a re-parse out of time), the tables are left as they
+        were, edits not applied (rows after an edit are off by what it added): tables
+        follow only trees that are the text's own, so they always equal a fresh parse."""
+        if (self._pending or self._pending_dirty) and self.tree is not None and not self._stale:
             self._flush()
         table = self._tables.get(kind)
         if table is None:
             table = factory()
             table.rebuild(self)
             self._tables[kind] = table
+            self._standin_tables = self._standin_tables or self._stale
         return table
 
     def _flush(self) -> None:
@@ -213,12 +278,13 @@ class ParsedDocument:
         tree = self.tree  # parsed first: its changed ranges join the dirty spans
         edits, dirty = self._pending, self._pending_dirty
         self._pending, self._pending_dirty = [], []
-        if not edits or tree is None:
+        if (not edits and not dirty) or tree is None:
             return
         for table in self._tables.values():
             table.apply_edits(self, edits, dirty)
 
     def parse_full(self) -> None:
+        self._standin_tables = False
         self.tree = None
         self._data = None
         self._tables.clear()

@@ -74,7 +74,13 @@ def _inside(node: Node, types: set[str]) -> bool:
     return False
 
 
-def _collect(query: Query, matches: list[Match]) -> list[_Found]:
+def _node_text(data: bytes, node: Node) -> str:
+    """The node's text, read from the document (``node.text`` is empty once the tree has
+    been edited, as when the previous tree stands in for an unfinished re-parse)."""
+    return _text(data, node.start_byte, node.end_byte)
+
+
+def _collect(query: Query, matches: list[Match], data: bytes) -> list[_Found]:
     """One candidate per name node."""
     best: dict[int, _Found] = {}
     skip_cache: dict[int, set[str]] = {}
@@ -111,16 +117,16 @@ def _collect(query: Query, matches: list[Match]) -> list[_Found]:
             kind=kind_node[0].split(".", 1)[1],
             body=body,
             doc=doc,
-            container=container.text.decode("utf-8", "replace") if container is not None else None,
+            container=_node_text(data, container) if container is not None else None,
             placeholder=str(settings.get("placeholder") or " …"),
             index=index,
             constructor="constructor" in settings,
-            bases=_base_names(captures.get("bases", [])),
+            bases=_base_names(captures.get("bases", []), data),
         )
     return list(best.values())
 
 
-def _nest(found: list[_Found]) -> list[_Found]:
+def _nest(found: list[_Found], data: bytes) -> list[_Found]:
     """Methods and fields get their container; definitions inside functions are dropped."""
     found.sort(key=lambda f: (f.node.start_byte, -f.node.end_byte))
     stack: list[_Found] = []
@@ -133,9 +139,7 @@ def _nest(found: list[_Found]) -> list[_Found]:
             if parent.kind in FUNCTIONS:
                 continue  # local to a function
             if item.container is None:
-                item.container = (
-                    parent.name.text.decode("utf-8", "replace") if parent.name.text else None
-                )
+                item.container = _node_text(data, parent.name) or None
                 if item.kind == "function":
                     item.kind = "method"
                 elif item.kind == "constant":
@@ -147,19 +151,15 @@ def _nest(found: list[_Found]) -> list[_Found]:
     return out
 
 
-def _base_names(nodes: list[Node]) -> tuple[str, ...]:
+def _base_names(nodes: list[Node], data: bytes) -> tuple[str, ...]:
     """Identifiers of a class's base list, without keyword arguments (``metaclass=``)."""
     names: list[str] = []
     for node in nodes:
-        text = node.text.decode("utf-8", "replace") if node.text else ""
+        text = _node_text(data, node)
         for match in WORD.finditer(text):
             if not text[match.end() :].lstrip().startswith("=") and match.group() not in names:
                 names.append(match.group())
     return tuple(names)
-
-
-def _name_text(node: Node) -> str:
-    return node.text.decode("utf-8", "replace") if node.text else ""
 
 
 def doc_line(text: str) -> str:
@@ -321,7 +321,7 @@ def render(doc: ParsedDocument, item: _Found, comment: str) -> tuple[Definition,
     if doc_above:
         signature = f"{indent}{comment} {doc_above}\n{signature}"
     definition = Definition(
-        name=item.name.text.decode("utf-8", "replace") if item.name.text else "",
+        name=_node_text(doc.data, item.name),
         kind=item.kind,
         container=item.container,
         signature=signature,
@@ -331,7 +331,7 @@ def render(doc: ParsedDocument, item: _Found, comment: str) -> tuple[Definition,
         header_rows=header_rows,
         name_row=name_row,
         constructor=item.constructor
-        or (item.container is not None and item.container == _name_text(item.name)),
+        or (item.container is not None and item.container == _node_text(doc.data, item.name)),
         bases=item.bases,
     )
     return definition, lead
@@ -342,7 +342,7 @@ def extract_definitions(
 ) -> list[Row[Definition]]:
     comment = doc.language.spec.comment if doc.language is not None else "#"
     rows: list[Row[Definition]] = []
-    for item in _nest(_collect(query, matches)):
+    for item in _nest(_collect(query, matches, doc.data), doc.data):
         definition, lead = render(doc, item, comment)
         node = item.node
         rows.append(

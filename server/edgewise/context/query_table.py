@@ -196,7 +196,8 @@ def _follow(rows: list[Row[M]], edit: ByteEdit) -> tuple[list[Row[M]], list[tupl
             # an edit in a container's header (a class renamed, `def` made `class`)
             # changes what the rows inside it are: all of it is looked at again
             header = head > start_byte and head >= first and end_byte >= old_end
-            moved = start_byte + bytes_ if start_byte > old_end else start_byte
+            # a row that starts in what the edit replaced starts where the edit does now
+            moved = start_byte + bytes_ if start_byte > old_end else min(start_byte, first)
             dropped.append((moved, end_byte + bytes_ if header else moved))
     return kept, dropped
 

@@ -35,6 +35,11 @@ CMD_APPLY_ACTION = "edgewise.applyAction"
 CMD_DOCUMENT_STATE = "edgewise.documentState"
 STATUS = "edgewise/status"
 QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation arrive
+# seconds a completion may spend re-parsing when the debounce did not bring the tree up
+# to date (an edit that opens a string re-parses the rest of a big file: 100+ ms at
+# 10,000 lines); longer re-parses wait for a pause in typing this long
+PARSE_BUDGET_S = 0.004
+IDLE_PARSE_S = 0.4
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     types.CodeActionKind.QuickFix,
@@ -53,6 +58,7 @@ class EdgewiseServer(LanguageServer):
             protocol_cls=EdgewiseProtocol,
         )
         self.engine = Engine(settings, allow_download=allow_download)
+        self.bound_parses()
         self.book = DiagnosticBook()
         self.guard = EditGuard()
         self.resolve_edits = False
@@ -60,6 +66,7 @@ class EdgewiseServer(LanguageServer):
         self.document_changes = False
         self._told: set[str] = set()
         self._latest: dict[str, threading.Event] = {}
+        self._idle_parse: dict[str, asyncio.TimerHandle] = {}
         self._busy = 0
 
     def _start_io_async(
@@ -101,6 +108,33 @@ class EdgewiseServer(LanguageServer):
         for problem in result.problems:
             self.tell(f"edgewise: {problem}", types.MessageType.Warning)
         self.engine.configure(result.settings)
+        self.bound_parses()
+
+    def bound_parses(self) -> None:
+        """Completions re-parse within a time limit while typing (``typingOptimizations``);
+        whatever it takes otherwise."""
+        optimize = self.engine.settings.typing_optimizations
+        self.engine.completion_parse_s = PARSE_BUDGET_S if optimize else None
+
+    def schedule_idle_parse(self, uri: str, version: int | None) -> None:
+        parsed = self.engine.documents.get(uri)
+        if parsed is None or not parsed.parse_pending:
+            return
+        previous = self._idle_parse.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle_parse[uri] = loop.call_later(IDLE_PARSE_S, self.parse_when_idle, uri, version)
+
+    def parse_when_idle(self, uri: str, version: int | None) -> None:
+        """After a pause in typing: the re-parse that did not fit in a keystroke's time."""
+        self._idle_parse.pop(uri, None)
+        doc = self.workspace.text_documents.get(uri)
+        parsed = self.engine.documents.get(uri)
+        if doc is None or parsed is None or doc.version != version or uri in self._latest:
+            return
+        if parsed.parse_pending and parsed.text == doc.source:
+            parsed.advance_parse(None)
 
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:
         params: dict[str, Any] = {
@@ -180,6 +214,7 @@ class EdgewiseServer(LanguageServer):
         finally:
             if self._latest.get(uri) is cancel:
                 del self._latest[uri]
+            self.schedule_idle_parse(uri, version)
             if self._busy:
                 self._busy -= 1
         self.tell_notes()
@@ -191,13 +226,19 @@ class EdgewiseServer(LanguageServer):
     async def prepare_during_debounce(self, uri: str, doc: Any, pos: Pos) -> None:
         """Wait ``debounceMs`` from now, parsing and choosing the context meanwhile (the
         work is done while the user pauses, not after; a newer keystroke makes it moot).
-        A preparation that outlasts the debounce (a re-parse of a whole big file) is
-        followed by a short quiet time, so keystrokes sent meanwhile are read (and
-        supersede this request) before the model is asked."""
+        A re-parse that does not fit in the debounce (or did not fit last time) is left
+        for a pause in typing, and the context is chosen on the previous tree with the
+        edits applied (the report's context notes say so).
+        A preparation that outlasts the debounce is followed by a short quiet time, so
+        keystrokes sent meanwhile are read (and supersede this request) before the model
+        is asked."""
         loop = asyncio.get_running_loop()
         debounce = self.engine.settings.debounce_ms / 1000.0
         until = loop.time() + debounce
         try:
+            parsed = self.engine.documents.sync(uri, doc.source, doc.language_id)
+            if parsed.parse_pending and not parsed.parse_timed_out:
+                parsed.advance_parse(max(until - loop.time(), PARSE_BUDGET_S))
             self.engine.prepare(uri, doc.source, pos, doc.language_id)
         except Exception:  # complete() meets the same problem and says it
             log.debug("preparing a completion failed", exc_info=True)
