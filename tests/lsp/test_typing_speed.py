@@ -234,3 +234,33 @@ def test_no_text_arrives_after_the_server_has_seen_the_next_keystroke(typist: Ty
         if replies[request_id]["result"]["items"]:
             assert arrival[request_id] < arrival[ping], "text answered for a stale position"
     assert replies[requests[-1]]["result"]["items"]
+
+
+STAND_IN = "syntax from before the latest edits"
+
+
+def test_an_opened_string_in_a_big_file_does_not_hold_up_completions(tiny_model: Path):
+    """Typing `\"\"\"` in the middle of a 10,000-line file makes the rest of it a string: a
+    whole-file re-parse. The completions meanwhile are chosen on the previous tree (their
+    prompt says so) and after a pause in typing the tree is the text's own again."""
+    big = "\n".join([PYTHON] * 540)
+    assert big.count("\n") > 10_000
+    client = RawClient()
+    try:
+        client.initialize(options(tiny_model, debounceMs=0, maxTokens=4))
+        typist = Typist(client, big)
+        line = len(typist.lines) // 2
+        while not typist.lines[line].startswith("    "):
+            line += 1
+        typist.suggest(line)  # the tree and tables are built once, on open
+        for key in '"""':
+            typist.type(line, key)
+        typist.suggest(line)
+        last = client.call("workspace/executeCommand", {"command": "edgewise.lastPrompt"})
+        assert any(STAND_IN in note for note in last["result"]["notes"]), last["result"]["notes"]
+        time.sleep(2.5)  # a pause: the re-parse runs to its end
+        typist.suggest(line + 1)  # elsewhere (not the suggestion showing): a new prompt
+        last = client.call("workspace/executeCommand", {"command": "edgewise.lastPrompt"})
+        assert not any(STAND_IN in note for note in last["result"]["notes"])
+    finally:
+        client.close()

@@ -39,7 +39,7 @@ QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation
 # to date (an edit that opens a string re-parses the rest of a big file: 100+ ms at
 # 10,000 lines); longer re-parses wait for a pause in typing this long
 PARSE_BUDGET_S = 0.004
-IDLE_PARSE_S = 0.4
+IDLE_PARSE_S = 1.0
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     types.CodeActionKind.QuickFix,
@@ -238,7 +238,10 @@ class EdgewiseServer(LanguageServer):
         try:
             parsed = self.engine.documents.sync(uri, doc.source, doc.language_id)
             if parsed.parse_pending and not parsed.parse_timed_out:
-                parsed.advance_parse(max(until - loop.time(), PARSE_BUDGET_S))
+                # what the debounce leaves, less the quiet time that follows a preparation
+                # that outlasts it
+                left = until - loop.time() - QUIET_AFTER_PREPARE
+                parsed.advance_parse(max(left, PARSE_BUDGET_S))
             self.engine.prepare(uri, doc.source, pos, doc.language_id)
         except Exception:  # complete() meets the same problem and says it
             log.debug("preparing a completion failed", exc_info=True)
