@@ -22,6 +22,7 @@ from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.transport import EdgewiseProtocol, serve_frames
 from edgewise.lsp.workspace import LspWorkspace
 from edgewise.lsp.workspace_roots import workspace_roots
+from edgewise.memory import MemoryKeeper
 from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
 
@@ -57,6 +58,8 @@ class EdgewiseServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=EdgewiseProtocol,
         )
+        self.memory = MemoryKeeper()
+        self.memory.limit_arenas()  # before the model's and the ledger's threads start
         self.engine = Engine(settings, allow_download=allow_download)
         self.bound_parses()
         self.book = DiagnosticBook()
@@ -215,6 +218,8 @@ class EdgewiseServer(LanguageServer):
             if self._latest.get(uri) is cancel:
                 del self._latest[uri]
             self.schedule_idle_parse(uri, version)
+            # freed memory back to the system, once the answer is on its way
+            asyncio.get_running_loop().call_later(0.05, self.memory.trim)
             if self._busy:
                 self._busy -= 1
         self.tell_notes()
