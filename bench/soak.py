@@ -80,6 +80,7 @@ def main() -> int:
     kinds: Counter[str] = Counter()
     hangs = desync = 0
     rss_after_warmup = 0
+    curve: list[tuple[int, float]] = []  # (operations, RSS MB) every 1000 operations
     started = time.monotonic()
     sent = 0
     last_check = 0
@@ -170,6 +171,8 @@ def main() -> int:
                     desync += 1
             if sent >= 1000 and not rss_after_warmup:
                 rss_after_warmup = rss_kb(client.proc.pid)
+            if sent // 1000 > len(curve):
+                curve.append((sent, rss_kb(client.proc.pid) / 1024))
     elapsed = time.monotonic() - started
     crashed = client.proc.poll() is not None
     rss_end = 0 if crashed else rss_kb(client.proc.pid)
@@ -187,6 +190,7 @@ def main() -> int:
     growth = (rss_end - rss_after_warmup) / 1024 if rss_after_warmup else float("nan")
     print(f"{'RSS growth after warm-up (MB)':<32}{growth:.1f}  (target < 50)")
     print(f"{'crashes / hangs / desyncs':<32}{int(crashed)} / {hangs} / {desync}")
+    print(f"{'RSS every 1000 operations (MB)':<32}" + ", ".join(f"{mb:.0f}" for _, mb in curve))
     ok = not crashed and hangs == 0 and desync == 0 and growth < 50
     return 0 if ok else 1
 

@@ -42,7 +42,7 @@ from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
 from edgewise.report.savings import attach_whole_file
 from edgewise.report.whole_file import WholeFileCounter
 
-REPORTS_KEPT = 500  # the latest reports by id (reportApplied, hovers); the ledger has all
+REPORTS_KEPT = 200  # the latest reports by id (reportApplied, hovers); the ledger has all
 CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
 FOLLOWING_LINES = 20  # lines after the cursor a suggestion must not repeat
 log = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ class TermCache:
     """Terms per line text: a keystroke re-reads only the line it changed. Bounded in
     bytes, least recently used out first."""
 
-    def __init__(self, max_bytes: int = 3_000_000) -> None:
+    def __init__(self, max_bytes: int = 2_000_000) -> None:
         self._terms = TextMemo(max_bytes)
 
     def __call__(self, text: str) -> Terms:

@@ -20,7 +20,7 @@ Tokenize = Callable[[str], list[int]]
 
 # What is remembered is bounded in bytes (a typing session makes new texts at every
 # keystroke, and a whole prompt is several KB): the least recently used go first.
-MAX_BYTES = 4_000_000  # each of the two memos; a 10,000-line file takes about 2 MB
+MAX_BYTES = 2_000_000  # each of the two memos (lines used in prompts, whole prompts)
 ENTRY_BYTES = 200  # a dictionary slot and the objects' headers, roughly
 
 # A chunk starts at every line that has something other than blanks on it; blank and
