@@ -700,6 +700,8 @@ class BatchRun:
     async def execute(self) -> int:
         opts = self.options
         loop = asyncio.get_running_loop()
+        # no loop signal handlers on Windows (NotImplementedError) or off the main thread
+        # (RuntimeError): Ctrl-C then ends the run the default way
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, self.on_interrupt)
             loop.add_signal_handler(signal.SIGTERM, self.abort)

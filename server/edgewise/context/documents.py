@@ -224,7 +224,7 @@ class ParsedDocument:
             try:
                 tree = self._parser.parse(
                     lambda offset, _point: data[offset : offset + READ_CHUNK],
-                    old_tree.copy(),  # a halted parse leaves its old tree unfit to compare
+                    old_tree,
                     progress_callback=lambda *_: time.perf_counter() > deadline,
                 )
             except ValueError:

@@ -85,6 +85,7 @@ class DiagnosticBook:
                     start=types.Position(diag.range.start.line + delta, diag.range.start.character),
                     end=types.Position(diag.range.end.line + delta, diag.range.end.character),
                 )
+                _follow_message(diag)
                 changed = True
             elif delta and touches and diag.range.end.line >= change.end.line:
                 end_line = max(diag.range.start.line, diag.range.end.line + delta)
@@ -94,8 +95,6 @@ class DiagnosticBook:
                 )
                 changed = True
             kept.append(diag)
-        for diag in kept:
-            _follow_message(diag)
         self._by_uri[uri] = kept
         return changed
 
