@@ -18,6 +18,19 @@ from tests.lsp.conftest import open_doc, wait_until
 
 SERVE = [sys.executable, "-m", "edgewise.cli", "serve"]
 
+# a small file the real-model tests type into
+WALK_URI = "file:///work/project/walk.py"
+WALK = """import os
+
+
+def list_files(path):
+    names = []
+    for name in sorted(os.listdir(path)):
+        names.append(name)
+    return names
+"""
+WALK_TYPING = WALK.replace("names.append(name)", "names.append(n")  # cursor: line 6, end
+
 
 def real_options(model: Any = None, **extra: Any) -> dict[str, Any]:
     """Seeded, greedy, one thread (steadier on a busy 2-core machine), no time cap."""

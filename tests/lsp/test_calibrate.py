@@ -17,19 +17,19 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from edgewise.calibration.store import CalibrationMap
 from edgewise.schemas import load_schema
 from tests.lsp.conftest import start
-from tests.lsp.real_model import SERVE, accepted_report, inline, offline_env, real_options, show
+from tests.lsp.real_model import (
+    SERVE,
+    WALK_TYPING,
+    WALK_URI,
+    accepted_report,
+    inline,
+    offline_env,
+    real_options,
+    show,
+)
 
 PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "project"
-URI = "file:///work/project/walk.py"
-TEXT = """import os
-
-
-def list_files(path):
-    names = []
-    for name in sorted(os.listdir(path)):
-        names.append(n
-    return names
-"""
+URI, TEXT = WALK_URI, WALK_TYPING
 ENV = offline_env()
 SERVER = ClientServerConfig(server_command=SERVE, server_env=ENV)
 

@@ -19,6 +19,8 @@ from edgewise.model.registry import PACKAGED_NAME
 from tests.lsp.conftest import start, tiny_options, wait_until
 from tests.lsp.real_model import (
     SERVE,
+    WALK_TYPING,
+    WALK_URI,
     accepted_report,
     inline,
     offline_env,
@@ -28,16 +30,7 @@ from tests.lsp.real_model import (
     site_without,
 )
 
-URI = "file:///work/project/walk.py"
-TEXT = """import os
-
-
-def list_files(path):
-    names = []
-    for name in sorted(os.listdir(path)):
-        names.append(n
-    return names
-"""
+URI, TEXT = WALK_URI, WALK_TYPING
 
 OFFLINE = ClientServerConfig(server_command=SERVE, server_env=offline_env())
 NO_PACKAGE = ClientServerConfig(

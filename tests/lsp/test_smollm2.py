@@ -16,6 +16,9 @@ from edgewise.schemas import load_schema
 from tests.lsp.conftest import start
 from tests.lsp.real_model import (
     SERVE,
+    WALK,
+    WALK_TYPING,
+    WALK_URI,
     accepted_report,
     inline,
     offline_env,
@@ -25,17 +28,7 @@ from tests.lsp.real_model import (
 )
 from tests.lsp.test_foundation import apply_edit, edits_of
 
-URI = "file:///work/project/walk.py"
-LISTING = """import os
-
-
-def list_files(path):
-    names = []
-    for name in sorted(os.listdir(path)):
-        names.append(name)
-    return names
-"""
-CERTAIN = LISTING.replace("names.append(name)", "names.append(n")  # line 6
+URI, LISTING, CERTAIN = WALK_URI, WALK, WALK_TYPING
 UNPREDICTABLE = LISTING + "\n\n# Note: the reason we \n"  # line 10, a free-form comment
 DOCUMENT_ME = """import os
 
