@@ -12,6 +12,7 @@ Two mechanisms, both per engine (never module state):
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -100,7 +101,14 @@ def cached_text(result: GenerationResult, report_id: str) -> CachedText:
     )
 
 
-CacheKey = tuple[tuple[int, ...], int, float, int, bool, str]  # ..., heal prefix
+# prompt tokens (see :func:`token_key`), max tokens, temperature, seed, multi-line, heal prefix
+CacheKey = tuple[bytes, int, float, int, bool, str]
+
+
+def token_key(tokens: list[int]) -> bytes:
+    """The prompt tokens as 4 bytes each: a tuple of Python ints costs ~36 bytes a token
+    (a 1,000-token prompt, 36 KB per cache entry); the key stays exact."""
+    return array("I", tokens).tobytes()
 
 
 class ResultCache:

@@ -24,6 +24,7 @@ from edgewise.completion_cache import (
     Shown,
     ShownSuggestions,
     cached_text,
+    token_key,
 )
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
@@ -187,6 +188,9 @@ class Engine:
             doc.advance_parse(self.completion_parse_s)
             return
         self.completion_prompt(backend, doc, pos)
+        # the whole file's count for the report, on another thread from now on: started
+        # when the model starts, it made small answers wait for it
+        self.whole_file.start(backend, doc)
 
     async def complete(
         self,
@@ -228,7 +232,7 @@ class Engine:
         )
         optimize = self.settings.typing_optimizations
         key: CacheKey = (
-            tuple(tokens),
+            token_key(tokens),
             self.settings.max_tokens,
             self.settings.temperature,
             self.settings.seed,

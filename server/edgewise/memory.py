@@ -13,7 +13,9 @@ import ctypes
 import ctypes.util
 import time
 
-M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
+M_ARENA_MAX = -8  # mallopt parameters (malloc.h)
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024  # glibc's default, fixed (see limit_arenas)
 TRIM_EVERY_S = 10.0
 
 
@@ -23,9 +25,14 @@ class MemoryKeeper:
         self._last_trim = time.monotonic()
 
     def limit_arenas(self, arenas: int = 2) -> None:
-        """Call before threads start: their allocations then share ``arenas`` arenas."""
+        """Call before threads start: their allocations then share ``arenas`` arenas.
+        Blocks of ``MMAP_THRESHOLD`` bytes and more (a big file's text, its bytes, a
+        token buffer: new ones on every keystroke) are mapped and unmapped on their own,
+        always: glibc otherwise raises that threshold after the first such block is
+        freed, and later ones fragment the heap, which keeps growing."""
         if self._libc is not None:
             self._libc.mallopt(M_ARENA_MAX, arenas)
+            self._libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
     def trim(self, force: bool = False) -> None:
         """Give freed memory back to the system, at most every ``TRIM_EVERY_S``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry
@@ -26,6 +27,9 @@ class SlowTokenizer:
             self.calls += 1
         time.sleep(self.seconds)
         return [0] * len(text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
 
 
 def test_typing_in_a_slow_to_count_file_never_waits_and_counts_are_exact() -> None:
@@ -55,3 +59,16 @@ def test_typing_in_a_slow_to_count_file_never_waits_and_counts_are_exact() -> No
         assert await running.future == len(doc.text)
 
     asyncio.run(run())
+
+
+def test_the_embedded_backend_counts_a_whole_file_exactly(tiny_model: Path) -> None:
+    """The count the report uses is the tokenizer's own, without building the list."""
+    from edgewise.model.llama import LlamaBackend
+
+    backend = LlamaBackend.load(tiny_model, n_ctx=256, threads=1, seed=0, sha_cache=None)
+    try:
+        text = "def f(x):\n    return x * 2  # é 😀\n" * 2000
+        assert backend.count_tokens(text) == len(backend.tokenize(text)) > 2000
+        assert backend.count_tokens("") == 0 == len(backend.tokenize(""))
+    finally:
+        backend.close()

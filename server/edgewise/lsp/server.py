@@ -41,6 +41,8 @@ QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation
 # 10,000 lines); longer re-parses wait for a pause in typing this long
 PARSE_BUDGET_S = 0.004
 IDLE_PARSE_S = 1.0
+GIL_SWITCH_S = 0.0005
+WARM_UP_AFTER_S = 0.02  # after didOpen: messages sent with it are read first
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     types.CodeActionKind.QuickFix,
@@ -60,6 +62,9 @@ class EdgewiseServer(LanguageServer):
         )
         self.memory = MemoryKeeper()
         self.memory.limit_arenas()  # before the model's and the ledger's threads start
+        # a keystroke read while the model thread runs Python between tokens waited up
+        # to the 5 ms default for the GIL (measured: requests read 5-10 ms late)
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.engine = Engine(settings, allow_download=allow_download)
         self.bound_parses()
         self.book = DiagnosticBook()
@@ -128,6 +133,24 @@ class EdgewiseServer(LanguageServer):
             previous.cancel()
         loop = asyncio.get_running_loop()
         self._idle_parse[uri] = loop.call_later(IDLE_PARSE_S, self.parse_when_idle, uri, version)
+
+    def schedule_warm_up(self, uri: str) -> None:
+        """After a document opens: build what its first completion needs (the context's
+        tables of the whole file, its token count) in the moment the user looks for where
+        to type, instead of in the first keystroke's answer (~0.1 s on 10,000 lines)."""
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(WARM_UP_AFTER_S, self.warm_up, uri, doc, doc.version)
+
+    def warm_up(self, uri: str, doc: Any, version: int | None) -> None:
+        if not self.is_current(uri, doc, version) or uri in self._latest:
+            return  # typing already started: the completion does this work itself
+        try:
+            self.engine.prepare(uri, doc.source, Pos(0, 0), doc.language_id)
+        except Exception:  # a completion meets the same problem and says it
+            log.debug("warming up %s failed", uri, exc_info=True)
 
     def parse_when_idle(self, uri: str, version: int | None) -> None:
         """After a pause in typing: the re-parse that did not fit in a keystroke's time."""
@@ -324,6 +347,7 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
     def did_open(ls: EdgewiseServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         ls.engine.documents.open(item.uri, item.text, item.language_id)
+        ls.schedule_warm_up(item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: EdgewiseServer, params: types.DidChangeTextDocumentParams) -> None:

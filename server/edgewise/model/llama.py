@@ -131,20 +131,29 @@ class LlamaBackend:
         return self._info
 
     def tokenize(self, text: str, special: bool = False) -> list[int]:
-        if not text:
-            return []
+        buffer, n = self._tokenize(text, special)
+        return buffer[:n] if n else []
+
+    def count_tokens(self, text: str) -> int:
+        # the count only: a list of a 10,000-line file's 190k tokens is built holding the
+        # GIL (~10 ms), which stalled the event loop while the user typed
+        return self._tokenize(text, False)[1]
+
+    def _tokenize(self, text: str, special: bool) -> tuple[ctypes.Array[ctypes.c_int32], int]:
         # llama_tokenize straight into a buffer of the right size: Llama.tokenize sizes
         # its buffer by n_ctx_train (0 for a vocab-only GGUF: every text then tokenized
         # twice; 32k zeroed ints for a real model), which made prompt assembly slow.
         data = text.encode("utf-8", "surrogatepass")
         size = len(data) + 8
         buffer = (self._lib.llama_token * size)()
+        if not text:
+            return buffer, 0
         n = self._lib.llama_tokenize(self._vocab, data, len(data), buffer, size, False, special)
         if n < 0:
             size = -n
             buffer = (self._lib.llama_token * size)()
             n = self._lib.llama_tokenize(self._vocab, data, len(data), buffer, size, False, special)
-        return buffer[:n]
+        return buffer, n
 
     def token_bytes(self, token: int) -> bytes:
         piece = self._piece_cache.get(token)

@@ -191,6 +191,9 @@ class RemoteBackend:
     def tokenize(self, text: str, special: bool = False) -> list[int]:
         return self.tokenizer.tokenize(text, special)
 
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.tokenize(text, False))
+
     def detokenize(self, tokens: list[int]) -> str:
         return self.tokenizer.detokenize(tokens)
 
