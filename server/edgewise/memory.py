@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import gc
 import time
 
-M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
+M_ARENA_MAX = -8  # mallopt parameters (malloc.h)
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024  # glibc's default, fixed (see limit_arenas)
 TRIM_EVERY_S = 10.0
 
 
@@ -25,19 +26,13 @@ class MemoryKeeper:
 
     def limit_arenas(self, arenas: int = 2) -> None:
         """Call before threads start: their allocations then share ``arenas`` arenas.
-        (A fixed mmap threshold was tried: every big block of a 10,000-line file, new
-        on every keystroke, then faulted its pages in afresh: syncing an edit took twice
-        as long, 0.6 -> 1.25 ms, for no measurable RSS gain.)"""
+        Blocks of ``MMAP_THRESHOLD`` bytes and more (a big file's text, its bytes, a
+        token buffer: new ones on every keystroke) are mapped and unmapped on their own,
+        always: glibc otherwise raises that threshold after the first such block is
+        freed, and later ones fragment the heap, which keeps growing."""
         if self._libc is not None:
             self._libc.mallopt(M_ARENA_MAX, arenas)
-
-    def settle(self) -> None:
-        """Once start-up is over (modules imported, model loaded, first answer given):
-        the objects alive now live as long as the server, so the garbage collector stops
-        walking them. A full collection walked them all, on the event loop, every few
-        seconds while typing: 20-170 ms each with a 10,000-line file open (measured)."""
-        gc.collect()
-        gc.freeze()
+            self._libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
     def trim(self, force: bool = False) -> None:
         """Give freed memory back to the system, at most every ``TRIM_EVERY_S``."""

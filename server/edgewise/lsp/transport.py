@@ -83,29 +83,6 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
     def send_raw(self, data: dict[str, Any]) -> None:
         self._send_data(data)
 
-    def _execute_handler(
-        self,
-        msg_id: Any,
-        handler: Any,
-        callback: Any,
-        args: tuple[Any, ...] | None = None,
-        kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        """pygls 2.1 keeps the future of every notification whose handler is a generator
-        or a coroutine (``didOpen``, ``didChange``, ``didClose``: its built-in handlers
-        are generators) in ``_request_futures`` under a random id, for good: ~700 bytes
-        per keystroke, for the life of the server. Here it is dropped once done (a future
-        cancelled is left: pygls cancels them while iterating over the table at shutdown)."""
-        super()._execute_handler(msg_id, handler, callback, args, kwargs)
-        if callback == self._check_handler_result:  # how pygls runs notifications
-            future = self._request_futures.get(msg_id)
-            if future is not None:
-                future.add_done_callback(lambda done: self._forget(msg_id, done))
-
-    def _forget(self, msg_id: Any, future: Any) -> None:
-        if not future.cancelled():
-            self._request_futures.pop(msg_id, None)
-
     def fail_pending(self, msg_id: Any, reason: str) -> None:
         future = self._request_futures.pop(msg_id, None)
         if future is not None and not future.done():
