@@ -283,3 +283,40 @@ def test_an_opened_string_in_a_big_file_leaves_the_previous_tree_standing():
     assert doc.advance_parse(None)
     assert not doc.parse_pending and doc.tree is not before
     assert_same_as_fresh(doc, "python")
+
+
+def test_closing_a_docstring_in_a_big_file_leaves_the_tables_to_a_pause():
+    """Typing inside a docstring that swallowed the rest of a 10,000-line file, then
+    closing it: completions meanwhile read the tree within a keystroke's time, the
+    tables answer with what they had (following the rest of the file anew would take
+    ~0.2 s), and a pause brings tree and tables to exactly a fresh parse. A pause's
+    re-parse stops when input arrives and leaves the tree as it was."""
+    big = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(500))
+    store = DocumentStore(LANGUAGES)
+    doc = store.open("file:///project/big.py", big, "python")
+    first = outline(doc)
+    bindings(doc)
+    middle = big.index("def add", len(big) // 2)
+    text = big[:middle] + '"""' + big[middle:]
+    store.sync(doc.uri, text, "python")
+    assert not doc.advance_parse(None, interrupted=lambda: True), "input arrived: stopped"
+    assert doc.parse_pending
+    assert doc.advance_parse(None)  # the pause: the rest of the file is now a string
+    assert doc.tree is not None and doc.tree.root_node.has_error
+    cursor = middle + 3
+    for ch in "Adds one item.":
+        text = text[:cursor] + ch + text[cursor:]
+        cursor += 1
+        store.sync(doc.uri, text, "python")
+        with doc.parse_budget(0.004):
+            assert outline(doc) == first  # as before the string opened
+        assert doc.parse_pending
+    text = text[:cursor] + '"""\n    ' + text[cursor:]
+    store.sync(doc.uri, text, "python")
+    with doc.parse_budget(1.0):  # a re-parse that fits; the tables' catch-up does not
+        assert outline(doc) == first
+        assert not doc.tree.root_node.has_error
+    assert doc.parse_pending, "the tables wait for a pause"
+    doc.catch_up()
+    assert not doc.parse_pending and outline(doc) != first  # the docstring's lines
+    assert_same_as_fresh(doc, "python")

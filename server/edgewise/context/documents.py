@@ -28,6 +28,9 @@ EDIT_LOG = 64
 NEARBY_BYTES = 4096  # edits this close are combined into one for the tables
 MAX_PENDING = 16
 READ_CHUNK = 1 << 16  # bytes handed to tree-sitter per read in a parse with a time limit
+# tables follow at most this many changed bytes while typing (~1 ms per KB on Python)
+LONG_FLUSH_BYTES = 16 * 1024
+RATE_MIN_BYTES = 64 * 1024  # the parse rate is measured on files at least this long
 
 
 def common_prefix_len(a: str, b: str) -> int:
@@ -77,6 +80,11 @@ def _point_after(text: str, start: int, end: int, start_point: Point) -> Point:
         return Point(start_point.row, start_point.column + utf8_len(text[start:end]))
     line_start = text.rfind("\n", start, end) + 1
     return Point(start_point.row + newlines, utf8_len(text[line_start:end]))
+
+
+def _byte_point(data: bytes, offset: int) -> Point:
+    row = data.count(b"\n", 0, offset)
+    return Point(row, offset - data.rfind(b"\n", 0, offset) - 1)
 
 
 def error_ranges(node: Node) -> list[tuple[int, int]]:
@@ -168,6 +176,14 @@ class ParsedDocument:
     parse_budget_s: float | None = None
     parse_timed_out: bool = False  # the last re-parse tried did not finish in its time
     _tried_version: int = field(default=-1, repr=False)
+    # bytes edited since the tree was last parsed, and the span already marked changed
+    # over the errors (see ``_mark_errors``), both in the current text's bytes
+    _since_parse: tuple[int, int] | None = field(default=None, repr=False)
+    _touched: tuple[int, int] | None = field(default=None, repr=False)
+    _parse_rate: float | None = field(default=None, repr=False)  # bytes/s of a whole parse
+    # the tree is the text's own but the tables wait for a pause to catch up: too much of
+    # the file changed its syntax (a string opened or closed) to follow in a keystroke
+    _tables_behind: bool = field(default=False, repr=False)
 
     @property
     def tree(self) -> Tree | None:
@@ -196,39 +212,60 @@ class ParsedDocument:
 
     @property
     def parse_pending(self) -> bool:
-        """The tree is the previous one with the edits applied: no re-parse finished yet."""
-        return self._stale
+        """The tree is the previous one with the edits applied (no re-parse finished yet),
+        or the tables have not followed the latest re-parse yet (see ``catch_up``)."""
+        return self._stale or self._tables_behind
 
-    def advance_parse(self, budget_s: float | None) -> bool:
-        """Re-parse if that takes at most ``budget_s`` seconds (None: whatever it takes);
-        True when the tree is the text's own."""
+    def advance_parse(
+        self, budget_s: float | None, interrupted: Callable[[], bool] | None = None
+    ) -> bool:
+        """Re-parse if that takes at most ``budget_s`` seconds (None: whatever it takes)
+        and ``interrupted`` does not say to stop meanwhile; True when the tree is the
+        text's own."""
         if self._stale:
-            self._reparse(budget_s)
+            self._reparse(budget_s, interrupted)
         return not self._stale
+
+    def catch_up(self) -> None:
+        """Bring the tables to the current tree, however much changed (in a pause)."""
+        if self._tables_behind and not self._stale:
+            self._flush()
 
     @tree.setter
     def tree(self, tree: Tree | None) -> None:
         self._tree = tree
         self._stale = False
+        self._since_parse = self._touched = None
 
-    def _reparse(self, budget_s: float | None) -> None:
+    def _reparse(
+        self, budget_s: float | None, interrupted: Callable[[], bool] | None = None
+    ) -> None:
         old_tree = self._tree
         if old_tree is None or self._parser is None:
             self._stale = False
             return
+        if not self._mark_errors(old_tree, budget_s):
+            self.parse_timed_out = True  # cannot fit: left for a pause, not tried
+            return
         data = self.data
-        if budget_s is None:
+        if budget_s is None and interrupted is None:
             tree = self._parser.parse(data, old_tree)
         else:
-            deadline = time.perf_counter() + budget_s
+            deadline = time.perf_counter() + budget_s if budget_s is not None else None
+
+            def stop(*_: object) -> bool:
+                if deadline is not None and time.perf_counter() > deadline:
+                    return True
+                return interrupted is not None and interrupted()
+
             try:
                 tree = self._parser.parse(
                     lambda offset, _point: data[offset : offset + READ_CHUNK],
                     old_tree,
-                    progress_callback=lambda *_: time.perf_counter() > deadline,
+                    progress_callback=stop,
                 )
             except ValueError:
-                # out of time. The parse is dropped, not resumed later: a parse that
+                # out of time, or interrupted. The parse is dropped, not resumed later: a parse that
                 # tree-sitter halts and resumes recovers from syntax errors differently
                 # from one run through (measured: 28 of 200 texts with errors)
                 self._parser.reset()
@@ -237,12 +274,51 @@ class ParsedDocument:
         self.parse_timed_out = False
         self._stale = False
         self._tree = tree
+        self._since_parse = self._touched = None
         if self._tables:
             changed = [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(tree)]
             self._pending_dirty = merge_spans(self._pending_dirty + changed)
         if self._standin_tables:
-            self._standin_tables = False
+            self._standin_tables = self._tables_behind = False
             self._tables.clear()
+
+    def _mark_errors(self, tree: Tree, budget_s: float | None) -> bool:
+        """Before a re-parse of a tree with syntax errors: tree-sitter may recover from an
+        error differently when it reuses the old tree's error nodes than a fresh parse
+        would (tree-sitter#1645), so the lines from the edits through every error are
+        marked changed (an edit that changes no text), and parsed afresh. Marking costs
+        as much as the span is long (~7 ms over the rest of a 10,000-line file), so it is
+        done once before a parse, not per keystroke; False, and nothing done, when the
+        span cannot be parsed in ``budget_s`` at this document's parse rate."""
+        if self._since_parse is None or not tree.root_node.has_error:
+            return True
+        data = self.data
+        low, high = self._since_parse
+        for error_start, error_end in error_ranges(tree.root_node):
+            low, high = min(low, error_start), max(high, error_end)
+        low = data.rfind(b"\n", 0, low) + 1
+        stop = data.find(b"\n", high)
+        high = len(data) if stop < 0 else stop + 1
+        touched = self._touched
+        if touched is not None and touched[0] <= low and high <= touched[1]:
+            return True
+        rate = self._parse_rate
+        if budget_s is not None and rate is not None and high - low > rate * budget_s * 2:
+            return False
+        start = Point(data.count(b"\n", 0, low), 0)
+        end = _byte_point(data, high)
+        tree.edit(
+            start_byte=low,
+            old_end_byte=high,
+            new_end_byte=high,
+            start_point=start,
+            old_end_point=end,
+            new_end_point=end,
+        )
+        self._touched = (low, high)
+        if self._tables:  # their rows in it are found again too
+            self._pending_dirty = merge_spans([*self._pending_dirty, (low, high)])
+        return True
 
     @property
     def data(self) -> bytes:
@@ -262,7 +338,10 @@ class ParsedDocument:
         were, edits not applied (rows after an edit are off by what it added): tables
         follow only trees that are the text's own, so they always equal a fresh parse."""
         if (self._pending or self._pending_dirty) and self.tree is not None and not self._stale:
-            self._flush()
+            if kind in self._tables and self._flush_is_long():
+                self._tables_behind = True  # until ``catch_up`` (in a pause)
+            else:
+                self._flush()
         table = self._tables.get(kind)
         if table is None:
             table = factory()
@@ -271,6 +350,13 @@ class ParsedDocument:
             self._standin_tables = self._standin_tables or self._stale
         return table
 
+    def _flush_is_long(self) -> bool:
+        """Following the changes would re-query more than a keystroke affords (a parse
+        budget is set while typing)."""
+        if self.parse_budget_s is None:
+            return False
+        return sum(end - start for start, end in self._pending_dirty) > LONG_FLUSH_BYTES
+
     def _flush(self) -> None:
         """Bring the tables to the current text: the edits since they were last read, and
         where the syntax changed since then (tree-sitter's changed ranges, kept per edit:
@@ -278,6 +364,7 @@ class ParsedDocument:
         tree = self.tree  # parsed first: its changed ranges join the dirty spans
         edits, dirty = self._pending, self._pending_dirty
         self._pending, self._pending_dirty = [], []
+        self._tables_behind = False
         if (not edits and not dirty) or tree is None:
             return
         for table in self._tables.values():
@@ -289,6 +376,7 @@ class ParsedDocument:
         self._data = None
         self._tables.clear()
         self._pending, self._pending_dirty = [], []
+        self._tables_behind = False
         self.version += 1
         if self.language is None:
             self.note = "unknown language: plain window context"
@@ -306,13 +394,17 @@ class ParsedDocument:
         self.note = ""
         if self._parser is None:
             self._parser = self.language.parser()
+        began = time.perf_counter()
         self.tree = self._parser.parse(data)
+        if len(data) >= RATE_MIN_BYTES:  # smaller parses are too quick to time
+            self._parse_rate = len(data) / max(time.perf_counter() - began, 1e-6)
 
     def drop_tree(self, note: str) -> None:
         """Use a plain window for this text (it could not be read faithfully)."""
         self.tree = None
         self._tables.clear()
         self._pending, self._pending_dirty = [], []
+        self._tables_behind = False
         self.note = note
 
     def update(self, new_text: str) -> None:
@@ -352,27 +444,6 @@ class ParsedDocument:
         if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
             self.parse_full()
             return
-        old_tree = self._tree  # as parsed, with the edits since applied (no parse here)
-        if old_tree.root_node.has_error:
-            # tree-sitter may recover from an error differently when it reuses the old
-            # tree's error nodes than a fresh parse would (tree-sitter#1645): the edit
-            # also covers the lines of every error, so they are parsed afresh
-            old_data = old_text.encode("utf-8", "surrogatepass")
-            low, high = utf8_len(old_text[:start]), len(old_data) - utf8_len(old_text[old_end:])
-            for error_start, error_end in error_ranges(old_tree.root_node):
-                low, high = min(low, error_start), max(high, error_end)
-            low = old_data.rfind(b"\n", 0, low) + 1
-            stop = old_data.find(b"\n", high)
-            high = len(old_data) if stop < 0 else stop + 1
-            low_char = len(old_data[:low].decode("utf-8", "surrogatepass"))
-            high_char = len(old_text) - len(old_data[high:].decode("utf-8", "surrogatepass"))
-            if low_char < start:
-                row = old_text.count("\n", 0, low_char)
-                start_point = Point(row, 0)
-                start = low_char
-            if high_char > old_end:
-                new_end += high_char - old_end
-                old_end = high_char
         start_byte = utf8_len(old_text[:start])
         old_end_point = _point_after(old_text, start, old_end, start_point)
         new_end_point = _point_after(new_text, start, new_end, start_point)
@@ -382,7 +453,7 @@ class ParsedDocument:
             new_end_byte=start_byte + utf8_len(new_text[start:new_end]),
             row_delta=new_end_point.row - old_end_point.row,
         )
-        old_tree.edit(
+        self._tree.edit(
             start_byte=edit.start_byte,
             old_end_byte=edit.old_end_byte,
             new_end_byte=edit.new_end_byte,
@@ -392,6 +463,13 @@ class ParsedDocument:
         )
         self._stale = True  # parsed when the tree is read (see ``tree``)
         self.version += 1
+        low, high = edit.start_byte, edit.new_end_byte
+        if self._since_parse is not None:
+            before = shift_range(self._since_parse, edit)
+            low, high = min(low, before[0]), max(high, before[1])
+        self._since_parse = (low, high)
+        if self._touched is not None:
+            self._touched = shift_range(self._touched, edit)
         if self._tables:
             dirty = [shift_range(span, edit) for span in self._pending_dirty]
             dirty.append((edit.start_byte, edit.new_end_byte))

@@ -14,10 +14,11 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Awaitable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, BinaryIO, Protocol
 
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdinAsyncReader
 from pygls.protocol import LanguageServerProtocol
 
 from edgewise.lsp.cancellable_commands import CancellableCommands
@@ -42,6 +43,28 @@ MAX_FRAME = 256 * 1024 * 1024
 
 def error_response(msg_id: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+
+
+class CountingStdinReader(StdinAsyncReader):
+    """pygls' stdin reader, counting what it reads on its own thread: long work on the
+    loop (a whole-file re-parse in a pause) can see input arrive and stop for it."""
+
+    def __init__(self, stdin: BinaryIO, executor: Any = None) -> None:
+        super().__init__(stdin, executor)
+        self.reads = 0
+
+    def _readline(self) -> bytes:
+        line = self.stdin.readline()
+        self.reads += 1
+        return line
+
+    def readline(self) -> Awaitable[bytes]:
+        return self.loop.run_in_executor(self.executor, self._readline)
+
+    def arrived(self) -> Callable[[], bool]:
+        """A test of whether anything was read since this call."""
+        mark = self.reads
+        return lambda: self.reads != mark
 
 
 class PushbackReader:
