@@ -10,7 +10,7 @@ import threading
 from typing import Any, BinaryIO
 
 from lsprotocol import types
-from pygls.io_ import StdoutWriter
+from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from edgewise import __version__
@@ -19,7 +19,7 @@ from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
 from edgewise.lsp.guard import EditGuard
-from edgewise.lsp.transport import CountingStdinReader, EdgewiseProtocol, serve_frames
+from edgewise.lsp.transport import EdgewiseProtocol, PipeStdinReader, serve_frames
 from edgewise.lsp.workspace import LspWorkspace
 from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.memory import MemoryKeeper
@@ -76,14 +76,19 @@ class EdgewiseServer(LanguageServer):
         self._latest: dict[str, threading.Event] = {}
         self._idle_parse: dict[str, asyncio.TimerHandle] = {}
         self._busy = 0
-        self._reader: CountingStdinReader | None = None  # stdio: says when input arrives
+        self._reader: PipeStdinReader | None = None  # stdio pipes: says when input arrives
 
     def _start_io_async(
         self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
     ) -> None:
         """pygls' stdio loop, with :func:`serve_frames` answering broken frames."""
         self._stop_event = threading.Event()
-        reader = self._reader = CountingStdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        stream = stdin or sys.stdin.buffer
+        reader: PipeStdinReader | StdinAsyncReader
+        if PipeStdinReader.usable(stream):
+            reader = self._reader = PipeStdinReader(stream)
+        else:  # a file or a terminal: pygls' reader, on a thread
+            reader = StdinAsyncReader(stream, self.thread_pool)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(serve_frames(self._stop_event, reader, self.protocol))  # type: ignore[arg-type]

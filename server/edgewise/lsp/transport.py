@@ -10,15 +10,21 @@ ServerNotInitialized and requests after ``shutdown`` get InvalidRequest
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
+import os
 import re
+import select
+import stat
+import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, BinaryIO, Protocol
 
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
-from pygls.io_ import StdinAsyncReader
 from pygls.protocol import LanguageServerProtocol
 
 from edgewise.lsp.cancellable_commands import CancellableCommands
@@ -45,26 +51,66 @@ def error_response(msg_id: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
 
 
-class CountingStdinReader(StdinAsyncReader):
-    """pygls' stdin reader, counting what it reads on its own thread: long work on the
-    loop (a whole-file re-parse in a pause) can see input arrive and stop for it."""
+class PipeStdinReader:
+    """stdin read by the event loop itself, for pipes and sockets (how editors start a
+    server). pygls' reader hands every line and body to a thread and back, three round
+    trips per message; here a message that is already in the pipe costs none (measured:
+    a request was read p50 3.2 ms after it was sent, behind its didChange). Input that
+    arrives while the loop is busy stays in the pipe, so ``arrived`` sees it there and
+    long work in a pause can stop for it."""
 
-    def __init__(self, stdin: BinaryIO, executor: Any = None) -> None:
-        super().__init__(stdin, executor)
-        self.reads = 0
+    CHECK_EVERY_S = 0.001  # ``arrived`` asks the kernel at most this often
 
-    def _readline(self) -> bytes:
-        line = self.stdin.readline()
-        self.reads += 1
-        return line
+    def __init__(self, stdin: BinaryIO) -> None:
+        self.stdin = stdin
+        self._stream: asyncio.StreamReader | None = None
 
-    def readline(self) -> Awaitable[bytes]:
-        return self.loop.run_in_executor(self.executor, self._readline)
+    @staticmethod
+    def usable(stdin: BinaryIO) -> bool:
+        if sys.platform == "win32":
+            return False
+        try:
+            mode = os.fstat(stdin.fileno()).st_mode
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return False
+        return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+    async def _open(self) -> asyncio.StreamReader:
+        if self._stream is None:
+            stream = asyncio.StreamReader(limit=MAX_FRAME)
+            loop = asyncio.get_running_loop()
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), self.stdin)
+            self._stream = stream
+        return self._stream
+
+    async def readline(self) -> bytes:
+        stream = await self._open()
+        try:
+            return await stream.readline()
+        except ValueError:  # a line longer than any frame: noise, dropped
+            return b" \n"
+
+    async def readexactly(self, n: int) -> bytes:
+        stream = await self._open()
+        try:
+            return await stream.readexactly(n)
+        except asyncio.IncompleteReadError as exc:  # the client closed mid-frame
+            return exc.partial
 
     def arrived(self) -> Callable[[], bool]:
-        """A test of whether anything was read since this call."""
-        mark = self.reads
-        return lambda: self.reads != mark
+        """A test of whether input is waiting to be read (asked while the loop is busy)."""
+        fd = self.stdin.fileno()
+        next_check = 0.0
+
+        def waiting() -> bool:
+            nonlocal next_check
+            now = time.perf_counter()
+            if now < next_check:
+                return False
+            next_check = now + self.CHECK_EVERY_S
+            return bool(select.select([fd], [], [], 0)[0])
+
+        return waiting
 
 
 class PushbackReader:
@@ -152,6 +198,10 @@ async def serve_frames(
         if not body:
             break
         dispatch(body, protocol, source)
+        # a request's handler starts before the next message is read: it sees the
+        # document as it was when the request was sent (reads from a full buffer do not
+        # yield to the loop by themselves)
+        await asyncio.sleep(0)
 
 
 def resync_point(body: bytes) -> int:
