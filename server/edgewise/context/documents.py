@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from tree_sitter import Node, Parser, Point, Tree
 
+from edgewise.context.chunked_parse import ChunkedParse
 from edgewise.context.languages import LanguageInfo, LanguageRegistry
 from edgewise.context.text_lines import TextLines
 
@@ -27,7 +28,6 @@ RECENT_EDITS = 16  # edit locations remembered as a ranking signal
 EDIT_LOG = 64
 NEARBY_BYTES = 4096  # edits this close are combined into one for the tables
 MAX_PENDING = 16
-READ_CHUNK = 1 << 16  # bytes handed to tree-sitter per read in a parse with a time limit
 # tables follow at most this many changed bytes while typing (~1 ms per KB on Python)
 LONG_FLUSH_BYTES = 16 * 1024
 RATE_MIN_BYTES = 64 * 1024  # the parse rate is measured on files at least this long
@@ -258,16 +258,14 @@ class ParsedDocument:
                     return True
                 return interrupted is not None and interrupted()
 
+            language = self._parser.language
+            assert language is not None
             try:
-                tree = self._parser.parse(
-                    lambda offset, _point: data[offset : offset + READ_CHUNK],
-                    old_tree,
-                    progress_callback=stop,
-                )
+                tree = ChunkedParse(self._parser, language, data).parse(old_tree, stop)
             except ValueError:
-                # out of time, or interrupted. The parse is dropped, not resumed later: a parse that
-                # tree-sitter halts and resumes recovers from syntax errors differently
-                # from one run through (measured: 28 of 200 texts with errors)
+                # out of time, or interrupted. The parse is dropped, not resumed later: a
+                # parse that tree-sitter halts and resumes recovers from syntax errors
+                # differently from one run through (measured: 28 of 200 texts with errors)
                 self._parser.reset()
                 self.parse_timed_out = True
                 return

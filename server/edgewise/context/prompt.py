@@ -615,6 +615,11 @@ class PromptBuilder:
             tuple(sorted(m for m in members if m[0] in known or m[1] in known)),
         )
 
+    def forget(self, uri: str) -> None:
+        """Drop what is kept of a closed document (the last choice holds it whole)."""
+        if self._last is not None and self._last[0].uri == uri:
+            self._last = None
+
     def _reuse(self, doc: ParsedDocument, key: _BuildKey) -> _Selector | None:
         """The previous choice, when only the cursor line changed since (typing along a
         line): what was chosen then is what would be chosen now."""

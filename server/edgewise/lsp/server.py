@@ -387,7 +387,7 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: EdgewiseServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.engine.documents.close(params.text_document.uri)
+        ls.engine.close_document(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(

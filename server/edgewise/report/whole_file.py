@@ -94,6 +94,11 @@ class WholeFileCounter:
         future.add_done_callback(lambda _: self._running.pop(doc.uri, None))
         return counting
 
+    def forget(self, uri: str) -> None:
+        """A closed document: its cached count (and the text it is for) is dropped."""
+        self._counts.pop(uri, None)
+        self._pace.pop(uri, None)
+
     async def result(self, counting: Counting | None) -> int | None:
         """The count, if it is ready within a moment (no wait for one that cannot be)."""
         if counting is None:
