@@ -19,7 +19,7 @@ import pytest
 from edgewise.config import Settings
 from edgewise.context.positions import Pos
 from edgewise.engine import Engine
-from edgewise.report.ledger import Ledger, ReportLog, local_day
+from edgewise.report.ledger import MAX_DELAY_S, QUIET_S, Ledger, ReportLog, local_day
 from edgewise.schemas import load_schema
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "actions" / "geometry.py"
@@ -126,6 +126,27 @@ def test_the_ledger_logs_off_the_callers_thread_in_order_as_recorded(tmp_path: P
     ledger.record(reports[3])  # a report after close starts the writer again
     ledger.close()
     assert len(ledger.log.read().reports) == 3  # type: ignore[union-attr]
+
+
+def test_reports_are_written_in_a_pause_in_typing_and_at_once_on_flush(tmp_path: Path, tiny_model):
+    """The schema check holds the GIL, so reports recorded while the user types wait for
+    a pause of QUIET_S (never longer than MAX_DELAY_S); flush and close write at once."""
+    _, reports = real_reports(tiny_model, None)
+    ledger = Ledger(ReportLog(tmp_path / "reports.jsonl"))
+    began = time.monotonic()
+    for report in reports[:3]:  # keystrokes 50 ms apart: no pause yet
+        ledger.record(report)
+        time.sleep(0.05)
+    deadline = time.monotonic() + MAX_DELAY_S + 5
+    while len(ledger.log.read().reports) < 3 and time.monotonic() < deadline:  # type: ignore[union-attr]
+        time.sleep(0.02)
+    assert len(ledger.log.read().reports) == 3, "written once typing paused"  # type: ignore[union-attr]
+    assert time.monotonic() - began >= QUIET_S, "not while the reports kept coming"
+    ledger.record(reports[3])
+    began = time.monotonic()
+    ledger.flush()
+    assert time.monotonic() - began < QUIET_S and len(ledger.log.read().reports) == 4  # type: ignore[union-attr]
+    ledger.close()
 
 
 def test_the_log_rotates_at_its_size_limit_and_today_reads_the_rotated_files(
