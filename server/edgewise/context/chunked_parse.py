@@ -43,10 +43,10 @@ class ChunkedParse:
     """One parse of ``data`` through a read callback, stopped when ``stop`` says so
     (``parse`` then raises ValueError, as the binding does)."""
 
-    def __init__(self, parser: Parser, language: Language, data: bytes) -> None:
+    def __init__(self, parser: Parser, data: bytes) -> None:
         self.parser = parser
         self.data = data
-        self.leaks = read_results_leak(language)
+        self.leaks = parser.language is not None and read_results_leak(parser.language)
         self._handed: list[bytes] = []
 
     def _read(self, offset: int, _point: Point) -> bytes:

@@ -258,10 +258,8 @@ class ParsedDocument:
                     return True
                 return interrupted is not None and interrupted()
 
-            language = self._parser.language
-            assert language is not None
             try:
-                tree = ChunkedParse(self._parser, language, data).parse(old_tree, stop)
+                tree = ChunkedParse(self._parser, data).parse(old_tree, stop)
             except ValueError:
                 # out of time, or interrupted. The parse is dropped, not resumed later: a
                 # parse that tree-sitter halts and resumes recovers from syntax errors

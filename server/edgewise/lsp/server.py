@@ -15,6 +15,7 @@ from pygls.lsp.server import LanguageServer
 
 from edgewise import __version__
 from edgewise.config import Settings, parse_settings, unwrap
+from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
@@ -164,12 +165,10 @@ class EdgewiseServer(LanguageServer):
         with it. Input arriving stops the parse (it is tried again in the next pause) and
         skips the catch-up: typing resumed, and its keystrokes come first."""
         self._idle_parse.pop(uri, None)
-        doc = self.workspace.text_documents.get(uri)
-        parsed = self.engine.documents.get(uri)
-        if doc is None or parsed is None or doc.version != version or uri in self._latest:
+        idle = self.idle_document(uri, version)
+        if idle is None or not idle[1].parse_pending or idle[1].text != idle[0].source:
             return
-        if not parsed.parse_pending or parsed.text != doc.source:
-            return
+        parsed = idle[1]
         arrived = self._reader.arrived() if self._reader is not None else None
         if not parsed.advance_parse(None, arrived):
             self.schedule_idle_parse(uri, version)
@@ -177,11 +176,18 @@ class EdgewiseServer(LanguageServer):
             asyncio.get_running_loop().call_soon(self.catch_up_when_idle, uri, version)
 
     def catch_up_when_idle(self, uri: str, version: int | None) -> None:
+        idle = self.idle_document(uri, version)
+        if idle is not None:
+            idle[1].catch_up()
+
+    def idle_document(self, uri: str, version: int | None) -> tuple[Any, ParsedDocument] | None:
+        """The open document and its parse, if still at ``version`` and not being typed in
+        (no completion under way for it)."""
         doc = self.workspace.text_documents.get(uri)
         parsed = self.engine.documents.get(uri)
         if doc is None or parsed is None or doc.version != version or uri in self._latest:
-            return
-        parsed.catch_up()
+            return None
+        return doc, parsed
 
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:
         params: dict[str, Any] = {
