@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import gc
 import time
 
 M_ARENA_MAX = -8  # mallopt parameters (malloc.h)
@@ -34,14 +33,6 @@ class MemoryKeeper:
         if self._libc is not None:
             self._libc.mallopt(M_ARENA_MAX, arenas)
             self._libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-
-    def settle(self) -> None:
-        """Once start-up is over (modules imported, model loaded, first answer given): the
-        objects alive now live as long as the server, so the garbage collector stops
-        walking them. A full collection walked them all, on the event loop, every few
-        seconds while typing: 20-170 ms each with a 10,000-line file open (measured)."""
-        gc.collect()
-        gc.freeze()
 
     def trim(self, force: bool = False) -> None:
         """Give freed memory back to the system, at most every ``TRIM_EVERY_S``."""

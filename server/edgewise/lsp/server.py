@@ -77,7 +77,6 @@ class EdgewiseServer(LanguageServer):
         self._latest: dict[str, threading.Event] = {}
         self._idle_parse: dict[str, asyncio.TimerHandle] = {}
         self._busy = 0
-        self._settled = False  # start-up objects frozen for the garbage collector
         self._reader: PipeStdinReader | None = None  # stdio pipes: says when input arrives
 
     def _start_io_async(
@@ -270,11 +269,7 @@ class EdgewiseServer(LanguageServer):
                 del self._latest[uri]
             self.schedule_idle_parse(uri, version)
             # freed memory back to the system, once the answer is on its way
-            loop = asyncio.get_running_loop()
-            loop.call_later(0.05, self.memory.trim)
-            if not self._settled:  # the first answer imported what answers need
-                self._settled = True
-                loop.call_later(0.05, self.memory.settle)
+            asyncio.get_running_loop().call_later(0.05, self.memory.trim)
             if self._busy:
                 self._busy -= 1
         self.tell_notes()
@@ -359,7 +354,6 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
         except ModelError as exc:
             ls.model_error(exc)
         ls.tell_notes()
-        ls.memory.settle()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_folders(
