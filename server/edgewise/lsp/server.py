@@ -20,7 +20,7 @@ from edgewise.context.positions import Pos
 from edgewise.engine import Completion, Engine
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
 from edgewise.lsp.guard import EditGuard
-from edgewise.lsp.transport import EdgewiseProtocol, PipeStdinReader, serve_frames
+from edgewise.lsp.transport import RECEIVED_AT, EdgewiseProtocol, PipeStdinReader, serve_frames
 from edgewise.lsp.workspace import LspWorkspace
 from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.memory import MemoryKeeper
@@ -225,6 +225,9 @@ class EdgewiseServer(LanguageServer):
         off, every request runs the model to the end and is answered (the baseline)."""
         if uri not in self.workspace.text_documents:
             return None  # only documents the client opened
+        loop = asyncio.get_running_loop()
+        received = RECEIVED_AT.get()
+        arrived = min(received, loop.time()) if received is not None else loop.time()
         doc = self.workspace.get_text_document(uri)
         version = doc.version
         optimize = self.engine.settings.typing_optimizations
@@ -241,7 +244,7 @@ class EdgewiseServer(LanguageServer):
             return self.answer(uri, quick)
         try:
             if self.engine.settings.debounce_ms and optimize:
-                await self.prepare_during_debounce(uri, doc, pos)
+                await self.prepare_during_debounce(uri, doc, pos, arrived)
             if optimize and (cancel.is_set() or not self.is_current(uri, doc, version)):
                 return None
             self._busy += 1
@@ -278,9 +281,11 @@ class EdgewiseServer(LanguageServer):
             return None  # stale: never show text for a position that has moved on
         return self.answer(uri, completion)
 
-    async def prepare_during_debounce(self, uri: str, doc: Any, pos: Pos) -> None:
-        """Wait ``debounceMs`` from now, parsing and choosing the context meanwhile (the
-        work is done while the user pauses, not after; a newer keystroke makes it moot).
+    async def prepare_during_debounce(self, uri: str, doc: Any, pos: Pos, arrived: float) -> None:
+        """Wait ``debounceMs`` from the request's arrival (loop time ``arrived``: what was
+        done since, reading its didChange and the request itself, is part of the wait),
+        parsing and choosing the context meanwhile (the work is done while the user
+        pauses, not after; a newer keystroke makes it moot).
         A re-parse that does not fit in the debounce (or did not fit last time) is left
         for a pause in typing, and the context is chosen on the previous tree with the
         edits applied (the report's context notes say so).
@@ -289,7 +294,7 @@ class EdgewiseServer(LanguageServer):
         is asked."""
         loop = asyncio.get_running_loop()
         debounce = self.engine.settings.debounce_ms / 1000.0
-        until = loop.time() + debounce
+        until = arrived + debounce
         try:
             parsed = self.engine.documents.sync(uri, doc.source, doc.language_id)
             if parsed.parse_pending and not parsed.parse_timed_out:

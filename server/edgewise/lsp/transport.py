@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, BinaryIO, Protocol
 
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
@@ -45,6 +46,9 @@ SERVER_NOT_INITIALIZED = -32002
 HEADER = re.compile(rb"Content-Length:\s*(\d+)\s*$", re.IGNORECASE)
 MARKER = b"Content-Length:"
 MAX_FRAME = 256 * 1024 * 1024
+# the event loop's time when the bytes of the message being handled arrived (None when
+# the reader cannot tell); a handler started for the message sees its own message's
+RECEIVED_AT: ContextVar[float | None] = ContextVar("edgewise_received_at", default=None)
 
 
 def error_response(msg_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -64,6 +68,7 @@ class PipeStdinReader:
     def __init__(self, stdin: BinaryIO) -> None:
         self.stdin = stdin
         self._stream: asyncio.StreamReader | None = None
+        self.received_at: float | None = None  # loop time the latest bytes were read
 
     @staticmethod
     def usable(stdin: BinaryIO) -> bool:
@@ -79,7 +84,7 @@ class PipeStdinReader:
         if self._stream is None:
             stream = asyncio.StreamReader(limit=MAX_FRAME)
             loop = asyncio.get_running_loop()
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), self.stdin)
+            await loop.connect_read_pipe(lambda: _Stamped(stream, self, loop), self.stdin)
             self._stream = stream
         return self._stream
 
@@ -111,6 +116,21 @@ class PipeStdinReader:
             return bool(select.select([fd], [], [], 0)[0])
 
         return waiting
+
+
+class _Stamped(asyncio.StreamReaderProtocol):
+    """Notes when bytes arrive, for :data:`RECEIVED_AT`."""
+
+    def __init__(
+        self, stream: asyncio.StreamReader, owner: PipeStdinReader, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(stream)
+        self._owner = owner
+        self._clock = loop.time
+
+    def data_received(self, data: bytes) -> None:
+        self._owner.received_at = self._clock()
+        super().data_received(data)
 
 
 class PushbackReader:
@@ -179,6 +199,7 @@ async def serve_frames(
     """Read framed messages until EOF or stop, answering every broken one."""
     source = PushbackReader(reader)
     length = 0
+    received: float | None = None
     while not stop_event.is_set():
         header = await source.readline()
         if not header:
@@ -186,6 +207,9 @@ async def serve_frames(
         match = HEADER.search(header)
         if match:
             length = int(match.group(1))
+            # bytes read together arrived together: a frame counts from the read that
+            # brought its header (a later one when the loop was busy meanwhile)
+            received = getattr(reader, "received_at", None)
             continue
         if header.strip() or not length:
             continue  # other headers (Content-Type) or noise between frames
@@ -197,6 +221,7 @@ async def serve_frames(
         length = 0
         if not body:
             break
+        RECEIVED_AT.set(received)  # handlers started now (tasks) keep this value
         dispatch(body, protocol, source)
         # a request's handler starts before the next message is read: it sees the
         # document as it was when the request was sent (reads from a full buffer do not
