@@ -4,17 +4,13 @@ file, and stays exact: a count is reported only for the very text it counted."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry
-from edgewise.report.whole_file import GRACE_SECONDS, LOWEST_PRIORITY, WholeFileCounter
+from edgewise.report.whole_file import GRACE_SECONDS, WholeFileCounter
 
 
 class SlowTokenizer:
@@ -25,13 +21,10 @@ class SlowTokenizer:
         self.seconds = seconds
         self.calls = 0
         self.lock = threading.Lock()
-        self.priorities: list[int] = []  # nice value of the thread of each count
 
     def tokenize(self, text: str, special: bool = False) -> list[int]:
         with self.lock:
             self.calls += 1
-        if sys.platform == "linux":
-            self.priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
         time.sleep(self.seconds)
         return [0] * len(text)
 
@@ -66,35 +59,6 @@ def test_typing_in_a_slow_to_count_file_never_waits_and_counts_are_exact() -> No
         assert await running.future == len(doc.text)
 
     asyncio.run(run())
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="threads lower their own priority on Linux")
-def test_slow_counts_yield_the_cpu_and_quick_ones_keep_their_priority() -> None:
-    """A big file's count (slower than an answer may wait) runs at the lowest priority,
-    so that it never takes a core from the model or the keystrokes; a quick count, which
-    an answer may wait for, runs at the server's own priority. The server's threads are
-    untouched."""
-    store = DocumentStore(LanguageRegistry())
-    counter = WholeFileCounter()
-    own = os.getpriority(os.PRIO_PROCESS, 0)
-
-    async def run() -> None:
-        quick = SlowTokenizer(seconds=0.0)
-        small = store.open("file:///small.py", "x = 1\n")
-        for key in "ab":
-            store.sync(small.uri, small.text + key)
-            assert await counter.start(quick, small).future == len(small.text)  # type: ignore[arg-type, union-attr]
-        slow = SlowTokenizer(seconds=2 * GRACE_SECONDS)
-        big = store.open("file:///big.py", "y = 2\n")
-        assert await counter.start(slow, big).future == 6  # type: ignore[arg-type, union-attr]
-        await asyncio.sleep(3 * slow.seconds)  # the pause after a slow count
-        store.sync(big.uri, big.text + "z")
-        assert await counter.start(slow, big).future == 7  # type: ignore[arg-type, union-attr]
-        assert quick.priorities == [own, own], "quick counts: the server's priority"
-        assert slow.priorities == [own, LOWEST_PRIORITY], "known slow: the lowest priority"
-
-    asyncio.run(run())
-    assert os.getpriority(os.PRIO_PROCESS, 0) == own, "the server's own priority unchanged"
 
 
 def test_the_embedded_backend_counts_a_whole_file_exactly(tiny_model: Path) -> None:

@@ -8,24 +8,13 @@ last count took: an answer never waits for a count that cannot be ready within t
 period, and a new count of the same document starts only after a pause of at least
 twice the last count's duration (counting never takes more than a third of a core from
 the model while typing). Small files are counted as before: at once, every time.
-
-Slow counts (the last one of the document took longer than the grace period) run on the
-counter's own thread, at the lowest CPU priority where the system lets a thread lower its
-own (Linux): on a two-core laptop a big file's count otherwise takes a core from the
-model and the event loop while the user types, and answers wait for the CPU (traced: a
-keystroke read 10 ms late, a model's result handed back 10 ms late). Quick counts, which
-an answer may wait for, keep the normal priority.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from edgewise.context.documents import ParsedDocument
@@ -35,19 +24,6 @@ MAX_CHARS = 512 * 1024  # larger files are not counted (minutes of tokenizing fo
 GRACE_SECONDS = 0.05  # how long an answer may wait for its count after the model is done
 CACHED_DOCUMENTS = 64
 REST_FACTOR = 2.0  # a slow count is followed by at least this many times its duration idle
-LOWEST_PRIORITY = 19  # nice value of the counting thread
-
-
-def lower_thread_priority() -> None:
-    """Make the calling thread yield the CPU to every other thread of normal priority.
-    Linux only: there ``setpriority`` on a thread id changes that thread alone (elsewhere
-    it would change the whole process, or is not there)."""
-    if sys.platform != "linux":
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
-    except OSError:  # not allowed here: counts run at normal priority
-        pass
 
 
 @dataclass
@@ -73,9 +49,6 @@ class WholeFileCounter:
         self._counts: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._running: dict[str, Counting] = {}
         self._pace: dict[str, Pace] = {}
-        self._slow = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="edgewise-count", initializer=lower_thread_priority
-        )
 
     def _count(self, backend: Backend, uri: str, text: str) -> int | None:
         began = time.monotonic()
@@ -111,13 +84,11 @@ class WholeFileCounter:
         now = time.monotonic()
         pace = self._pace.get(doc.uri)
         ready_at = 0.0
-        slow = pace is not None and pace.seconds > GRACE_SECONDS
-        if pace is not None and slow:
+        if pace is not None and pace.seconds > GRACE_SECONDS:
             if now - pace.ended < REST_FACTOR * pace.seconds:
                 return None  # typing in a big file: let the model have the cores
             ready_at = now + pace.seconds_per_char * len(text)
-        thread = self._slow if slow else None  # None: the loop's default thread pool
-        future = loop.run_in_executor(thread, self._count, backend, doc.uri, text)
+        future = asyncio.ensure_future(asyncio.to_thread(self._count, backend, doc.uri, text))
         counting = Counting(text, future, ready_at)
         self._running[doc.uri] = counting
         future.add_done_callback(lambda _: self._running.pop(doc.uri, None))
