@@ -47,7 +47,7 @@ HEADER = re.compile(rb"Content-Length:\s*(\d+)\s*$", re.IGNORECASE)
 MARKER = b"Content-Length:"
 MAX_FRAME = 256 * 1024 * 1024
 # the event loop's time when the bytes of the message being handled arrived (None when
-# the reader cannot tell); a handler started for the message sees its own message's
+# the reader cannot tell); a handler started for a message sees that message's time
 RECEIVED_AT: ContextVar[float | None] = ContextVar("edgewise_received_at", default=None)
 
 
