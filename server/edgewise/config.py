@@ -56,6 +56,7 @@ class Settings:
     seed: int = 42
     context_length: int = 4096
     threads: int = 0
+    cpu_extra_buffers: str = "auto"
     max_completion_ms: int = 5000
     debounce_ms: int = 100
     typing_optimizations: bool = True

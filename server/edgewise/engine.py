@@ -37,6 +37,7 @@ from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
 from edgewise.model.healing import heal_prompt
 from edgewise.model.host import ModelHost
+from edgewise.model.stops import CompletionStop, MarkerStop
 from edgewise.paths import state_dir
 from edgewise.report.builder import Usage, build_report
 from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
@@ -58,6 +59,10 @@ class Completion:
     shown: Shown | None = None  # for type-through, once the server has shown it
     result: GenerationResult | None = None  # the model's own tokens (benchmarks read them)
 
+
+# Of ``maxCompletionMs``: how long generation may go on once the prompt is evaluated,
+# even when evaluating it used up the cap (a cold prompt on a slow CPU).
+GENERATION_SHARE = 0.5
 
 __all__ = ["ActionResult", "Completion", "Engine", "Offer", "Session"]
 
@@ -260,6 +265,8 @@ class Engine:
             heal_prefix=heal_prefix,
             stop=completion_stop(prompt.line_prefix, multiline),
             deadline=time.monotonic() + self.settings.max_completion_ms / 1000.0,
+            # a prompt paid for gets its tokens: generation may go on past the cap
+            min_generation_ms=self.settings.max_completion_ms * GENERATION_SHARE,
             text=sent["text"],
             infill=fim_parts(prompt),
             reuse_prefix=optimize,
@@ -463,55 +470,12 @@ def wants_multiline(line_prefix: str, line_suffix: str, node: Any = None) -> boo
     return stripped.endswith((":", "{", "(", "[", "=>"))
 
 
-def completion_stop(line_prefix: str, multiline: bool) -> Any:
-    """Stops a completion at the end of the line, or at the end of the enclosing scope:
-    a later line indented less than the cursor's block, or a bracket closing a scope that
-    began before the cursor."""
-    base_indent = len(line_prefix) - len(line_prefix.lstrip())
-    opens_block = line_prefix.rstrip().endswith((":", "{", "(", "[", "=>"))
-
-    def stop(text: str) -> int | None:
-        if not multiline:
-            cut = text.find("\n")
-            return cut if cut >= 0 else None
-        depth = 0
-        for index, char in enumerate(text):
-            if char in "([{":
-                depth += 1
-            elif char in ")]}":
-                depth -= 1
-                if depth < 0:
-                    line_start = text.rfind("\n", 0, index) + 1
-                    return line_start if text[line_start:index].strip() == "" else index
-        lines = text.split("\n")
-        offset = len(lines[0]) + 1
-        for line in lines[1:-1]:  # the last line may still be growing
-            if line.strip():
-                indent = len(line) - len(line.lstrip())
-                if indent < base_indent or (opens_block and indent <= base_indent):
-                    return offset - 1
-            offset += len(line) + 1
-        if "\n\n\n" in text:
-            return text.index("\n\n\n")
-        return None
-
-    return stop
+def completion_stop(line_prefix: str, multiline: bool) -> CompletionStop:
+    return CompletionStop(line_prefix, multiline)
 
 
-def marker_stop(markers: tuple[str, ...]) -> Any:
-    """Stop at the first marker that closes some prose (a marker before any prose is
-    the model opening the block, and is cleaned away later)."""
-
-    def stop(text: str) -> int | None:
-        hits = [
-            found
-            for m in markers
-            if (found := text.find(m, len(text) - len(text.lstrip()) + 1)) > 0
-            and text[:found].strip(" \n\t\"'*/")
-        ]
-        return min(hits) if hits else None
-
-    return stop
+def marker_stop(markers: tuple[str, ...]) -> MarkerStop:
+    return MarkerStop(markers)
 
 
 def trim_completion(text: str, line_suffix: str) -> str:

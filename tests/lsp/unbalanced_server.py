@@ -31,7 +31,12 @@ class UnbalancedReplies:
         return getattr(self.inner, name)
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        result = self.inner.generate(request)
+        return self.replace(self.inner.generate(request))
+
+    async def agenerate(self, request: GenerationRequest) -> GenerationResult:
+        return self.replace(await self.inner.agenerate(request))  # type: ignore[attr-defined]
+
+    def replace(self, result: GenerationResult) -> GenerationResult:
         self.calls += 1
         text = UNBALANCED if self.mode == "always" or self.calls == 1 else VALID
         result.text = text

@@ -8,8 +8,8 @@ import textwrap
 from collections import Counter
 
 from edgewise.actions.base import RenderError, StopCheck
+from edgewise.model.stops import FENCE, FenceStop
 
-FENCE = "```"
 MAX_PROSE = 4000
 
 
@@ -20,17 +20,7 @@ def fence(language: str) -> str:
 
 def fence_stop() -> StopCheck:
     """Stops generation at the fence closing the (prefilled) code block."""
-
-    def stop(text: str) -> int | None:
-        start = 0
-        if text.lstrip().startswith(FENCE):  # a reply that opens its own block
-            start = text.find("\n") + 1
-            if start == 0:
-                return None
-        found = text.find(FENCE, start)
-        return found if found >= 0 else None
-
-    return stop
+    return FenceStop()
 
 
 def extract_code(reply: str) -> str:

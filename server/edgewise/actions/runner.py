@@ -27,6 +27,7 @@ from edgewise.actions.verify import verify_edit
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import LineIndex, Pos
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
+from edgewise.model.stops import MarkerStop
 from edgewise.report.builder import Usage, build_report
 from edgewise.report.savings import attach_whole_file
 
@@ -382,10 +383,8 @@ def join_reply(prefill: str, text: str) -> str:
     return prefill + text
 
 
-def _marker_stop(markers: tuple[str, ...]) -> Any:
-    from edgewise.engine import marker_stop
-
-    return marker_stop(markers)
+def _marker_stop(markers: tuple[str, ...]) -> MarkerStop:
+    return MarkerStop(markers)
 
 
 def _label(spec: ActionSpec) -> str:

@@ -25,6 +25,7 @@ from edgewise.lsp.workspace import LspWorkspace
 from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.memory import MemoryKeeper
 from edgewise.model.backend import ModelError
+from edgewise.model.worker_client import WorkerGone
 from edgewise.report.builder import summary
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class EdgewiseServer(LanguageServer):
         # to the 5 ms default for the GIL (measured: requests read 5-10 ms late)
         sys.setswitchinterval(GIL_SWITCH_S)
         self.engine = Engine(settings, allow_download=allow_download)
+        self.engine.host.on_change = self.model_changed
         self.bound_parses()
         self.book = DiagnosticBook()
         self.guard = EditGuard()
@@ -112,11 +114,13 @@ class EdgewiseServer(LanguageServer):
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def model_error(self, exc: ModelError) -> None:
+        if isinstance(exc, WorkerGone):  # the supervision tells what happened, once
+            return
         self.tell(f"edgewise: {exc}", types.MessageType.Error)
 
-    def tell_notes(self) -> None:
+    def tell_notes(self, kind: types.MessageType = types.MessageType.Info) -> None:
         while self.engine.host.notes:
-            self.tell(self.engine.host.notes.pop(0))
+            self.tell(self.engine.host.notes.pop(0), kind)
 
     def apply_settings(self, raw: Any) -> None:
         result = parse_settings(raw)
@@ -189,9 +193,28 @@ class EdgewiseServer(LanguageServer):
             return None
         return doc, parsed
 
+    def model_changed(self) -> None:
+        """The model process was loaded, crashed, restarted or given up on: the status
+        says so at once (never "ready" meanwhile), and the user is told once."""
+        if self.protocol.writer is None:
+            return
+        self.tell_notes(types.MessageType.Warning)
+        self.status("busy" if self._busy else "idle")
+
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:
+        host = self.engine.host
+        model: dict[str, Any] = {"state": host.state, "message": host.state_message}
+        facts = host.facts()
+        if facts is not None:
+            model.update(
+                pid=facts.pid,
+                extraBuffers=facts.extra_buffers,
+                extraBuffersReason=facts.extra_buffers_reason,
+                cpuFeatures=facts.system_info,
+            )
         params: dict[str, Any] = {
-            "state": state,
+            "state": state if host.state in ("ready", "not loaded") else host.state,
+            "model": model,
             "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
         }

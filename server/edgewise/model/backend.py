@@ -69,6 +69,9 @@ class GenerationRequest:
     # Reuse the KV cache of the previous prompt's common prefix (False: evaluate the whole
     # prompt, the baseline of bench/latency.py).
     reuse_prefix: bool = True
+    # Once the prompt is evaluated, generation may go on this long past ``deadline``: a
+    # prompt that has been paid for gets its tokens generated (embedded model).
+    min_generation_ms: float = 0.0
 
 
 @dataclass
@@ -87,6 +90,9 @@ class GenerationResult:
     stop_reason: str  # eos | stop | max_tokens | time | cancelled
     source: str = "measured"  # of the token counts: measured | server-reported | estimated
     time_source: str | None = None  # of the times, when it differs from ``source``
+    # prompt tokens in the model's cache when it stopped before the whole prompt was
+    # evaluated (the rest is evaluated while idle, for the next request); None: all
+    evaluated_tokens: int | None = None
 
 
 class Backend(Protocol):

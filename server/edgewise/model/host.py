@@ -1,9 +1,14 @@
-"""Loads the configured model once, on the worker thread, and runs requests there."""
+"""Loads the configured model once and runs requests on it: the embedded model in its
+worker process (supervised: restarted after a crash, with safer settings after a native
+fault), a remote server over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +20,18 @@ from edgewise.model.backend import (
     GenerationResult,
     ModelError,
 )
-from edgewise.model.llama import LlamaBackend, ModelWorker
+from edgewise.model.cpu_safety import choose_extra_buffers, cpu_flags, installed_llama_version
+from edgewise.model.llama import LlamaBackend, ModelWorker, thread_counts
+from edgewise.model.process_backend import ProcessBackend, WorkerFacts
 from edgewise.model.registry import resolve_model
+from edgewise.model.worker_client import ModelProcess, WorkerExit, WorkerGone
 from edgewise.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+# Crashes of the model process within this window that make edgewise stop restarting it.
+MAX_CRASHES = 3
+CRASH_WINDOW_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,7 @@ class LoadKey:
     context_length: int
     threads: int
     seed: int
+    cpu_extra_buffers: str = "auto"
     remote: tuple[str, str, str, int, int] = ("", "", "", 0, 0)
 
     @classmethod
@@ -44,6 +59,7 @@ class LoadKey:
             settings.context_length,
             settings.threads,
             settings.seed,
+            settings.cpu_extra_buffers,
             remote if settings.backend != "embedded" else ("", "", "", 0, 0),
         )
 
@@ -60,12 +76,22 @@ class ModelHost:
         self._error: ModelError | None = None
         self._lock = asyncio.Lock()
         self._slots: tuple[int, asyncio.Semaphore] | None = None  # remote requests in flight
+        self._one = asyncio.Lock()  # the embedded model runs one request at a time
         self.notes: list[str] = []  # messages to tell the user once (e.g. fallback model)
+        # the model process's supervision: recent crashes, and the safer settings they led to
+        self.crashes: list[float] = []
+        self.safe_extra_buffers_off = False
+        self.safe_threads: int | None = None
+        self.state = "not loaded"  # loading | ready | restarting | stopped | error
+        self.state_message = ""
+        self.on_change: Callable[[], None] | None = None  # the state changed (on the loop)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def configure(self, settings: Settings) -> bool:
         """Take new settings; returns True when the model must be reloaded."""
         self.settings = settings
         if self._key is not None and self._key != LoadKey.of(settings):
+            self.reset_supervision()
             self._key = None
             self._error = None
             old, self._backend = self._backend, None
@@ -84,11 +110,121 @@ class ModelHost:
         resolved = resolve_model(key.model, self.allow_download)
         if resolved.note:
             self.notes.append(resolved.note)
-        return LlamaBackend.load(
-            resolved.path, key.context_length, key.threads, key.seed, cache_dir(), resolved.name
+        return self._start_worker(key, resolved.path, resolved.name)
+
+    def _start_worker(self, key: LoadKey, path: Any, name: str | None) -> ProcessBackend:
+        """Starts the model process and loads the model there (a short decode proves it
+        runs); the vocabulary alone is loaded here."""
+        choice = choose_extra_buffers(key.cpu_extra_buffers, cpu_flags(), installed_llama_version())
+        extra, reason = choice.extra_buffers, choice.reason
+        if extra and self.safe_extra_buffers_off:
+            extra, reason = (
+                False,
+                "the model process crashed in native code: extra buffer types off",
+            )
+        threads = self.safe_threads or key.threads
+        vocab = LlamaBackend.load_vocab(path)
+        process = ModelProcess(on_exit=self._worker_exited)
+        args = {
+            "path": path,
+            "n_ctx": key.context_length,
+            "threads": threads,
+            "seed": key.seed,
+            "sha_cache": cache_dir(),
+            "name": name,
+            "extra_buffers": extra,
+        }
+        _, future = process.call({"op": "load", "args": args})
+        try:
+            reply = future.result()
+        except WorkerGone:
+            vocab.close()
+            raise
+        if "error" in reply:
+            process.stop()
+            vocab.close()
+            raise ModelError(reply["error"])
+        generation_threads, _ = thread_counts(threads, os.cpu_count() or 1)
+        facts = WorkerFacts(
+            pid=process.pid,
+            system_info=reply["system_info"],
+            extra_buffers=extra,
+            extra_buffers_reason=reason,
+            threads=generation_threads,
+            load_ms=reply["load_ms"],
+            probe_ms=reply["probe_ms"],
         )
+        return ProcessBackend(process, vocab, reply["info"], facts)
+
+    # --- supervision of the model process ----------------------------------------------
+
+    def reset_supervision(self) -> None:
+        self.crashes.clear()
+        self.safe_extra_buffers_off = False
+        self.safe_threads = None
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.state, self.state_message = state, message
+        if self.on_change is not None:
+            self.on_change()
+
+    def _worker_exited(self, exit: WorkerExit) -> None:
+        """From the worker's reader thread: handled on the event loop."""
+        if exit.stopped:
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._after_crash, exit)
+
+    def _after_crash(self, exit: WorkerExit) -> None:
+        backend = self._backend
+        if isinstance(backend, ProcessBackend) and backend.process.exit is exit:
+            self._backend, self._key = None, None
+            backend.vocab.close()
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if now - t < CRASH_WINDOW_S] + [now]
+        change = ""
+        if exit.native_fault:
+            threads = self.safe_threads or self.settings.threads
+            if not self.safe_extra_buffers_off and self.settings.cpu_extra_buffers != "on":
+                self.safe_extra_buffers_off = True
+                change = " with llama.cpp's extra CPU buffer types off (setting cpuExtraBuffers)"
+            elif threads != 1:
+                self.safe_threads = 1
+                change = " with one thread (setting threads)"
+        what = exit.describe()
+        if len(self.crashes) >= MAX_CRASHES:
+            advice = (
+                'set `cpuExtraBuffers` to "off" and `threads` to 1, or choose a smaller `model`'
+                if exit.native_fault or exit.hung
+                else "free some memory, or choose a smaller `model` or `contextLength`"
+            )
+            message = (
+                f"edgewise: {what}. It crashed {len(self.crashes)} times in "
+                f"{CRASH_WINDOW_S / 60:.0f} minutes, so edgewise stopped restarting it: "
+                f"{advice}; changing a setting tries again."
+            )
+            self._error = ModelError(message.removeprefix("edgewise: "))
+            self._key = LoadKey.of(self.settings)
+            self.notes.append(message)
+            self._set_state("stopped", message)
+            return
+        message = (
+            f"edgewise: {what}. The request it was serving got no answer; "
+            f"edgewise is starting it again{change}."
+        )
+        self.notes.append(message)
+        self._set_state("restarting", message)
+        asyncio.ensure_future(self._restart())
+
+    async def _restart(self) -> None:
+        try:
+            await self.backend()
+        except ModelError:
+            pass  # said through the state and the next request
 
     async def backend(self) -> Backend:
+        self._loop = asyncio.get_running_loop()
         async with self._lock:
             key = LoadKey.of(self.settings)
             if self._backend is not None and self._key == key:
@@ -96,16 +232,24 @@ class ModelHost:
             if self._error is not None and self._key == key:
                 raise self._error
             self._key = key
+            if self.state != "restarting":
+                self._set_state("loading")
             try:
                 self._backend = await asyncio.wrap_future(self.worker.submit(self._load, key))
                 self._error = None
+            except WorkerGone as exc:  # it crashed while loading: supervision decides
+                self._key = None
+                raise ModelError(f"could not load the model: {exc}") from exc
             except ModelError as exc:
                 if key.backend == "embedded":  # a remote server may come back: try again
                     self._error = exc
+                self._set_state("error", str(exc))
                 raise
             except Exception as exc:  # an unexpected loader failure is still a model error
                 self._error = ModelError(f"could not load the model: {type(exc).__name__}: {exc}")
+                self._set_state("error", str(self._error))
                 raise self._error from exc
+            self._set_state("ready")
             return self._backend
 
     def loaded(self) -> Backend | None:
@@ -113,6 +257,8 @@ class ModelHost:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         backend = await self.backend()
+        if isinstance(backend, ProcessBackend):
+            return await self._generate_embedded(backend, request)
         if hasattr(backend, "agenerate"):
             return await self._generate_remote(backend, request)
         submitted = time.monotonic()
@@ -132,6 +278,29 @@ class ModelHost:
             raise
         except Cancelled:
             raise asyncio.CancelledError() from None
+
+    async def _generate_embedded(
+        self, backend: ProcessBackend, request: GenerationRequest
+    ) -> GenerationResult:
+        submitted = time.monotonic()
+        async with self._one:
+            queue_ms = (time.monotonic() - submitted) * 1000.0
+            try:
+                result = await backend.agenerate(request)
+            except Cancelled:
+                raise asyncio.CancelledError() from None
+        result.queue_ms = queue_ms
+        return result
+
+    def prefill(self, tokens: list[int]) -> None:
+        """Evaluate a prompt's stable prefix in the worker while the user is idle."""
+        backend = self._backend
+        if isinstance(backend, ProcessBackend) and not self._one.locked():
+            backend.prefill(tokens)
+
+    def facts(self) -> WorkerFacts | None:
+        backend = self._backend
+        return backend.facts if isinstance(backend, ProcessBackend) else None
 
     # --- remote servers: up to maxParallelRequests at once, off the worker thread -------
 

@@ -19,7 +19,7 @@ import io
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +84,17 @@ class LlamaBackend:
         seed: int,
         sha_cache: Path | None,
         name: str | None = None,
+        extra_buffers: bool = True,
     ) -> LlamaBackend:
+        """``extra_buffers=False`` loads without llama.cpp's extra CPU buffer types (the
+        repacked AMX/AVX layouts): see cpu_safety.py."""
         check_gguf(path)
         import llama_cpp
 
         quiet_llama_logs()
         n_threads, n_threads_batch = thread_counts(threads, os.cpu_count() or 1)
         try:
-            with quiet_python_stderr():
+            with quiet_python_stderr(), model_params(extra_buffers):
                 llm = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
@@ -220,16 +223,34 @@ class LlamaBackend:
                 "lower `contextBudget` or raise `contextLength`"
             )
         max_tokens = max(0, min(request.max_tokens, n_ctx - len(prompt) - 1))
-        previous = llm.input_ids[: llm.n_tokens]
-        n = min(len(previous), len(prompt))
-        mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
-        reused = int(mismatch[0]) if len(mismatch) else n
-        reused = max(min(reused, len(prompt) - 1), 0)  # re-evaluate one token: fresh logits
-        if not request.reuse_prefix:
-            reused = 0
-        llm.n_tokens = reused
-        llm.eval(prompt[reused:].tolist())
+        reused = self._reuse(prompt, request.reuse_prefix)
+        deadline = request.deadline
+
+        def interrupted() -> bool:
+            return request.cancel.is_set() or (deadline is not None and time.monotonic() > deadline)
+
+        if not self._evaluate(prompt, interrupted):
+            # stopped before the prompt was evaluated: what was evaluated stays in the
+            # cache for the next request (its common prefix)
+            now = time.monotonic()
+            return GenerationResult(
+                text="",
+                pieces=[],
+                probs=[],
+                first_margin=None,
+                prompt_tokens=len(prompt),
+                cached_tokens=reused,
+                completion_tokens=0,
+                prompt_ms=(now - started) * 1000.0,
+                generation_ms=0.0,
+                total_ms=(now - started) * 1000.0,
+                queue_ms=0.0,
+                stop_reason="cancelled" if request.cancel.is_set() else "time",
+                evaluated_tokens=int(llm.n_tokens),
+            )
         prompt_done = time.monotonic()
+        if deadline is not None and request.min_generation_ms > 0:
+            deadline = max(deadline, prompt_done + request.min_generation_ms / 1000.0)
 
         rng = np.random.default_rng(request.seed)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -244,7 +265,7 @@ class LlamaBackend:
             if request.cancel.is_set():
                 stop_reason = "cancelled"
                 break
-            if request.deadline is not None and time.monotonic() > request.deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 stop_reason = "time"
                 break
             ptr = self._lib.llama_get_logits_ith(llm.ctx, -1)
@@ -303,8 +324,78 @@ class LlamaBackend:
             stop_reason=stop_reason,
         )
 
+    def _reuse(self, prompt: np.ndarray, reuse_prefix: bool) -> int:
+        """Keeps the cache of the longest common prefix with what was evaluated before
+        (at least one token is evaluated again, for fresh logits); returns its length."""
+        llm = self._llm
+        previous = llm.input_ids[: llm.n_tokens]
+        n = min(len(previous), len(prompt))
+        mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
+        reused = int(mismatch[0]) if len(mismatch) else n
+        reused = max(min(reused, len(prompt) - 1), 0)
+        if not reuse_prefix:
+            reused = 0
+        llm.n_tokens = reused
+        return reused
+
+    def _evaluate(self, prompt: np.ndarray, interrupted: Callable[[], bool]) -> bool:
+        """Evaluates the prompt from the cached prefix on, in chunks of PROMPT_CHUNK
+        tokens; stops between chunks when ``interrupted()`` (the evaluated part stays
+        in the cache). True when the whole prompt was evaluated."""
+        llm = self._llm
+        while llm.n_tokens < len(prompt):
+            if interrupted():
+                return False
+            start = int(llm.n_tokens)
+            llm.eval(prompt[start : start + PROMPT_CHUNK].tolist())
+        return True
+
+    def prefill(self, tokens: list[int], interrupted: Callable[[], bool]) -> int:
+        """Evaluates ``tokens`` into the cache ahead of a request whose prompt starts with
+        them (while the user is idle); stops when ``interrupted()``. Returns how many of
+        them are in the cache."""
+        if not tokens or len(tokens) + 1 > int(self._llm.n_ctx()):
+            return 0
+        prompt = np.asarray(tokens, dtype=np.intc)
+        llm = self._llm
+        previous = llm.input_ids[: llm.n_tokens]
+        n = min(len(previous), len(prompt))
+        mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
+        llm.n_tokens = int(mismatch[0]) if len(mismatch) else n
+        self._evaluate(prompt, interrupted)
+        return int(llm.n_tokens)
+
     def close(self) -> None:
         self._llm.close()
+
+
+# Prompt tokens evaluated per step: between steps a request can be superseded and the
+# time cap checked (one llama.cpp batch of 512 took seconds on a slow CPU).
+PROMPT_CHUNK = 64
+
+
+@contextlib.contextmanager
+def model_params(extra_buffers: bool) -> Iterator[None]:
+    """``Llama`` builds its model parameters from ``llama_model_default_params()``; with
+    ``extra_buffers`` off, that call returns them with ``use_extra_bufts`` off."""
+    if extra_buffers:
+        yield
+        return
+    import llama_cpp.llama as llama_module
+
+    lib = llama_module.llama_cpp
+    original = lib.llama_model_default_params
+
+    def without_extra_buffers() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    lib.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        lib.llama_model_default_params = original
 
 
 def thread_counts(setting: int, cores: int) -> tuple[int, int]:

@@ -1,0 +1,132 @@
+"""The embedded model behind its worker process.
+
+Tokenizing, counting, chat templates and detokenizing run here, in the server, on the
+model's vocabulary alone (no weights); generation runs in the worker. A request's
+cancel event is watched here and forwarded, so superseding a generation still stops it
+between tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from dataclasses import dataclass
+from typing import Any
+
+from edgewise.model.backend import (
+    Cancelled,
+    GenerationRequest,
+    GenerationResult,
+    ModelError,
+    ModelInfo,
+)
+from edgewise.model.llama import LlamaBackend
+from edgewise.model.worker_client import ModelProcess
+from edgewise.model.worker_main import request_fields
+
+CANCEL_POLL_S = 0.02
+
+
+@dataclass(frozen=True)
+class WorkerFacts:
+    """What the worker found when it loaded the model (for status and `doctor`)."""
+
+    pid: int
+    system_info: str
+    extra_buffers: bool
+    extra_buffers_reason: str
+    threads: int
+    load_ms: float
+    probe_ms: float
+
+
+class ProcessBackend:
+    def __init__(
+        self, process: ModelProcess, vocab: LlamaBackend, info: ModelInfo, facts: WorkerFacts
+    ) -> None:
+        self.process = process
+        self.vocab = vocab
+        self._info = info
+        self.facts = facts
+
+    # --- the vocabulary, here ------------------------------------------------------------
+
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def tokenize(self, text: str, special: bool = False) -> list[int]:
+        return self.vocab.tokenize(text, special)
+
+    def count_tokens(self, text: str) -> int:
+        return self.vocab.count_tokens(text)
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self.vocab.detokenize(tokens)
+
+    def detokenize_special(self, token: int) -> str:
+        return self.vocab.detokenize_special(token)
+
+    def bos(self) -> list[int]:
+        return self.vocab.bos()
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        return self.vocab.render_chat(messages)
+
+    # --- the model, in the worker ----------------------------------------------------------
+
+    async def agenerate(self, request: GenerationRequest) -> GenerationResult:
+        if request.cancel.is_set():
+            raise Cancelled()
+        ident, future = self.process.call({"op": "generate", "request": request_fields(request)})
+        waiting = asyncio.wrap_future(future)
+        forwarded = False
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=CANCEL_POLL_S)
+                if done:
+                    break
+                if request.cancel.is_set() and not forwarded:
+                    self.process.send({"op": "cancel", "id": ident})
+                    forwarded = True
+        except asyncio.CancelledError:
+            self.process.send({"op": "cancel", "id": ident})
+            request.cancel.set()
+            raise
+        return answer(waiting.result())
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        """The same, blocking (for callers on a thread)."""
+        ident, future = self.process.call({"op": "generate", "request": request_fields(request)})
+        while True:
+            try:
+                return answer(future.result(timeout=CANCEL_POLL_S))
+            except concurrent.futures.TimeoutError:
+                if request.cancel.is_set():
+                    self.process.send({"op": "cancel", "id": ident})
+
+    def prefill(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens`` into the worker's cache while nothing else is asked."""
+        self.process.send({"op": "prefill", "tokens": list(tokens)})
+
+    async def bench(self, prompt_tokens: int = 256, generate: int = 32) -> dict[str, Any]:
+        """A real decode in the worker: prompt and generation speed here."""
+        _, future = self.process.call(
+            {"op": "bench", "prompt_tokens": prompt_tokens, "generate": generate}
+        )
+        reply = await asyncio.wrap_future(future)
+        if "error" in reply:
+            raise ModelError(reply["error"])
+        return reply
+
+    def close(self) -> None:
+        self.process.stop()
+        self.vocab.close()
+
+
+def answer(reply: dict[str, Any]) -> GenerationResult:
+    if reply.get("cancelled"):
+        raise Cancelled()
+    if "error" in reply:
+        raise ModelError(reply["error"])
+    result: GenerationResult = reply["result"]
+    return result
