@@ -137,6 +137,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from edgewise.model import doctor
+
+    found = doctor.run(_settings_from(args))
+    print(json.dumps(found, indent=2) if args.json else doctor.describe(found))
+    return EXIT_OK if found["runs"] else EXIT_FAILED
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -199,6 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("out")
     tiny.add_argument("--seed", type=int, default=0)
     models.set_defaults(func=cmd_models)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="run a real decode of the model in a worker process: does it run here, how fast",
+    )
+    doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("--model", help="model (overrides settings)")
+    doctor.add_argument("--settings", help="JSON settings file")
+    doctor.set_defaults(func=cmd_doctor)
 
     calibrate = sub.add_parser(
         "calibrate",

@@ -77,9 +77,7 @@ def last_status(client: RawClient) -> dict[str, Any]:
 
 def messages(client: RawClient) -> list[str]:
     return [
-        n["params"]["message"]
-        for n in client.notifications
-        if n["method"] == "window/showMessage"
+        n["params"]["message"] for n in client.notifications if n["method"] == "window/showMessage"
     ]
 
 
@@ -178,21 +176,19 @@ def test_repeated_crashes_stop_the_retries_until_a_setting_changes(make_client, 
     for _ in range(3):
         os.kill(worker_of(client), signal.SIGKILL)
         drain(client, 1.0)
-        if last_status(client).get("model", {}).get("state") == "stopped":
+        if last_status(client).get("model", {}).get("state") == "crashed":
             break
     deadline = time.monotonic() + 30
-    while last_status(client).get("model", {}).get("state") != "stopped":
+    while last_status(client).get("model", {}).get("state") != "crashed":
         assert time.monotonic() < deadline, states(client)
         drain(client, 0.2)
     assert not children(client.proc.pid), "no process is started again"
     stopped = [m for m in messages(client) if "stopped restarting" in m]
     assert stopped and "`model`" in stopped[0], messages(client)
     assert not (inline(client).get("result") or {}).get("items")
-    assert last_status(client)["state"] == "stopped"  # never "ready" or "idle" meanwhile
+    assert last_status(client)["state"] == "crashed"  # never "ready" or "idle" meanwhile
     # a changed setting tries again
-    client.notify(
-        "workspace/didChangeConfiguration", {"settings": options(tiny_model, threads=1)}
-    )
+    client.notify("workspace/didChangeConfiguration", {"settings": options(tiny_model, threads=1)})
     assert inline(client)["result"]["items"]
     assert last_status(client)["model"]["state"] == "ready"
 

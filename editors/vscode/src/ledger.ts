@@ -2,7 +2,7 @@
 // `edgewise/status` notification) and, derived from their differences, one entry per
 // request for the cost report's table and chart.
 import * as vscode from "vscode";
-import { SessionTotals, StatusParams } from "./protocol";
+import { ModelStatus, SessionTotals, StatusParams } from "./protocol";
 
 export interface RequestEntry {
   /** When the status that closed the request arrived (ms since epoch). */
@@ -19,7 +19,16 @@ export interface RequestEntry {
   localCost: number;
 }
 
-export type ServerState = "stopped" | "starting" | "idle" | "busy" | "failed";
+export type ServerState =
+  | "stopped"
+  | "starting"
+  | "idle"
+  | "busy"
+  | "failed"
+  | "loading"
+  | "restarting"
+  | "crashed"
+  | "error";
 
 export const EMPTY_TOTALS: SessionTotals = {
   requests: 0,
@@ -42,6 +51,7 @@ export class SessionLedger implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   state: ServerState = "stopped";
   problem: string | undefined;
+  model: ModelStatus | undefined;
   totals: SessionTotals = { ...EMPTY_TOTALS };
   hidden = 0;
   lastSummary: string | undefined;
@@ -95,7 +105,8 @@ export class SessionLedger implements vscode.Disposable {
     this.totals = after;
     this.hidden = status.hidden ?? after.hidden ?? this.hidden;
     this.state = status.state;
-    this.problem = undefined;
+    this.model = status.model;
+    this.problem = status.model?.message || undefined;
     this.changed.fire();
   }
 

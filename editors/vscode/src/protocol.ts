@@ -20,8 +20,23 @@ export interface SessionTotals {
   hidden?: number;
 }
 
+/** The model: "ready", or why not ("loading", "restarting" after its process ended,
+ * "crashed" when edgewise stopped restarting it, "error" when it cannot load). */
+export type ModelState = "not loaded" | "loading" | "ready" | "restarting" | "crashed" | "error";
+
+export interface ModelStatus {
+  state: ModelState;
+  message: string;
+  extraBuffers?: boolean;
+  extraBuffersReason?: string;
+  cpuFeatures?: string;
+  promptTokensPerSecond?: number | null;
+  generatedTokensPerSecond?: number | null;
+}
+
 export interface StatusParams {
-  state: "busy" | "idle";
+  state: "busy" | "idle" | "loading" | "restarting" | "crashed" | "error";
+  model?: ModelStatus;
   last?: { id: string; summary: string };
   session: SessionTotals;
   hidden?: number;
@@ -105,7 +120,8 @@ export function isSessionTotals(value: unknown): value is SessionTotals {
 }
 
 export function isStatus(value: unknown): value is StatusParams {
-  return isObject(value) && (value.state === "busy" || value.state === "idle") && isSessionTotals(value.session);
+  const states = ["busy", "idle", "loading", "restarting", "crashed", "error"];
+  return isObject(value) && states.includes(value.state as string) && isSessionTotals(value.session);
 }
 
 export function isLastPrompt(value: unknown): value is LastPrompt {

@@ -48,6 +48,19 @@ export class StatusBar implements vscode.Disposable {
         text = "$(sync~spin) edgewise · starting";
         tooltip = "edgewise is starting (loading the model).";
         break;
+      case "loading":
+        text = "$(sync~spin) edgewise · loading the model";
+        tooltip = "edgewise is loading the model and proving it runs with a short decode.";
+        break;
+      case "restarting":
+        text = "$(warning) edgewise · model restarting";
+        tooltip = this.ledger.problem ?? "The model process ended; edgewise is starting it again.";
+        break;
+      case "crashed":
+      case "error":
+        text = "$(error) edgewise · model not running";
+        tooltip = this.ledger.problem ?? "The model is not running.";
+        break;
       case "busy":
         text = `$(sync~spin) ${cost}`;
         tooltip = "edgewise is running the model.";
@@ -67,6 +80,21 @@ export class StatusBar implements vscode.Disposable {
     }
     if (this.ledger.hidden > 0) {
       lines.push(`${this.ledger.hidden} completions hidden below edgewise.minConfidence.`);
+    }
+    const model = this.ledger.model;
+    if (model?.state === "ready") {
+      const speed =
+        model.promptTokensPerSecond && model.generatedTokensPerSecond
+          ? `: ${Math.round(model.promptTokensPerSecond)} prompt tokens/s, ` +
+            `${Math.round(model.generatedTokensPerSecond)} generated tokens/s at load`
+          : "";
+      lines.push(`The model runs${speed}.`);
+      if (model.extraBuffersReason) {
+        lines.push(`llama.cpp extra buffer types ${model.extraBuffers ? "on" : "off"}: ${model.extraBuffersReason}.`);
+      }
+      if (model.cpuFeatures) {
+        lines.push(`CPU features llama.cpp uses: ${model.cpuFeatures}`);
+      }
     }
     if (this.ledger.lastSummary) {
       lines.push(`Last: ${this.ledger.lastSummary}`);

@@ -211,6 +211,8 @@ class EdgewiseServer(LanguageServer):
                 extraBuffers=facts.extra_buffers,
                 extraBuffersReason=facts.extra_buffers_reason,
                 cpuFeatures=facts.system_info,
+                promptTokensPerSecond=facts.prompt_tokens_per_s,
+                generatedTokensPerSecond=facts.generated_tokens_per_s,
             )
         params: dict[str, Any] = {
             "state": state if host.state in ("ready", "not loaded") else host.state,

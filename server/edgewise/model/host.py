@@ -22,7 +22,7 @@ from edgewise.model.backend import (
 )
 from edgewise.model.cpu_safety import choose_extra_buffers, cpu_flags, installed_llama_version
 from edgewise.model.llama import LlamaBackend, ModelWorker, thread_counts
-from edgewise.model.process_backend import ProcessBackend, WorkerFacts
+from edgewise.model.process_backend import ProcessBackend, WorkerFacts, speeds
 from edgewise.model.registry import resolve_model
 from edgewise.model.worker_client import ModelProcess, WorkerExit, WorkerGone
 from edgewise.paths import cache_dir
@@ -82,7 +82,7 @@ class ModelHost:
         self.crashes: list[float] = []
         self.safe_extra_buffers_off = False
         self.safe_threads: int | None = None
-        self.state = "not loaded"  # loading | ready | restarting | stopped | error
+        self.state = "not loaded"  # loading | ready | restarting | crashed | error
         self.state_message = ""
         self.on_change: Callable[[], None] | None = None  # the state changed (on the loop)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -152,7 +152,8 @@ class ModelHost:
             extra_buffers_reason=reason,
             threads=generation_threads,
             load_ms=reply["load_ms"],
-            probe_ms=reply["probe_ms"],
+            prompt_tokens_per_s=speeds(reply)[0],
+            generated_tokens_per_s=speeds(reply)[1],
         )
         return ProcessBackend(process, vocab, reply["info"], facts)
 
@@ -207,7 +208,7 @@ class ModelHost:
             self._error = ModelError(message.removeprefix("edgewise: "))
             self._key = LoadKey.of(self.settings)
             self.notes.append(message)
-            self._set_state("stopped", message)
+            self._set_state("crashed", message)
             return
         message = (
             f"edgewise: {what}. The request it was serving got no answer; "

@@ -37,7 +37,8 @@ class WorkerFacts:
     extra_buffers_reason: str
     threads: int
     load_ms: float
-    probe_ms: float
+    prompt_tokens_per_s: float | None  # of the decode that proved the model runs
+    generated_tokens_per_s: float | None
 
 
 class ProcessBackend:
@@ -130,3 +131,13 @@ def answer(reply: dict[str, Any]) -> GenerationResult:
         raise ModelError(reply["error"])
     result: GenerationResult = reply["result"]
     return result
+
+
+def speeds(reply: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Prompt and generated tokens per second of a bench reply."""
+    prompt = reply["prompt_tokens"] / (reply["prompt_ms"] / 1000.0) if reply["prompt_ms"] else None
+    made = reply["generated_tokens"]
+    generated = (
+        made / (reply["generation_ms"] / 1000.0) if reply["generation_ms"] and made else None
+    )
+    return prompt, generated

@@ -27,7 +27,8 @@ from edgewise.model.worker_wire import FrameReader, encode, write_all
 
 HEARTBEAT_S = 1.0
 PR_SET_PDEATHSIG = 1
-PROBE_TEXT = "def add(a, b):\n    return"
+PROBE_PROMPT_TOKENS = 48
+PROBE_GENERATED = 4
 BENCH_TEXT = (
     "def fibonacci(n: int) -> int:\n"
     '    """The n-th Fibonacci number."""\n'
@@ -135,21 +136,15 @@ class Worker:
         started = time.monotonic()
         backend = LlamaBackend.load(**args)
         loaded = time.monotonic()
-        # a short decode proves the model runs here before the server says it is ready
-        # (a crashing fast path crashes now, not in the user's first completion)
-        probe = backend.generate(
-            GenerationRequest(
-                prompt=backend.bos() + backend.tokenize(PROBE_TEXT),
-                max_tokens=2,
-                reuse_prefix=False,
-            )
-        )
         self.backend = backend
+        # a short decode proves the model runs here before the server says it is ready
+        # (a crashing fast path crashes now, not in the user's first completion), and
+        # warms it up: the first completion does not pay for first-touch costs
+        probe = self.bench(PROBE_PROMPT_TOKENS, PROBE_GENERATED)
         return {
             "info": backend.info(),
-            "system_info": system_info(),
             "load_ms": (loaded - started) * 1000.0,
-            "probe_ms": probe.total_ms,
+            **probe,
         }
 
     def generate(self, ident: int, fields: dict[str, Any]) -> Any:
