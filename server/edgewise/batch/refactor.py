@@ -854,8 +854,10 @@ class BatchRun:
             return
         try:
             self.writer = ReportWriter(report)
-        except OSError as exc:
+        except FileExistsError as exc:  # made since the options were checked
             raise UsageError(f"--report {exc}; nothing was changed") from None
+        except OSError as exc:
+            raise UsageError(f"--report {report}: cannot open it: {exc.strerror}") from None
 
     async def recover(self, entries: list[dict[str, Any]]) -> None:
         """Finish what a stopped --apply run left open (see journal.py), before this
