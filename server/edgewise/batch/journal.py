@@ -24,7 +24,7 @@ from typing import Any
 
 from edgewise.batch.checks import CheckResult
 from edgewise.batch.records import ReportWriter, read_lines
-from edgewise.batch.replace import Replacement, same_file
+from edgewise.batch.replace import NotReplaced, Replacement, same_file
 from edgewise.batch.sources import sha256
 from edgewise.paths import state_dir
 
@@ -118,7 +118,12 @@ async def finish_entry(entry: dict[str, Any], run_check: RunCheck) -> Finished:
             return Finished(
                 "skipped", "the run stopped before the file was changed; it is as it was", before
             )
-    replacement = Replacement.reopen(path, backup, before, after)
+    try:
+        replacement = Replacement.reopen(path, backup, before, after)
+    except NotReplaced as exc:
+        return Finished(
+            "failed", f"the run stopped; cannot read the original {backup}: {exc}", before
+        )
     check: CheckResult | None = None
     keep = False
     if replacement.ours_in_place():

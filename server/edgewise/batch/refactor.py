@@ -864,10 +864,10 @@ class BatchRun:
         run reads any file."""
         assert self.journal is not None
         self.progress.note(f"an earlier run stopped while changing {len(entries)} file(s):")
-        recorded = {
+        report = self.options.report
+        recorded = {  # records the stopped run wrote before it died are not written twice
             (line["batch"].get("run"), line["target"].get("path"), line["target"].get("symbol"))
-            for line in read_lines(self.options.report)
-            if self.options.report is not None
+            for line in (read_lines(report) if report is not None else [])
             if isinstance(line.get("batch"), dict) and isinstance(line.get("target"), dict)
         }
         for entry in entries:

@@ -219,6 +219,11 @@ class Replacement:
                     "another process wrote to the file while edgewise replaced it; "
                     "the file with their writes was put back and edgewise's edit dropped",
                 )
+            if not os.path.lexists(self.path):
+                return Settled(
+                    "theirs-kept",
+                    f"the file was removed after edgewise wrote it; the original is in {self.backup}",
+                )
             if intact:
                 os.unlink(self.backup)
                 return Settled(
