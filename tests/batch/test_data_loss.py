@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from edgewise.batch.records import Validators
 from tests.batch.conftest import CLI, read_report, start_refactor, tree_hashes
 
@@ -150,49 +152,55 @@ def test_appends_through_a_handle_held_across_the_commit_are_not_lost(
 
 SLOW_CHECK = (  # the first check marks that it runs (its process group id) and waits
     'if [ ! -e ../once ]; then touch ../once; echo $$ > "$EDGEWISE_FILE.checking"; '
-    "sleep 60; fi; exit 1"
+    "sleep 60; fi; exit {code}"
 )
 
 
+@pytest.mark.parametrize(
+    "code, outcome", [(1, "rejected-by-check"), (0, "applied")], ids=["check-fails", "check-passes"]
+)
 def test_kill_9_during_check_is_finished_by_resume(
-    project: Path, settings_file: Path, cli_env: dict, tmp_path: Path, refactor
+    project: Path, settings_file: Path, cli_env: dict, tmp_path: Path, refactor, code, outcome
 ):
     pricing = project / PRICING
     original = pricing.read_bytes()
     marker = project / "inventory/pricing.py.checking"
     report = tmp_path / "night.jsonl"
+    check = SLOW_CHECK.format(code=code)
     process = start_refactor(project, settings_file, cli_env, report,
-                             PRICING, "--action", "docstring", "--apply", "--check", SLOW_CHECK)  # fmt: skip
+                             PRICING, "--action", "docstring", "--apply", "--check", check)  # fmt: skip
     try:
         wait_for(lambda: marker.exists() and marker.read_text().strip() != "")
-        assert pricing.read_bytes() != original  # the edit is on disk, unchecked
+        written = pricing.read_bytes()
+        assert written != original  # the edit is on disk, unchecked
         process.kill()
         process.wait(30)
     finally:
         process.kill()
         kill_group(marker)
     marker.unlink()
-    assert pricing.read_bytes() != original
+    assert pricing.read_bytes() == written
     assert not read_report(report)  # nothing recorded: the run died mid-check
     # a plain dry run on that report refuses to go past what is left unchecked
     dry = refactor(PRICING, "--action", "docstring", report=report)
     assert dry.returncode == 2 and "--resume" in dry.stderr
-    assert pricing.read_bytes() != original
-    # --resume runs the check again (it fails now) and restores the original bytes
+    assert pricing.read_bytes() == written
+    # --resume runs the check again: a failure restores the original bytes, a pass keeps
     resumed = refactor(PRICING, "--action", "docstring", "--resume", report=report)
-    assert resumed.returncode == 1, resumed.stderr
-    assert pricing.read_bytes() == original
-    assert "rejected-by-check" in resumed.stderr and PRICING in resumed.stderr
+    assert resumed.returncode == code, resumed.stderr
+    assert pricing.read_bytes() == (original if code else written)
+    assert f"{PRICING}: {outcome}" in resumed.stderr
     earlier = [line for line in resumed.lines if line.get("kind") == "action"]
-    assert earlier and {r["outcome"] for r in earlier} == {"rejected-by-check"}
+    assert earlier and {r["outcome"] for r in earlier} == {outcome}
     for record in earlier:
         VALIDATORS.record.validate(record)
-        assert "on resume" in record["reason"] and record["check"]["exit_code"] == 1
+        assert "on resume" in record["reason"] and record["check"]["exit_code"] == code
         assert record["batch"]["run"] != resumed.summary["id"]  # the killed run's record
+        assert record["file_sha256"]["after"] == tree_hashes(project)[PRICING]
     assert resumed.summary["recovered"] == [
-        {"path": PRICING, "outcome": "rejected-by-check", "reason": earlier[0]["reason"]}
+        {"path": PRICING, "outcome": outcome, "reason": earlier[0]["reason"]}
     ]
-    assert resumed.summary["targets"]["done_before"] == len(earlier)
+    assert resumed.summary["targets"]["done_before"] == (len(earlier) if code else 0)
     assert not leftovers(project) and not leftovers(tmp_path)
 
 
@@ -204,7 +212,7 @@ def test_sighup_during_check_restores_the_file_and_reports_it(
     marker = project / "inventory/pricing.py.checking"
     report = tmp_path / "r.jsonl"
     process = start_refactor(project, settings_file, cli_env, report,
-                             PRICING, "--action", "docstring", "--apply", "--check", SLOW_CHECK)  # fmt: skip
+                             PRICING, "--action", "docstring", "--apply", "--check", SLOW_CHECK.format(code=1))  # fmt: skip
     try:
         wait_for(lambda: marker.exists() and marker.read_text().strip() != "")
         os.kill(process.pid, signal.SIGHUP)
