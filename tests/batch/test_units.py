@@ -11,12 +11,12 @@ import pytest
 from edgewise.actions.catalog import get_action
 from edgewise.batch.diffs import unified_diff
 from edgewise.batch.discovery import GitignoreMatcher, Glob, discover
+from edgewise.batch.replace import NotReplaced, Replacement, backup_path
 from edgewise.batch.sources import (
     Edit,
     NotText,
     SourceFile,
     apply_edits,
-    atomic_write,
     overlaps,
 )
 from edgewise.batch.targets import find_targets, finder, qualified_name
@@ -74,23 +74,35 @@ def test_binary_and_non_utf8_files_are_not_text(tmp_path: Path):
         source(tmp_path, b"name = '\xe9t\xe9'\n")
 
 
-def test_atomic_write_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path):
+def test_a_replacement_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path):
     path = tmp_path / "tool.py"
     path.write_bytes(b"old\n")
     os.chmod(path, 0o754)
-    atomic_write(path, b"new\n", 0o754)
+    replacement = Replacement.make(path, b"old\n", b"new\n", backup_path(path, "run1"))
+    assert replacement.settle(keep=True).state == "kept"
     assert path.read_bytes() == b"new\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o754
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tool.py"]
 
 
-def test_changed_on_disk_compares_bytes(tmp_path: Path):
-    src = source(tmp_path, b"x = 1\n")
-    assert not src.changed_on_disk()
-    os.utime(src.path, (0, 0))  # a touch alone is not a change
-    assert not src.changed_on_disk()
-    src.path.write_bytes(b"x = 2\n")
-    assert src.changed_on_disk()
+def test_undoing_a_replacement_puts_the_original_inode_back(tmp_path: Path):
+    path = tmp_path / "m.py"
+    path.write_bytes(b"x = 1\n")
+    inode = path.stat().st_ino
+    replacement = Replacement.make(path, b"x = 1\n", b"x = 2\n", backup_path(path, "r"))
+    assert path.read_bytes() == b"x = 2\n"
+    assert replacement.settle(keep=False).state == "restored"
+    assert path.read_bytes() == b"x = 1\n" and path.stat().st_ino == inode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.py"]
+
+
+def test_a_file_that_changed_is_not_replaced(tmp_path: Path):
+    path = tmp_path / "m.py"
+    path.write_bytes(b"x = 3\n")
+    with pytest.raises(NotReplaced, match="changed on disk"):
+        Replacement.make(path, b"x = 1\n", b"x = 2\n", backup_path(path, "r"))
+    assert path.read_bytes() == b"x = 3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.py"]
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,14 @@ DESCRIPTION = """\
 Run one code action over every matching scope of the files under PATH...
 Dry run by default: prints a unified diff and changes nothing. --apply writes each file
 atomically (after checking it did not change on disk), runs --check, and restores the
-file byte for byte if the check fails.
+file byte for byte if the check fails (unless someone saved it meanwhile: that is kept).
+A run stopped by kill -9 is finished (checked again or restored) by --resume.
 
 exit codes: 0 every target applied (--apply) or proposed (dry run);
-            1 some target failed, was rejected or skipped, or --max-cost stopped the run;
+            1 some target failed, was rejected or skipped, a file was refused, or
+              --max-cost stopped the run;
             2 usage or setup error (nothing changed);
-            130 interrupted (Ctrl-C, SIGTERM): finished files kept, the rest untouched.
+            130 interrupted (Ctrl-C, SIGTERM, SIGHUP): finished files kept, the rest untouched.
 """
 
 
@@ -46,7 +48,11 @@ def add_refactor_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="targets in flight (default 1)"
     )
-    parser.add_argument("--report", metavar="FILE.jsonl", help="one JSON line per target + summary")
+    parser.add_argument(
+        "--report",
+        metavar="FILE.jsonl",
+        help="one JSON line per target + summary; appended to, and only if edgewise wrote it",
+    )
     parser.add_argument(
         "--resume", action="store_true", help="skip targets already done in --report"
     )

@@ -5,9 +5,18 @@ Both go to stderr; stdout carries only the diffs (dry run), so it can be piped.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from typing import Any, Protocol, TextIO
+
+
+def write_out(out: TextIO, text: str) -> None:
+    """Writes to stdout; a closed pipe or a lost terminal must not stop the file
+    being committed (the report still says what happened)."""
+    with contextlib.suppress(OSError, ValueError):
+        out.write(text)
+        out.flush()
 
 
 def money(value: float, currency: str) -> str:
@@ -77,11 +86,11 @@ class PlainProgress:
         )
 
     def note(self, message: str) -> None:
-        print(f"edgewise: {message}", file=self.stream, flush=True)
+        with contextlib.suppress(OSError, ValueError):  # the terminal may be gone (SIGHUP)
+            print(f"edgewise: {message}", file=self.stream, flush=True)
 
     def diff(self, text: str) -> None:
-        self.out.write(text)
-        self.out.flush()
+        write_out(self.out, text)
 
     def stop(self) -> None:
         pass
@@ -140,8 +149,7 @@ class RichProgress:
         self.bar.console.print(f"edgewise: {message}", markup=False, highlight=False)
 
     def diff(self, text: str) -> None:
-        self.out.write(text)
-        self.out.flush()
+        write_out(self.out, text)
 
     def stop(self) -> None:
         self.bar.stop()

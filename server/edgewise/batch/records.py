@@ -4,13 +4,20 @@ Records are schema-valid reports (report.schema.json) plus the batch fields
 (batch-record.schema.json); the summary has its own schema (batch-summary.schema.json)
 and is told apart by ``"kind": "summary"``. Each line is written with one ``write`` on
 a file opened for appending and flushed to disk, so a crash leaves at most a torn last
-line, which --resume drops.
+line, which the next run drops.
+
+A report file is never truncated: a later run appends its own records and summary. A path
+that already holds something else is refused: edgewise recognises its own report by its
+first line, a whole JSON object that is a batch record (``"kind": "action"`` with a
+``batch.run``) or a summary (``"kind": "summary"`` with an ``id``). An empty file is
+taken as a report.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,71 @@ class Validators:
 
 
 ResumeKey = tuple[str, str | None, str, str]  # action, instruction, real path, symbol
+
+
+FIRST_LINE_MAX = 64 * 1024 * 1024  # a record carries a diff and a text: bounded, not small
+
+
+def first_line(path: Path) -> bytes | None:
+    """The first line of a file without its newline (None when there is no whole line)."""
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as handle:
+        while size < FIRST_LINE_MAX:
+            chunk = handle.read(1 << 16)
+            if not chunk:
+                return None
+            end = chunk.find(b"\n")
+            if end >= 0:
+                chunks.append(chunk[:end])
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+    return None
+
+
+def line_kind(line: bytes | None) -> str | None:
+    """``"action"``, ``"summary"`` or ``"journal"`` for a line edgewise's batch mode wrote,
+    else None."""
+    if line is None:
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("kind")
+    batch = value.get("batch")
+    if kind == "action" and isinstance(batch, dict) and isinstance(batch.get("run"), str):
+        return "action"
+    if kind == "summary" and isinstance(value.get("id"), str):
+        return "summary"
+    if kind == "journal" and isinstance(value.get("id"), str):
+        return "journal"
+    return None
+
+
+def foreign_file(path: Path, kinds: tuple[str, ...]) -> str | None:
+    """Why ``path`` must not be appended to: it exists and is not a file edgewise wrote
+    (its first line is not of one of ``kinds``). None when it may be."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return "it exists and is not a regular file"
+    if info.st_size == 0:
+        return None
+    try:
+        line = first_line(path)
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if line_kind(line) not in kinds:
+        return (
+            "it exists and is not a file edgewise wrote (its first line is not an edgewise record)"
+        )
+    return None
 
 
 def resume_key(action: str, instruction: str | None, path: str, symbol: str) -> ResumeKey:
@@ -97,22 +169,34 @@ def done_keys(lines: Iterable[dict[str, Any]], dry_run: bool) -> set[ResumeKey]:
     return done
 
 
-class ReportWriter:
-    """Appends whole lines to the report file; keeps nothing torn."""
+REPORT_KINDS = ("action", "summary")
 
-    def __init__(self, path: Path, resume: bool) -> None:
+
+class ReportWriter:
+    """Appends whole lines to a file edgewise writes (a report, a journal); keeps nothing
+    torn; never truncates what is there."""
+
+    def __init__(self, path: Path, kinds: tuple[str, ...] = REPORT_KINDS) -> None:
         self.path = path
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        if not resume:
-            flags |= os.O_TRUNC
-        self._fd = os.open(path, flags, 0o644)
-        if resume:
-            self._drop_torn_tail()
+        why = foreign_file(path, kinds)
+        if why is not None:  # checked at the start too: this covers a file made since
+            raise FileExistsError(f"{path}: {why}")
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        self._drop_torn_tail()
 
     def _drop_torn_tail(self) -> None:
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            os.truncate(self.path, data.rfind(b"\n") + 1)
+        size = os.fstat(self._fd).st_size
+        if size == 0:
+            return
+        with open(self.path, "rb") as handle:
+            handle.seek(max(size - (1 << 20), 0))
+            tail = handle.read()
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        if cut < 0 and size > len(tail):
+            return  # a last line over 1 MB with no end: left alone rather than guessed
+        os.ftruncate(self._fd, size - len(tail) + cut + 1)
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"

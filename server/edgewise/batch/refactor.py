@@ -37,26 +37,23 @@ from edgewise.actions.verify import verify_edit
 from edgewise.batch.checks import CheckResult, CheckRunner
 from edgewise.batch.diffs import unified_diff
 from edgewise.batch.discovery import discover
+from edgewise.batch.journal import Journal, finish_entry, journal_path
 from edgewise.batch.progress import Progress, make_progress, money
 from edgewise.batch.records import (
     OUTCOMES,
+    REPORT_KINDS,
     ReportWriter,
     RunTotals,
     done_keys,
+    foreign_file,
     read_lines,
     resume_key,
 )
-from edgewise.batch.sources import (
-    Edit,
-    NotText,
-    SourceFile,
-    apply_edits,
-    atomic_write,
-    overlaps,
-    sha256,
-)
+from edgewise.batch.replace import CHANGED, NotReplaced, Replacement, backup_path, unfit_reason
+from edgewise.batch.sources import Edit, NotText, SourceFile, apply_edits, overlaps, sha256
 from edgewise.batch.targets import FoundTarget, find_targets, finder
 from edgewise.config import Settings, parse_settings
+from edgewise.context.documents import MAX_PARSE_BYTES
 from edgewise.context.positions import LineIndex
 from edgewise.engine import Engine
 from edgewise.model.backend import GenerationResult, ModelError
@@ -67,6 +64,10 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+# Signals that stop the run now and roll back (SIGHUP: the terminal or SSH session is gone).
+STOP_NOW_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class UsageError(Exception):
@@ -186,6 +187,12 @@ def check_report_path(report: Path) -> None:
         raise UsageError(f"--report {report}: no folder {report.parent}")
     if LanguageRegistry().for_document(report.name) is not None:
         raise UsageError(f"--report {report} looks like source code; name a .jsonl file")
+    why = foreign_file(report, REPORT_KINDS)
+    if why is not None:
+        raise UsageError(
+            f"--report {report}: {why}; nothing was changed. Name a new file, or a report "
+            "of an earlier run (edgewise appends to it)"
+        )
 
 
 def build_options(args: Any, cwd: Path) -> Options:
@@ -275,6 +282,12 @@ class BatchRun:
         self.final_message = ""
         self.timing: dict[str, float] = {"discovery_seconds": 0.0, "load_seconds": 0.0}
         self.pending_commits = 0  # files queued for the committer, not yet committed
+        self.journal: Journal | None = None  # --apply: what is being done to which file
+        self.journal_seq = 0
+        self.journal_entry: str | None = None  # the open entry of the file being committed
+        self.files_unfit = 0  # candidate files refused for a reason of their own
+        self.recovered: list[dict[str, str]] = []  # files a stopped run left, finished now
+        self.recovery_checker: CheckRunner | None = None
 
     # --- discovery ---------------------------------------------------------------------
 
@@ -295,15 +308,16 @@ class BatchRun:
                 continue
             self.scanned += 1
             try:
+                why = self.unfit(candidate.path)
+                if why is not None:
+                    self.skip_file(candidate.display, why)
+                    continue
                 source = SourceFile.read(candidate.path, candidate.display)
             except NotText as exc:
-                self.refused.append({"path": candidate.display, "reason": str(exc)})
-                self.progress.note(f"skipped {candidate.display}: {exc}")
+                self.skip_file(candidate.display, str(exc))
                 continue
             except OSError as exc:
-                reason = exc.strerror or str(exc)
-                self.refused.append({"path": candidate.display, "reason": reason})
-                self.progress.note(f"skipped {candidate.display}: {reason}")
+                self.skip_file(candidate.display, exc.strerror or str(exc))
                 continue
             uri = source.path.as_uri()
             doc = engine.documents.open(uri, source.lf_text)
@@ -319,6 +333,20 @@ class BatchRun:
             self.done_before += len(targets) - len(todo)
             if todo:
                 self.files.append(FileWork(source, todo))
+
+    def unfit(self, path: Path) -> str | None:
+        """Why a file is not a candidate (None when it is): too large to parse, and with
+        --apply, a file edgewise may not replace (read-only, hard-linked)."""
+        info = path.stat()
+        if info.st_size > MAX_PARSE_BYTES:
+            limit = MAX_PARSE_BYTES // (1024 * 1024)
+            return f"larger than {limit} MB ({info.st_size} bytes): too large to parse"
+        return unfit_reason(info, path) if self.options.apply else None
+
+    def skip_file(self, display: str, reason: str) -> None:
+        self.files_unfit += 1
+        self.refused.append({"path": display, "reason": reason})
+        self.progress.note(f"skipped {display}: {reason}")
 
     @property
     def to_run(self) -> int:
@@ -403,8 +431,9 @@ class BatchRun:
         self.progress.note("stopping now: rolling back files not yet written")
         for task in self.workers:
             task.cancel()
-        if self.checker is not None:
-            self.checker.kill()
+        for checker in (self.checker, self.recovery_checker):
+            if checker is not None:
+                checker.kill()
         self.progress_event.set()
 
     # --- targets -----------------------------------------------------------------------
@@ -540,6 +569,9 @@ class BatchRun:
                 await self.commit_file(work)
             except Exception as exc:  # a file that cannot be written fails its targets only
                 reason = f"could not commit the file: {type(exc).__name__}: {exc}"
+                if self.journal_entry is not None:  # left open: the next run settles it
+                    reason += "; run again with --resume to check or restore it"
+                    self.journal_entry = None
                 self.progress.note(f"{work.source.display}: {reason}")
                 for index in sorted(work.results):
                     result = work.results[index]
@@ -601,48 +633,86 @@ class BatchRun:
             for result in accepted:
                 result.outcome = "skipped"
                 result.reason = "interrupted before the file was written"
-        elif accepted and source.changed_on_disk():
-            self.files_changed += 1
-            for result in accepted:
-                result.outcome = "skipped"
-                result.reason = "the file changed on disk since it was read; not overwritten"
-            with contextlib.suppress(OSError):
-                after_hash = sha256(source.path.read_bytes())
         elif accepted:
-            new_bytes = new_text.encode("utf-8")
-            atomic_write(source.path, new_bytes, source.mode)
-            after_hash = sha256(new_bytes)
-            outcome, reason = "applied", "written"
-            if self.checker is not None:
-                try:
-                    check = await self.checker.run(source.path)
-                except Exception as exc:  # the shell cannot start: the file goes back
-                    check = CheckResult(self.checker.command, None, 0.0, f"{exc}")
-                if not check.passed:
-                    atomic_write(source.path, source.data, source.mode)
-                    restored = source.path.read_bytes() == source.data
-                    after_hash = sha256(source.path.read_bytes())
-                    self.files_restored += 1
-                    if self.hard_stop:
-                        outcome = "skipped"
-                        reason = "interrupted during --check; the file was restored"
-                    else:
-                        outcome = "rejected-by-check"
-                        reason = f"--check failed ({check.verdict}); the file was restored"
-                    if not restored:
-                        reason += " (WARNING: read-back differs from the original)"
-                else:
-                    reason = f"written; --check passed in {check.seconds:.2f} s"
-            if outcome == "applied":
-                self.files_written += 1
-            for result in accepted:
-                result.outcome, result.reason = outcome, reason
+            check = await self.write_and_check(work, accepted, new_text.encode("utf-8"))
+            after_hash = self.disk_hash(source)
         shown = [e for r in accepted if r.outcome in ("applied", "proposed") for e in r.edits]
         if shown:
             self.progress.diff(unified_diff(source.text, source.apply(shown), source.display))
         for result in results:
             self.record(work, result, after_hash, check if result in accepted else None)
+        if self.journal_entry is not None:
+            assert self.journal is not None
+            self.journal.end(self.journal_entry)
+            self.journal_entry = None
         engine.documents.close(work.uri)
+
+    async def write_and_check(
+        self, work: FileWork, accepted: list[TargetResult], new_bytes: bytes
+    ) -> CheckResult | None:
+        """Write the file (journaled first), run --check, settle: sets each accepted
+        target's outcome and reason; returns the check's result."""
+        source = work.source
+        assert self.journal is not None
+        self.journal_seq += 1
+        entry_id = f"{self.run_id}-{self.journal_seq}"
+        backup = backup_path(source.path, self.run_id)
+        pending = [self.build_record(work, r, sha256(new_bytes), None) for r in accepted]
+        self.journal.begin(
+            {
+                "id": entry_id,
+                "path": str(source.path),
+                "display": source.display,
+                "backup": str(backup),
+                "before": source.sha256,
+                "after": sha256(new_bytes),
+                "check": self.options.check,
+                "cwd": str(self.options.cwd),
+                "records": pending,
+            }
+        )
+        self.journal_entry = entry_id
+
+        def decide(outcome: str, reason: str) -> None:
+            for result in accepted:
+                result.outcome, result.reason = outcome, reason
+
+        try:
+            replacement = Replacement.make(source.path, source.data, new_bytes, backup)
+        except NotReplaced as exc:
+            if str(exc) == CHANGED:
+                self.files_changed += 1
+            decide("skipped", str(exc))
+            return None
+        check: CheckResult | None = None
+        if self.checker is not None:
+            try:
+                check = await self.checker.run(source.path)
+            except Exception as exc:  # the shell cannot start: the file goes back
+                check = CheckResult(self.checker.command, None, 0.0, f"{exc}")
+        settled = replacement.settle(keep=check is None or check.passed)
+        if settled.state == "kept":
+            self.files_written += 1
+            if check is None:
+                decide("applied", "written")
+            else:
+                decide("applied", f"written; --check passed in {check.seconds:.2f} s")
+        elif settled.state == "restored":
+            self.files_restored += 1
+            assert check is not None
+            if self.hard_stop:
+                decide("skipped", "interrupted during --check; the file was restored")
+            else:
+                decide(
+                    "rejected-by-check", f"--check failed ({check.verdict}); the file was restored"
+                )
+        else:
+            self.progress.note(f"{source.display}: {settled.note}")
+            if check is not None and not check.passed:
+                decide("rejected-by-check", f"--check failed ({check.verdict}); {settled.note}")
+            else:
+                decide("skipped", settled.note)
+        return check
 
     def record(
         self,
@@ -651,6 +721,24 @@ class BatchRun:
         after_hash: str,
         check: CheckResult | None,
     ) -> None:
+        record = self.build_record(work, result, after_hash, check)
+        if self.writer is not None:
+            self.writer.write(record)
+        result.recorded = True
+        self.totals.add(record)
+        outcome = record["outcome"]
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if result.text_only and self.options.apply:
+            self.text_answers += 1
+        self.progress.target_done(record)
+
+    def build_record(
+        self,
+        work: FileWork,
+        result: TargetResult,
+        after_hash: str,
+        check: CheckResult | None,
+    ) -> dict[str, Any]:
         source = work.source
         found = result.found
         engine = self.engine
@@ -686,14 +774,7 @@ class BatchRun:
                 },
             }
         )
-        if self.writer is not None:
-            self.writer.write(record)
-        result.recorded = True
-        self.totals.add(record)
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-        if result.text_only and self.options.apply:
-            self.text_answers += 1
-        self.progress.target_done(record)
+        return record
 
     # --- the whole run -----------------------------------------------------------------
 
@@ -704,9 +785,23 @@ class BatchRun:
         # (RuntimeError): Ctrl-C then ends the run the default way
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, self.on_interrupt)
-            loop.add_signal_handler(signal.SIGTERM, self.abort)
+            for stop_now in STOP_NOW_SIGNALS:
+                loop.add_signal_handler(stop_now, self.abort)
         self.engine = Engine(opts.settings, allow_download=True)
         try:
+            journal = Journal(journal_path(opts.report, opts.cwd))
+            left = journal.pending()
+            if left and not (opts.resume or opts.apply):
+                names = ", ".join(str(e.get("display") or e.get("path")) for e in left)
+                raise UsageError(
+                    f"an earlier --apply run stopped while changing {names}; run with "
+                    "--resume (or --apply) to check or restore it first"
+                )
+            if left or opts.apply:
+                self.journal = journal
+            if left:
+                self.open_report()
+                await self.recover(left)
             self.collect(self.engine)
             self.timing["discovery_seconds"] = round(time.monotonic() - self.started_at, 3)
             if self.to_run:
@@ -716,8 +811,7 @@ class BatchRun:
                 except ModelError as exc:
                     raise UsageError(str(exc)) from None
                 self.timing["load_seconds"] = round(time.monotonic() - loading, 3)
-            if opts.report is not None:
-                self.writer = ReportWriter(opts.report, opts.resume)
+            self.open_report()
             if self.to_run == 0:
                 self.progress.note("no targets to run")
                 return self.finish()
@@ -747,14 +841,70 @@ class BatchRun:
                 self.progress.note(self.final_message)
             if self.writer is not None:
                 self.writer.close()
+            if self.journal is not None:
+                self.journal.close()
             self.engine.close()
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
-                loop.remove_signal_handler(signal.SIGTERM)
+                for handled in (signal.SIGINT, *STOP_NOW_SIGNALS):
+                    loop.remove_signal_handler(handled)
+
+    def open_report(self) -> None:
+        report = self.options.report
+        if report is None or self.writer is not None:
+            return
+        try:
+            self.writer = ReportWriter(report)
+        except FileExistsError as exc:  # made since the options were checked
+            raise UsageError(f"--report {exc}; nothing was changed") from None
+        except OSError as exc:
+            raise UsageError(f"--report {report}: cannot open it: {exc.strerror}") from None
+
+    async def recover(self, entries: list[dict[str, Any]]) -> None:
+        """Finish what a stopped --apply run left open (see journal.py), before this
+        run reads any file."""
+        assert self.journal is not None
+        self.progress.note(f"an earlier run stopped while changing {len(entries)} file(s):")
+        report = self.options.report
+        recorded = {  # records the stopped run wrote before it died are not written twice
+            (line["batch"].get("run"), line["target"].get("path"), line["target"].get("symbol"))
+            for line in (read_lines(report) if report is not None else [])
+            if isinstance(line.get("batch"), dict) and isinstance(line.get("target"), dict)
+        }
+        for entry in entries:
+            finished = await finish_entry(entry, self.run_recovery_check)
+            display = str(entry.get("display") or entry["path"])
+            self.progress.note(f"  {display}: {finished.outcome}: {finished.reason}")
+            self.recovered.append(
+                {"path": display, "outcome": finished.outcome, "reason": finished.reason}
+            )
+            for record in entry.get("records") or []:
+                target, batch = record["target"], record["batch"]
+                if (batch["run"], target["path"], target["symbol"]) in recorded:
+                    continue
+                record.update(
+                    outcome=finished.outcome,
+                    reason=finished.reason,
+                    check=finished.check.to_dict() if finished.check is not None else None,
+                    file_sha256={"before": entry["before"], "after": finished.after_sha},
+                )
+                if self.writer is not None:
+                    self.writer.write(record)
+            self.journal.end(entry["id"])
+
+    async def run_recovery_check(self, path: Path, command: str, cwd: Path) -> CheckResult:
+        self.recovery_checker = CheckRunner(command, cwd)
+        try:
+            return await self.recovery_checker.run(path)
+        except Exception as exc:  # the shell cannot start: the file goes back
+            return CheckResult(command, None, 0.0, f"{exc}")
+        finally:
+            self.recovery_checker = None
 
     def exit_code(self) -> int:
         if self.interrupts:
             return EXIT_INTERRUPTED
+        if self.files_unfit or any(r["outcome"] != "applied" for r in self.recovered):
+            return EXIT_FAILED
         good = "applied" if self.options.apply else "proposed"
         bad = sum(n for outcome, n in self.outcomes.items() if outcome != good)
         if bad > self.text_answers:  # an explanation is "proposed" even with --apply
@@ -792,6 +942,7 @@ class BatchRun:
                 "skipped_changed": self.files_changed,
             },
             "refused": self.refused,
+            "recovered": self.recovered,
             "totals": totals,
             "timing": self.timing,
             "budget": (

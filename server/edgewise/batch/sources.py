@@ -5,19 +5,16 @@ The engine works on text with ``\\n`` line endings; a file on disk may use ``\\r
 ``\\n`` text, and maps every edit back onto the original text so that each byte outside
 the edits stays as it was and inserted lines take the file's own line ending.
 
-Writes are atomic: a temporary file in the same directory, the original mode, fsync,
-rename over the original, fsync of the directory. A reader never sees half a file.
+Writing a file back is ``replace.py``'s job.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import hashlib
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,31 +111,6 @@ class SourceFile:
         if self.newline == "\n":
             return text
         return text.replace("\r\n", "\n").replace("\n", self.newline)
-
-    def changed_on_disk(self) -> bool:
-        """True when the file no longer holds the bytes it was read with."""
-        try:
-            return self.path.read_bytes() != self.data
-        except OSError:
-            return True
-
-
-def atomic_write(path: Path, data: bytes, mode: int) -> None:
-    """Replace ``path`` with ``data`` so that readers see either the old or the new file."""
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".edgewise-tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(directory)
 
 
 def fsync_dir(directory: Path) -> None:
