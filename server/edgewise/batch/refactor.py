@@ -291,6 +291,13 @@ class BatchRun:
 
     # --- discovery ---------------------------------------------------------------------
 
+    def model_changed(self) -> None:
+        """The model process crashed (or came back): said on stderr as it happens; the
+        target it was serving is recorded as failed, and the run goes on."""
+        alerts = self.engine.host.alerts if self.engine else []
+        while alerts:
+            self.progress.note(alerts.pop(0))
+
     def collect(self, engine: Engine) -> None:
         opts = self.options
         found = discover(opts.paths, opts.include, opts.exclude, opts.cwd)
@@ -817,6 +824,7 @@ class BatchRun:
                 return self.finish()
             for note in self.engine.host.notes:
                 self.progress.note(note)
+            self.engine.host.on_change = self.model_changed
             if opts.jobs > 1 and opts.settings.backend == "embedded":
                 self.progress.note(
                     f"--jobs {opts.jobs}: the embedded model runs one request at a time; "

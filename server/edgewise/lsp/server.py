@@ -118,9 +118,9 @@ class EdgewiseServer(LanguageServer):
             return
         self.tell(f"edgewise: {exc}", types.MessageType.Error)
 
-    def tell_notes(self, kind: types.MessageType = types.MessageType.Info) -> None:
+    def tell_notes(self) -> None:
         while self.engine.host.notes:
-            self.tell(self.engine.host.notes.pop(0), kind)
+            self.tell(self.engine.host.notes.pop(0))
 
     def apply_settings(self, raw: Any) -> None:
         result = parse_settings(raw)
@@ -198,7 +198,10 @@ class EdgewiseServer(LanguageServer):
         says so at once (never "ready" meanwhile), and the user is told once."""
         if self.protocol.writer is None:
             return
-        self.tell_notes(types.MessageType.Warning)
+        alerts = self.engine.host.alerts
+        while alerts:
+            self.tell(alerts.pop(0), types.MessageType.Warning)
+        self.tell_notes()
         self.status("busy" if self._busy else "idle")
 
     def status(self, state: str, report: dict[str, Any] | None = None) -> None:

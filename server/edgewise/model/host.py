@@ -29,6 +29,9 @@ from edgewise.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
+# The previous design, llama.cpp in the server's own process: only for bench/latency.py
+# to measure the worker against (a native fault there ends the server).
+IN_PROCESS_ENV = "EDGEWISE_MODEL_IN_PROCESS"
 # Crashes of the model process within this window that make edgewise stop restarting it.
 MAX_CRASHES = 3
 CRASH_WINDOW_S = 600.0
@@ -78,6 +81,7 @@ class ModelHost:
         self._slots: tuple[int, asyncio.Semaphore] | None = None  # remote requests in flight
         self._one = asyncio.Lock()  # the embedded model runs one request at a time
         self.notes: list[str] = []  # messages to tell the user once (e.g. fallback model)
+        self.alerts: list[str] = []  # the same, as warnings (the model process crashed)
         # the model process's supervision: recent crashes, and the safer settings they led to
         self.crashes: list[float] = []
         self.safe_extra_buffers_off = False
@@ -110,6 +114,10 @@ class ModelHost:
         resolved = resolve_model(key.model, self.allow_download)
         if resolved.note:
             self.notes.append(resolved.note)
+        if os.environ.get(IN_PROCESS_ENV) == "1":  # bench/latency.py's baseline only
+            return LlamaBackend.load(
+                resolved.path, key.context_length, key.threads, key.seed, cache_dir(), resolved.name
+            )
         return self._start_worker(key, resolved.path, resolved.name)
 
     def _start_worker(self, key: LoadKey, path: Any, name: str | None) -> ProcessBackend:
@@ -123,7 +131,6 @@ class ModelHost:
                 "the model process crashed in native code: extra buffer types off",
             )
         threads = self.safe_threads or key.threads
-        vocab = LlamaBackend.load_vocab(path)
         process = ModelProcess(on_exit=self._worker_exited)
         args = {
             "path": path,
@@ -135,15 +142,15 @@ class ModelHost:
             "extra_buffers": extra,
         }
         _, future = process.call({"op": "load", "args": args})
-        try:
-            reply = future.result()
-        except WorkerGone:
-            vocab.close()
-            raise
+        reply = future.result()  # the worker's own message when the file is bad
         if "error" in reply:
             process.stop()
-            vocab.close()
             raise ModelError(reply["error"])
+        try:
+            vocab = LlamaBackend.load_vocab(path)
+        except ModelError:
+            process.stop()
+            raise
         generation_threads, _ = thread_counts(threads, os.cpu_count() or 1)
         facts = WorkerFacts(
             pid=process.pid,
@@ -207,14 +214,14 @@ class ModelHost:
             )
             self._error = ModelError(message.removeprefix("edgewise: "))
             self._key = LoadKey.of(self.settings)
-            self.notes.append(message)
+            self.alerts.append(message)
             self._set_state("crashed", message)
             return
         message = (
             f"edgewise: {what}. The request it was serving got no answer; "
             f"edgewise is starting it again{change}."
         )
-        self.notes.append(message)
+        self.alerts.append(message)
         self._set_state("restarting", message)
         asyncio.ensure_future(self._restart())
 
@@ -258,8 +265,8 @@ class ModelHost:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         backend = await self.backend()
-        if isinstance(backend, ProcessBackend):
-            return await self._generate_embedded(backend, request)
+        if getattr(backend, "in_worker", False):
+            return await self._generate_embedded(backend, request)  # type: ignore[arg-type]
         if hasattr(backend, "agenerate"):
             return await self._generate_remote(backend, request)
         submitted = time.monotonic()

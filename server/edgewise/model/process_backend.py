@@ -42,6 +42,8 @@ class WorkerFacts:
 
 
 class ProcessBackend:
+    in_worker = True  # what the host runs one request at a time (test doubles pass it on)
+
     def __init__(
         self, process: ModelProcess, vocab: LlamaBackend, info: ModelInfo, facts: WorkerFacts
     ) -> None:

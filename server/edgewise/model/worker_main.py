@@ -207,7 +207,10 @@ def request_fields(request: GenerationRequest) -> dict[str, Any]:
 
 def main() -> None:
     die_with_parent(int(os.environ.get("EDGEWISE_PARENT_PID", "0") or 0))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when this ends
+    # the server decides when this ends (a terminal's ^C or hangup reaches the whole
+    # process group: the server then stops cleanly and this process goes with it)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     out_fd = os.dup(1)
     os.dup2(2, 1)  # whatever native code prints must not corrupt the frames
     sys.stdout = sys.stderr

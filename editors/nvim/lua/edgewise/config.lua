@@ -42,6 +42,12 @@ M.settings_schema = {
   seed = { type = 'integer', minimum = 0, maximum = 4294967295, default = 42 },
   contextLength = { type = 'integer', minimum = 256, maximum = 131072, default = 4096 },
   threads = { type = 'integer', minimum = 0, maximum = 256, default = 0 },
+  cpuExtraBuffers = {
+    type = 'string',
+    default = 'auto',
+    lua_patterns = { '^auto$', '^on$', '^off$' },
+    what = "'auto', 'on' or 'off'",
+  },
   maxCompletionMs = { type = 'integer', minimum = 50, maximum = 600000, default = 5000 },
   debounceMs = { type = 'integer', minimum = 0, maximum = 5000, default = 100 },
   typingOptimizations = { type = 'boolean', default = true },

@@ -1,8 +1,9 @@
 --- :checkhealth edgewise — Neovim version, server found, its version, the model
---- configured and loadable, and the running client if any.
+--- configured and loadable, a real decode proving it runs here, and the running client.
 local M = {}
 
 local TIMEOUT_MS = 30000
+local DOCTOR_TIMEOUT_MS = 180000
 
 ---@param cmd string[]
 ---@return string[] the command that runs another edgewise subcommand (cmd without `serve`)
@@ -72,6 +73,46 @@ local function check_load(entry, base, env)
       ('model not loadable by llama.cpp: %s: %s'):format(what, vim.trim(done.stderr or '')),
       { 'check that the file is a complete GGUF model' }
     )
+  end
+end
+
+--- Run a real decode of the model in a worker process (`edgewise doctor`): the model
+--- runs on this CPU, how fast, with which CPU features; or how its process crashed.
+---@param settings table
+---@param base string[]
+---@param env? table<string, string>
+local function check_runs(settings, base, env)
+  local cmd = vim.list_extend(vim.deepcopy(base), { 'doctor', '--json' })
+  local model = type(settings.model) == 'string' and settings.model or ''
+  if model ~= '' then
+    vim.list_extend(cmd, { '--model', model })
+  end
+  local ok_proc, proc = pcall(vim.system, cmd, { text = true, env = env })
+  local done = ok_proc and proc:wait(DOCTOR_TIMEOUT_MS)
+    or { code = -1, signal = 0, stdout = '', stderr = tostring(proc) }
+  local ok, found = pcall(vim.json.decode, done.stdout or '')
+  if not ok or type(found) ~= 'table' then
+    vim.health.error(('`%s` failed: %s'):format(table.concat(cmd, ' '), vim.trim(done.stderr or '')))
+    return
+  end
+  if found.runs then
+    vim.health.ok(
+      ('the model runs: %s prompt tokens/s, %s generated tokens/s (a real decode in the model process)'):format(
+        tostring(found.prompt_tokens_per_s),
+        tostring(found.generated_tokens_per_s)
+      )
+    )
+    vim.health.info(
+      ('llama.cpp extra buffer types %s: %s'):format(
+        found.extra_buffers and 'on' or 'off',
+        tostring(found.extra_buffers_reason)
+      )
+    )
+    vim.health.info('CPU features llama.cpp uses: ' .. tostring(found.cpu_features))
+  else
+    vim.health.error('the model does not run: ' .. tostring(found.error), {
+      'set `cpuExtraBuffers` to "off" and `threads` to 1, or choose a smaller `model`',
+    })
   end
 end
 
@@ -157,6 +198,7 @@ function M.check()
   end
 
   check_model(config.settings or {}, base, config.cmd_env)
+  check_runs(config.settings or {}, base, config.cmd_env)
 
   local edgewise = require('edgewise')
   if not edgewise.state then
