@@ -132,11 +132,19 @@ def parse_settings(raw: Any) -> SettingsResult:
                     _drop(data, [*path, key])
                 continue
             where = ".".join(str(p) for p in path) or "(root)"
-            problems.append(f"setting '{where}': {error.message}; using the default")
+            problems.append(f"setting '{where}': {_message(error)}; using the default")
             _drop(data, path)
             break
     settings = CONVERTER.structure(data, Settings)
     return SettingsResult(settings, problems)
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """The schema's complaint, quoting at most the start of a long value."""
+    if len(error.message) <= 200:
+        return error.message
+    shown = repr(error.instance)
+    return error.message.replace(shown, shown[:40] + "…")[:200]
 
 
 def _deep_copy(value: Any) -> Any:

@@ -153,18 +153,19 @@ def test_the_log_rotates_at_its_size_limit_and_today_reads_the_rotated_files(
     tmp_path: Path, tiny_model
 ):
     _, reports = real_reports(tiny_model, None)
-    size = len(json.dumps(reports[0], ensure_ascii=False, separators=(",", ":"))) + 1
-    log = ReportLog(tmp_path / "reports.jsonl", max_bytes=size * 2 + 10, keep=2)
-    for number in range(7):
-        assert log.append(dict(reports[0], id=f"r{number}"))
+    line = dict(reports[0], id="r00")
+    size = len(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode()) + 1
+    log = ReportLog(tmp_path / "reports.jsonl", max_bytes=size * 8, keep=2)
+    for number in range(30):
+        assert log.append(dict(reports[0], id=f"r{number:02}"))
     names = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("reports.jsonl"))
     assert names == ["reports.jsonl", "reports.jsonl.1", "reports.jsonl.2", "reports.jsonl.lock"]
     for path in tmp_path.glob("reports.jsonl*"):
-        assert path.name.endswith(".lock") or path.stat().st_size <= size * 2 + 10
+        assert path.name.endswith(".lock") or path.stat().st_size <= size * 8
     kept = [r["id"] for r in log.read().reports]
-    # two lines a file: [r6] + .1 [r4, r5] + .2 [r2, r3]; [r0, r1] went with the oldest file
-    assert kept == ["r2", "r3", "r4", "r5", "r6"], "the oldest file went; order kept"
-    assert Ledger(log).today()["requests"] == 5
+    # rotated once over the limit: .2 [r08..r15] + .1 [r16..r23] + [r24..r29]
+    assert kept == [f"r{n:02}" for n in range(8, 30)], "the oldest file went; order kept"
+    assert Ledger(log).today()["requests"] == 22
 
 
 def test_a_partial_last_line_is_never_read_and_the_next_report_is_not_glued_to_it(

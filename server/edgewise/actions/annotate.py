@@ -24,6 +24,11 @@ from edgewise.actions.regions import (
     name_of,
     node_text,
 )
+from edgewise.actions.safe_fill import (
+    jsdoc_type_problem,
+    python_type_problem,
+    typescript_type_problem,
+)
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.languages import LanguageInfo
 
@@ -31,11 +36,22 @@ MAX_TYPE = 120
 SELF_NAMES = {"self", "cls"}
 
 
-def _valid_type(language: LanguageInfo, text: str, template: str) -> bool:
-    if not text or "\n" in text or len(text) > MAX_TYPE or "#" in text or "//" in text:
+def _plain(text: str) -> bool:
+    """One short line without comments: the shape a type is inserted in."""
+    return bool(text) and "\n" not in text and len(text) <= MAX_TYPE and "#" not in text
+
+
+def _python_type(text: str, name: str) -> bool:
+    """Whether the model's type for ``name`` is inserted: False when it gave none (or
+    one that does not fit on the line); a type that is code refuses the whole reply."""
+    if not _plain(text):
         return False
-    tree = language.parser().parse(template.format(text).encode("utf-8"))
-    return not tree.root_node.has_error
+    problem = python_type_problem(text)
+    if problem is not None:
+        raise RenderError(
+            f"the model's type for {name} is {problem}, not a type expression: {text[:40]!r}"
+        )
+    return True
 
 
 # --- Python --------------------------------------------------------------------------------
@@ -165,7 +181,7 @@ def plan_python(ctx: ActionContext, target: Target) -> Plan | None:
         used: list[str] = []
         for param, name in unannotated:
             annotation = types.get(name, "")
-            if not _valid_type(language, annotation, "x: {}\n"):
+            if not _python_type(annotation, name):
                 continue
             used.append(annotation)
             if param.type == "default_parameter":
@@ -177,7 +193,7 @@ def plan_python(ctx: ActionContext, target: Target) -> Plan | None:
                 )
             else:
                 inserts.append((offset(param.end_byte),) * 2 + (f": {annotation}",))
-        if needs_return and _valid_type(language, ret, "x: {}\n"):
+        if needs_return and _python_type(ret, "the return value"):
             used.append(ret)
             inserts.append((offset(params.end_byte),) * 2 + (f" -> {ret}",))
         if not inserts:
@@ -245,8 +261,11 @@ def plan_return_type(ctx: ActionContext, target: Target) -> Plan | None:
         code = extract_code(reply)
         first = next((line.strip() for line in code.split("\n") if line.strip()), "")
         first = re.sub(r"^(?:type\s+\w+\s*=|:)\s*", "", first).rstrip(";{ ").strip()
-        if not _valid_type(language, first, "let x: {};\n"):
-            raise RenderError(f"the model's reply was not a TypeScript type: {first[:40]!r}")
+        problem = typescript_type_problem(first, language) if _plain(first) else "too long"
+        if problem is not None:
+            raise RenderError(
+                f"the model's reply was not a TypeScript type ({problem}): {first[:40]!r}"
+            )
         return Rendered(f": {first}")
 
     return Plan(at, at, render, stop=fence_stop(), prefill=fence("typescript"))
@@ -295,17 +314,16 @@ PARAM_TAG = re.compile(r"@param\s*\{([^{}\n]*(?:\{[^{}\n]*\}[^{}\n]*)*)\}\s*\[?(
 RETURN_TAG = re.compile(r"@returns?\s*\{([^{}\n]*(?:\{[^{}\n]*\}[^{}\n]*)*)\}")
 
 
-def _jsdoc_type(text: str) -> str | None:
+def _jsdoc_type(text: str, name: str) -> str | None:
+    """The model's JSDoc type for ``name``, None when it gave none that fits on a line;
+    a type that is code (or ends the comment) refuses the whole reply."""
     text = " ".join(text.split())
-    if not text or len(text) > MAX_TYPE or "*/" in text or not JSDOC_TYPE.match(text):
+    if not _plain(text) or "//" in text:
         return None
-    depth = 0
-    for char in text:
-        depth += char in "({[<"
-        depth -= char in ")}]>"
-        if depth < 0:
-            return None
-    return text if depth == 0 else None
+    problem = jsdoc_type_problem(text) if JSDOC_TYPE.match(text) else "not a JSDoc type"
+    if problem is not None:
+        raise RenderError(f"the model's type for {name} is {problem}: {text[:40]!r}")
+    return text
 
 
 def plan_jsdoc_types(ctx: ActionContext, target: Target) -> Plan | None:
@@ -326,11 +344,11 @@ def plan_jsdoc_types(ctx: ActionContext, target: Target) -> Plan | None:
         types = {name: kind for kind, name in PARAM_TAG.findall(code)}
         lines = []
         for name in names:
-            kind = _jsdoc_type(types.get(name, ""))
+            kind = _jsdoc_type(types.get(name, ""), name)
             if kind is not None:
                 lines.append(f"@param {{{kind}}} {name}")
         returns = RETURN_TAG.search(code)
-        kind = _jsdoc_type(returns.group(1)) if returns else None
+        kind = _jsdoc_type(returns.group(1), "the return value") if returns else None
         if kind is not None:
             lines.append(f"@returns {{{kind}}}")
         if not lines:

@@ -37,6 +37,7 @@ class ActionSpec:
     plan: Callable[[ActionContext, Target], Plan | None]
     offered: bool = True  # listed by textDocument/codeAction (rewrite needs an instruction)
     strict: str = STRICT
+    plans_from_disk: bool = False  # plan walks and reads workspace files: run off the loop
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -179,6 +180,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ),
         find=testgen.find_test,
         plan=testgen.plan_test,
+        plans_from_disk=True,
     ),
 )
 

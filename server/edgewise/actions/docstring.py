@@ -8,8 +8,9 @@ import textwrap
 
 from tree_sitter import Node
 
-from edgewise.actions.base import ActionContext, Plan, Rendered, Target, char_offset
+from edgewise.actions.base import ActionContext, Plan, Rendered, RenderError, Target, char_offset
 from edgewise.actions.regions import kind_of, name_of, node_text
+from edgewise.actions.safe_fill import jsdoc_comment_problem, python_docstring_problem
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.scopes import definitions_at
 
@@ -60,8 +61,7 @@ def clean(text: str) -> str:
     text = text.replace('"""', "'").replace("'''", "'").replace("\\", "/")
     text = text.replace("*/", "* /").replace("/**", "/ **")
     text = " ".join(text.split())
-    text = text.strip("\"'` ")
-    return text[:MAX_CHARS].rstrip()
+    return text[:MAX_CHARS].strip("\"'` ")  # no quote next to the closing quotes
 
 
 def _node_at(doc: ParsedDocument, target: Target) -> Node | None:
@@ -79,16 +79,26 @@ def _node_at(doc: ParsedDocument, target: Target) -> Node | None:
 def python_docstring(sentence: str, indent: str) -> str:
     one = f'{indent}"""{sentence}"""\n'
     if len(one) <= WIDTH + 16:
-        return one
+        return _checked(one, python_docstring_problem(one))
     lines = textwrap.wrap(sentence, WIDTH - len(indent)) or [""]
     body_text = "\n".join(indent + line for line in lines[1:])
-    return f'{indent}"""{lines[0]}\n{body_text}\n{indent}"""\n'
+    block = f'{indent}"""{lines[0]}\n{body_text}\n{indent}"""\n'
+    return _checked(block, python_docstring_problem(block))
 
 
 def jsdoc(sentence: str, indent: str, tag: str = "") -> str:
     lines = textwrap.wrap(tag + sentence, WIDTH - len(indent)) or [""]
     middle = "".join(f"{indent} * {line}\n" for line in lines)
-    return f"{indent}/**\n{middle}{indent} */\n"
+    block = f"{indent}/**\n{middle}{indent} */\n"
+    return _checked(block, jsdoc_comment_problem(block))
+
+
+def _checked(block: str, problem: str | None) -> str:
+    """The documentation block, unless the model's text would make it more than one
+    string literal or comment (then the reply is refused)."""
+    if problem is not None:
+        raise RenderError(f"the model's text cannot be written as documentation: {problem}")
+    return block
 
 
 def answer_start(target: Target) -> str:

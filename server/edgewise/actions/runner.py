@@ -3,6 +3,7 @@ edit checks -> syntax gate (one stricter retry) -> report."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -169,7 +170,10 @@ class ActionRunner:
         if target is None:
             raise ModelError(f"'{_label(spec)}' does not apply here any more")
         try:
-            plan = spec.plan(ctx, target)
+            if spec.plans_from_disk:  # the disk may be slow: the server keeps answering
+                plan = await asyncio.to_thread(spec.plan, ctx, target)
+            else:
+                plan = spec.plan(ctx, target)
         except RenderError as exc:
             raise ModelError(f"'{_label(spec)}': {exc}") from exc
         if plan is None:

@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgewise import safe_read
+
 SKIP_DIRS = {
     ".git",
     ".hg",
@@ -27,6 +29,7 @@ SKIP_DIRS = {
     "coverage",
 }
 MAX_FILES = 20000
+MAX_MANIFEST_BYTES = 1024 * 1024
 JS_EXTS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 JS_TEST = re.compile(r"^(?P<stem>.+)\.(?P<style>test|spec)\.(?:[mc]?[jt]sx?)$")
 
@@ -93,7 +96,7 @@ def js_framework(root: Path, source: Path) -> str:
         if not manifest.is_file():
             continue
         try:
-            package = json.loads(manifest.read_text("utf-8"))
+            package = json.loads(safe_read.read_text(manifest, MAX_MANIFEST_BYTES))
         except (OSError, ValueError):
             continue
         deps: set[str] = set()

@@ -21,6 +21,7 @@ from edgewise.actions.regions import (
     name_of,
     node_text,
 )
+from edgewise.actions.safe_fill import js_specifier_problem, module_name_problem
 from edgewise.actions.test_files import TestFileChoice, js_test_file, python_test_file
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.languages import LanguageInfo
@@ -160,13 +161,20 @@ def plan_test(ctx: ActionContext, target: Target) -> Plan | None:
     imported, called = target.fields["imported"], target.fields["called"]
     commonjs = not python and "require(" in doc.text and "import " not in doc.text
     if python:
-        subject_import = f"from {_python_module(source, root)} import {imported}"
+        module = _python_module(source, root)
+        problem = module_name_problem(module) or module_name_problem(imported)
+        if problem is not None:
+            raise RenderError(f"the test cannot import the function: {problem}")
+        subject_import = f"from {module} import {imported}"
         header = [subject_import]
         test_name = _unique(base, "test_" + re.sub(r"\W+", "_", called).lower())
         prefill = fence("python") + f"def {test_name}():\n    "
         framework_hint = "pytest (plain assert statements)"
     else:
         specifier = _js_specifier(source, test_path)
+        problem = js_specifier_problem(specifier)
+        if problem is not None:
+            raise RenderError(f"the test cannot import the function: {problem}")
         default = re.search(
             rf"export\s+default\s+(async\s+)?(function|class)\s+{imported}\b", doc.text
         )

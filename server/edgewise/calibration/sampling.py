@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgewise import safe_read
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.prompt import split_lines
 
@@ -124,9 +125,7 @@ def sample_positions(
     for root in roots:
         for path in source_files(root, registry, exclude):
             try:
-                if path.stat().st_size > MAX_FILE_BYTES:
-                    continue
-                text = path.read_text("utf-8")
+                text = safe_read.read_text(path, MAX_FILE_BYTES)
             except (OSError, UnicodeDecodeError):
                 continue
             language = registry.for_document(str(path))

@@ -12,7 +12,6 @@ bench/calibration.py on code nobody on the team wrote; the user's own map wins.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -23,6 +22,7 @@ import numpy as np
 
 from edgewise.calibration.fit import apply_isotonic, apply_platt
 from edgewise.paths import state_dir
+from edgewise.private_files import private_dir, write_private
 from edgewise.report.confidence import SCORE_FORMULA
 
 FORMAT_VERSION = 1
@@ -71,11 +71,8 @@ def map_path(sha256: str, base: Path | None = None) -> Path:
 
 def save_map(cal: CalibrationMap, base: Path | None = None) -> Path:
     path = map_path(cal.model_sha256, base)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(cal.to_json(), "utf-8")
-    os.replace(tmp, path)  # a running server never reads half a file
-    return path
+    private_dir(path.parent, top=state_dir())
+    return write_private(path, cal.to_json())  # a running server never reads half a file
 
 
 @cache

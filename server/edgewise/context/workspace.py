@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from edgewise import safe_read
 from edgewise.context.documents import MAX_PARSE_BYTES, DocumentStore, ParsedDocument
 from edgewise.context.imports import Binding, bindings
 from edgewise.context.languages import LanguageRegistry
@@ -92,7 +93,7 @@ class WorkspaceIndex:
         language = self.languages.for_document(str(path))
         if language is not None and stat.st_size <= MAX_PARSE_BYTES:
             try:
-                text = path.read_bytes().decode("utf-8")
+                text = safe_read.read_text(path, MAX_PARSE_BYTES)
             except (OSError, UnicodeDecodeError):
                 text = None
             if text is not None:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from edgewise.lsp.server import EdgewiseServer  # a real import: pygls reads the
 from edgewise.lsp.workspace_edits import workspace_edit
 from edgewise.model.backend import ModelError
 from edgewise.paths import state_dir
+from edgewise.private_files import narrow_file, private_dir, write_private
 from edgewise.report.builder import summary
 
 CMD_REWRITE = "edgewise.rewrite"
@@ -170,15 +170,14 @@ def explanation_markdown(uri: str, text: str, report: dict[str, Any]) -> str:
 
 def write_explanation(uri: str, text: str, report: dict[str, Any]) -> Path:
     """A read-only file in the state directory; the oldest beyond the last 50 go."""
-    folder = state_dir() / "explanations"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(state_dir() / "explanations", top=state_dir())
     path = folder / f"explain-{report['id']}.md"
-    path.write_text(explanation_markdown(uri, text, report), "utf-8")
-    path.chmod(0o444)
+    write_private(path, explanation_markdown(uri, text, report), mode=0o400)
     old = sorted(folder.glob("explain-*.md"), key=lambda p: p.stat().st_mtime)
     for stale in old[:-EXPLANATIONS_KEPT]:
-        os.chmod(stale, 0o644)
         stale.unlink(missing_ok=True)
+    for kept in old[-EXPLANATIONS_KEPT:]:
+        narrow_file(kept)  # written world-readable by an older version
     return path
 
 

@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.io_ import StdinAsyncReader, StdoutWriter
@@ -412,6 +413,8 @@ def create_server(settings: Settings | None = None, allow_download: bool = True)
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: EdgewiseServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
+        if unquote(uri) not in ls.workspace.text_documents:
+            return  # never opened: nothing of it is known, nothing is read from disk
         doc = ls.workspace.get_text_document(uri)
         ls.engine.documents.sync(uri, doc.source, doc.language_id)
         moved = False

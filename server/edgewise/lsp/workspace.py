@@ -55,6 +55,13 @@ class LineView(Sequence[str]):
 class LspTextDocument(TextDocument):
     _table: TextLines | None = None
 
+    @property
+    def source(self) -> str:
+        """The text the client sent; "" for a document it never opened. (pygls reads such
+        a document from disk: a URI naming a named pipe or /dev/zero would hang the
+        server or fill its memory. The server reads only what the client opened.)"""
+        return self._source or ""
+
     def line_table(self) -> TextLines:
         """The line table of the current text (built once, then kept up to date)."""
         source = self.source

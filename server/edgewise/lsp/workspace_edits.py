@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
+from edgewise import safe_read
 from edgewise.actions.base import FileText, Workspace
 from edgewise.actions.edits import FileEdit
 
@@ -36,10 +37,7 @@ def workspace_view(ls: EdgewiseServer) -> Workspace:
             if doc is not None:
                 return FileText(path, candidate, doc.source, doc.version)
         try:
-            if path.stat().st_size > MAX_READ_BYTES:
-                return None
-            with path.open(encoding="utf-8", newline="") as handle:
-                return FileText(path, path.as_uri(), handle.read(), None)
+            return FileText(path, path.as_uri(), safe_read.read_text(path, MAX_READ_BYTES), None)
         except (OSError, UnicodeDecodeError):
             return None
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgewise.model.backend import ModelError
+from edgewise.private_files import private_dir, write_private
 
 # Qwen2.5-Coder 1.5B Instruct: FIM tokens for completions *and* a chat template for
 # actions in one 1.1 GB file, Apache-2.0, fast enough on a laptop CPU.
@@ -177,8 +178,8 @@ def file_sha256(path: Path, cache_dir: Path | None = None) -> str:
     value = digest.hexdigest()
     if cache_file is not None:
         try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            cache_file.write_text(value)
+            private_dir(cache_file.parent)
+            write_private(cache_file, value)
         except OSError:
             pass
     return value

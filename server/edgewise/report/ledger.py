@@ -2,6 +2,11 @@
 line to a log in the user's state directory (rotated at a size limit) from which the
 totals of today are read back.
 
+No single report can push the history out: a line is at most ``max_bytes // 8`` (a
+report over that has its long strings shortened, with a note in the line, or is not
+logged at all), and the log is rotated only when it is already over ``max_bytes`` before
+a write, so every rotated file holds at least ``max_bytes`` of reports.
+
 A line is written with a single ``write`` of the whole line to a file opened with
 ``O_APPEND``, so a crash leaves at most one unterminated line at the end. The reader
 never returns such a line (nor any line that is not a whole, well-formed report), and
@@ -25,6 +30,7 @@ from typing import Any
 
 import jsonschema
 
+from edgewise.private_files import narrow_file, open_private, private_dir
 from edgewise.schemas import load_schema
 
 LOG_NAME = "reports.jsonl"
@@ -32,6 +38,8 @@ QUIET_S = 0.3  # reports are written after this long without a new one (see LogW
 MAX_DELAY_S = 5.0
 MAX_BYTES = 8 * 1024 * 1024
 KEEP = 3  # rotated files kept: reports.jsonl.1 (newest) ... reports.jsonl.3
+LINE_SHARE = 8  # a line is at most max_bytes // LINE_SHARE
+SHORT_STRING = 1024  # what an oversized report's long strings are shortened to
 
 
 def empty_totals() -> dict[str, Any]:
@@ -126,7 +134,9 @@ class ReportLog:
     def __init__(self, path: Path, max_bytes: int = MAX_BYTES, keep: int = KEEP) -> None:
         self.path = path
         self.max_bytes = max_bytes
+        self.max_line = max(max_bytes // LINE_SHARE, 1)
         self.keep = keep
+        self._narrowed = False
         self.errors: list[str] = []  # write failures, told to the user once
         self._validator = jsonschema.Draft202012Validator(load_schema("report"))
 
@@ -137,7 +147,7 @@ class ReportLog:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        lock = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        lock = open_private(self.path.with_name(self.path.name + ".lock"), os.O_RDWR)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
@@ -152,12 +162,20 @@ class ReportLog:
         if problem is not None:
             self.errors.append(f"report {report.get('id')} not logged: {problem.message}")
             return False
-        line = (json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        line = _line(report)
+        if len(line) > self.max_line:
+            line = self._shortened(report, len(line))
+            if line is None:
+                return False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             with self._locked():
-                self._rotate_if_needed(len(line))
-                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+                self._rotate_if_needed()
+                if not self._narrowed:  # generations an older version wrote 0644
+                    self._narrowed = True
+                    for old in self.files():
+                        narrow_file(old)
+                fd = open_private(self.path, os.O_RDWR | os.O_APPEND)
                 try:
                     if _ends_torn(fd):
                         os.write(fd, b"\n")  # end a line a crash left unterminated
@@ -171,12 +189,31 @@ class ReportLog:
             return False
         return True
 
-    def _rotate_if_needed(self, incoming: int) -> None:
+    def _shortened(self, report: dict[str, Any], size: int) -> bytes | None:
+        """The line of ``report`` with its long strings shortened and a note saying so,
+        or None (and the reason in ``errors``) when it is still over the line limit."""
+        note = (
+            f"shortened for the log: the report was {size} bytes, over its line limit of "
+            f"{self.max_line}; strings over {SHORT_STRING} characters were cut"
+        )
+        short = {**_shorten(report), "log_note": note}
+        line = _line(short)
+        if len(line) <= self.max_line and self._validator.is_valid(short):
+            return line
+        self.errors.append(
+            f"report {report.get('id')} not logged: {size} bytes, over the log's line "
+            f"limit of {self.max_line} even with its strings shortened"
+        )
+        return None
+
+    def _rotate_if_needed(self) -> None:
+        """Rotate when the log is already over its limit: never because of the line
+        about to be written (which is at most ``max_line``)."""
         try:
             size = self.path.stat().st_size
         except FileNotFoundError:
             return
-        if size + incoming <= self.max_bytes or size == 0:
+        if size < self.max_bytes:
             return
         oldest = self.path.with_name(f"{self.path.name}.{self.keep}")
         if oldest.exists():
@@ -211,6 +248,20 @@ class ReportLog:
                 else:
                     out.skipped += 1
         return out
+
+
+def _line(report: dict[str, Any]) -> bytes:
+    return (json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _shorten(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= SHORT_STRING else value[:SHORT_STRING] + "…"
+    if isinstance(value, dict):
+        return {key: _shorten(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shorten(item) for item in value]
+    return value
 
 
 def _ends_torn(fd: int) -> bool:
