@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 from referencing import Registry, Resource
 
+from edgewise.redact import redact
 from edgewise.report.ledger import totals
 from edgewise.schemas import load_schema
 
@@ -115,7 +116,7 @@ class ReportWriter:
             os.truncate(self.path, data.rfind(b"\n") + 1)
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = redact(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n"
         data = line.encode("utf-8")
         written = 0
         while written < len(data):

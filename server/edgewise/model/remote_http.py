@@ -96,8 +96,8 @@ class Endpoint:
         SECRETS.add_url(url)
         SECRETS.add(api_key)
         # The credentials of the URL go as an auth object, so that the URL httpx holds
-        # (and logs) has none.
-        login = credentials(base_url(url))
+        # (and logs) has none; with an API key, the key is the Authorization header.
+        login = None if api_key else credentials(base_url(url))
         self._auth = httpx.BasicAuth(*login) if login else None
         self.url = display_url(base_url(url)).rstrip("/")
         self.shown = self.url
