@@ -23,7 +23,7 @@ LOOPING_TEMPLATE = (
     + PLAIN_TEMPLATE
 )
 # Memory rather than time: a string far larger than any prompt
-HUGE_TEMPLATE = "{{ 'x' * 400000000 }}" + PLAIN_TEMPLATE
+HUGE_TEMPLATE = "{{ 'x' * 4000000000 }}" + PLAIN_TEMPLATE
 REPLY = "ok"
 
 

@@ -47,6 +47,7 @@ from edgewise.model.backend import (
     ModelError,
     ModelInfo,
 )
+from edgewise.model.chat_template import ChatTemplate
 from edgewise.model.fim import EXTRA_STOP_MARKERS, KNOWN_MARKERS, detect_fim
 from edgewise.model.remote_http import Endpoint, RemoteError, api_key_from_env
 from edgewise.model.remote_stream import StreamState
@@ -154,7 +155,9 @@ class RemoteBackend:
         ]
         self._local = local
         self._template = template
-        self._formatter: Any = None
+        self._formatter: ChatTemplate | None = None
+        if template is not None and not (local is not None and local.info().chat_template):
+            self._chat_template().start()  # its worker imports while the rest starts
         self._info = ModelInfo(
             name=facts.model or "remote model",
             path=endpoint.shown,
@@ -225,16 +228,18 @@ class RemoteBackend:
             return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
         if self._local is not None and self._local.info().chat_template:
             return self._local.render_chat(messages)
-        if self._formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        return self._chat_template().render(messages)
 
-            self._formatter = Jinja2ChatFormatter(
+    def _chat_template(self) -> ChatTemplate:
+        assert self._template is not None
+        if self._formatter is None:
+            self._formatter = ChatTemplate(
                 self._template,
-                eos_token=self.facts.eos_text,
-                bos_token=self.facts.bos_text,
-                add_generation_prompt=True,
+                self.facts.bos_text,
+                self.facts.eos_text,
+                f"the server at {self.endpoint.shown}",
             )
-        return str(self._formatter(messages=messages).prompt)
+        return self._formatter
 
     # --- generation --------------------------------------------------------------------
 
@@ -505,6 +510,8 @@ class RemoteBackend:
 
     def close(self) -> None:
         self.endpoint.close()
+        if self._formatter is not None:
+            self._formatter.close()
 
 
 def _about_logprobs(exc: RemoteError, state: StreamState) -> bool:
