@@ -80,7 +80,11 @@ class RedactingFilter(logging.Filter):
     """Masks secrets in a log record's message and traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: shown as they are
+            message = f"{record.msg} {record.args!r}"
+        record.msg = redact(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -96,7 +96,9 @@ class MisbehavingServer:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                if self.path == "/tokenize":
+                if self.path == "/tokenize" and owner.mode == "odd-tokens":
+                    self._json(200, {"tokens": [{"piece": "a"}, "b"]})
+                elif self.path == "/tokenize":
                     self._json(200, {"tokens": [ord(c) for c in body.get("content", "")]})
                 elif self.path == "/detokenize":
                     self._json(200, {"content": "".join(chr(t) for t in body.get("tokens", []))})

@@ -110,3 +110,16 @@ async def test_an_action_the_server_never_answers_fails_at_its_time_cap():
             assert result.report["tokens"]["completion"] >= 1
         finally:
             engine.close()
+
+
+async def test_odd_token_ids_are_a_clear_error_and_the_next_request_is_served():
+    with MisbehavingServer("odd-tokens") as server:
+        engine = engine_for(server.url)
+        try:
+            with pytest.raises(ModelError) as failure:
+                await complete(engine)
+            assert f"the server at {server.url} answered /tokenize oddly" in str(failure.value)
+            server.mode = "ok"
+            assert (await complete(engine)).text == "ok" * 4
+        finally:
+            engine.close()
