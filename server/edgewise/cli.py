@@ -32,8 +32,10 @@ def _settings_from(args: argparse.Namespace) -> Any:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from edgewise.lsp.server import create_server
+    from edgewise.redact import guard_logging
 
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
+    guard_logging()  # no secret in the log, whatever a server sent
     server = create_server(_settings_from(args))
     server.start_io()
     return EXIT_OK

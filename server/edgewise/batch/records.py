@@ -25,6 +25,7 @@ from typing import Any
 import jsonschema
 from referencing import Registry, Resource
 
+from edgewise.redact import redact
 from edgewise.report.ledger import totals
 from edgewise.schemas import load_schema
 
@@ -199,7 +200,7 @@ class ReportWriter:
         os.ftruncate(self._fd, size - len(tail) + cut + 1)
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = redact(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n"
         data = line.encode("utf-8")
         written = 0
         while written < len(data):

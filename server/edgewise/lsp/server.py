@@ -27,6 +27,7 @@ from edgewise.lsp.workspace_roots import workspace_roots
 from edgewise.memory import MemoryKeeper
 from edgewise.model.backend import ModelError
 from edgewise.model.worker_client import WorkerGone
+from edgewise.redact import redact
 from edgewise.report.builder import summary
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class EdgewiseServer(LanguageServer):
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         """Show a message once per session (repeated errors do not spam the editor)."""
+        message = redact(message)
         if message in self._told:
             return
         self._told.add(message)

@@ -189,17 +189,17 @@ class LlamaBackend:
         if not template:
             raise ModelError(f"model {self._info.name} has no chat template in its GGUF metadata")
         if self._chat_formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+            from edgewise.model.chat_template import ChatTemplate
 
             eos = self._lib.llama_vocab_eos(self._vocab)
             bos = self._lib.llama_vocab_bos(self._vocab)
-            self._chat_formatter = Jinja2ChatFormatter(
+            self._chat_formatter = ChatTemplate(
                 template,
                 eos_token=self.detokenize_special(eos),
                 bos_token=self.detokenize_special(bos),
-                add_generation_prompt=True,
+                source=f"model {self._info.name}",
             )
-        return str(self._chat_formatter(messages=messages).prompt)
+        return self._chat_formatter.render(messages)
 
     def detokenize_special(self, token: int) -> str:
         if token < 0:

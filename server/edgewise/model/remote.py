@@ -21,6 +21,12 @@ Every request streams and asks for the log-probabilities of the generated tokens
 (confidence); a server that cannot give them is asked again without, once, and from
 then on confidence is reported as unknown. Token counts and times come from the
 server's ``usage``/``timings`` when it sends them, else they are measured here.
+
+A server is not trusted to honour ``max_tokens`` or to end in time: the answer is cut
+here past ``max_tokens`` tokens (counted from the per-token log-probabilities, else one
+a chunk) or ``MAX_TOKEN_CHARS`` characters a token, and every request has a total time
+(the request's deadline; an action without one gets ``requestTimeoutMs`` plus
+``SECONDS_PER_TOKEN`` for each token it may generate).
 """
 
 from __future__ import annotations
@@ -41,15 +47,19 @@ from edgewise.model.backend import (
     ModelError,
     ModelInfo,
 )
+from edgewise.model.chat_template import ChatTemplate
 from edgewise.model.fim import EXTRA_STOP_MARKERS, KNOWN_MARKERS, detect_fim
 from edgewise.model.remote_http import Endpoint, RemoteError, api_key_from_env
 from edgewise.model.remote_stream import StreamState
 from edgewise.model.remote_tokenizer import LocalVocab, ServerTokenizer, Tokenizer
+from edgewise.model.stop_scan import StopScan
 
 log = logging.getLogger(__name__)
 
 TOP_LOGPROBS = 2  # the chosen token's and the runner-up's: enough for the first margin
 WATCH_S = 0.05  # how often a running request looks at its cancel flag and deadline
+MAX_TOKEN_CHARS = 32  # an answer longer than this a token is past its max_tokens
+SECONDS_PER_TOKEN = 0.2  # an action's time cap: requestTimeoutMs + this per token
 LOGPROB_NOTICE = (
     "edgewise: the server at {url} does not return token log-probabilities, so "
     "confidence is reported as unknown for its answers{hint}"
@@ -145,7 +155,9 @@ class RemoteBackend:
         ]
         self._local = local
         self._template = template
-        self._formatter: Any = None
+        self._formatter: ChatTemplate | None = None
+        if template is not None and not (local is not None and local.info().chat_template):
+            self._chat_template().start()  # its worker imports while the rest starts
         self._info = ModelInfo(
             name=facts.model or "remote model",
             path=endpoint.shown,
@@ -216,16 +228,18 @@ class RemoteBackend:
             return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
         if self._local is not None and self._local.info().chat_template:
             return self._local.render_chat(messages)
-        if self._formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        return self._chat_template().render(messages)
 
-            self._formatter = Jinja2ChatFormatter(
+    def _chat_template(self) -> ChatTemplate:
+        assert self._template is not None
+        if self._formatter is None:
+            self._formatter = ChatTemplate(
                 self._template,
-                eos_token=self.facts.eos_text,
-                bos_token=self.facts.bos_text,
-                add_generation_prompt=True,
+                self.facts.bos_text,
+                self.facts.eos_text,
+                f"the server at {self.endpoint.shown}",
             )
-        return str(self._formatter(messages=messages).prompt)
+        return self._formatter
 
     # --- generation --------------------------------------------------------------------
 
@@ -247,6 +261,9 @@ class RemoteBackend:
             raise Cancelled()
         state = StreamState()
         reason: list[str] = []
+        deadline = request.deadline
+        if deadline is None:
+            deadline = time.monotonic() + self.time_cap_s(request.max_tokens)
         task = asyncio.ensure_future(self._stream_with_fallback(request, state, reason))
         try:
             while not task.done():
@@ -255,7 +272,7 @@ class RemoteBackend:
                     break
                 if request.cancel.is_set():
                     reason.append("cancelled")
-                elif request.deadline is not None and time.monotonic() > request.deadline:
+                elif time.monotonic() > deadline:
                     reason.append("time")
                 else:
                     continue
@@ -269,12 +286,24 @@ class RemoteBackend:
         if not task.cancelled():
             task.result()  # raises the request's error
         if reason and reason[0] == "time" and not state.text and not state.tokens:
-            waited = self.settings.max_completion_ms
+            if request.deadline is not None:
+                waited = f"{self.settings.max_completion_ms} ms (setting 'maxCompletionMs')"
+            else:
+                waited = (
+                    f"{self.time_cap_s(request.max_tokens):g} s (setting 'requestTimeoutMs' "
+                    f"+ {SECONDS_PER_TOKEN:g} s for each of the {request.max_tokens} tokens "
+                    "it may generate)"
+                )
             raise RemoteError(
-                f"the server at {self.endpoint.shown} sent no token within {waited} ms "
-                "(setting 'maxCompletionMs'); it may be busy or slow"
+                f"the server at {self.endpoint.shown} sent no token within {waited}; "
+                "it may be busy or slow",
+                "timeout",
             )
         return self._result(request, state, reason[0] if reason else None)
+
+    def time_cap_s(self, max_tokens: int) -> float:
+        """The whole time a request without a deadline of its own may take."""
+        return self.endpoint.timeout_s + SECONDS_PER_TOKEN * max_tokens
 
     async def _stream_with_fallback(
         self, request: GenerationRequest, state: StreamState, reason: list[str]
@@ -302,14 +331,27 @@ class RemoteBackend:
         state: StreamState,
         reason: list[str],
     ) -> None:
+        scan = StopScan(request.stop) if request.stop is not None else None
         async for event in self.endpoint.stream(path, body):
             state.feed(event)
-            if request.stop is not None and state.text:
-                keep = request.stop(state.text)
+            over = state.past_limit(request.max_tokens, MAX_TOKEN_CHARS)
+            if over is not None:
+                state.truncate(over)
+            if scan is not None and state.text:
+                keep = scan.feed(state.text) if over is None else scan.flush(state.text)
                 if keep is not None:
                     state.truncate(keep)
                     reason.append("stop")
                     return  # leaving the stream closes it
+            if over is not None:
+                reason.append("max_tokens")  # the server went on past it
+                return
+        if scan is not None and state.text:
+            keep = scan.flush(state.text)
+            if keep is not None:
+                state.truncate(keep)
+                reason.append("stop")
+                return
         if state.events == 0:
             raise RemoteError(
                 f"the server at {self.endpoint.shown} ended the stream on {path} without "
@@ -468,6 +510,8 @@ class RemoteBackend:
 
     def close(self) -> None:
         self.endpoint.close()
+        if self._formatter is not None:
+            self._formatter.close()
 
 
 def _about_logprobs(exc: RemoteError, state: StreamState) -> bool:

@@ -123,6 +123,18 @@ class StreamState:
         if with_probs:
             self.probs = probs
 
+    def past_limit(self, max_tokens: int, token_chars: int) -> int | None:
+        """The characters to keep when the answer went past ``max_tokens`` tokens (each
+        piece is one token, or one chunk when the server gave no tokens) or past
+        ``token_chars`` characters a token; None while within both."""
+        keep: int | None = None
+        if len(self.pieces) > max_tokens:
+            keep = sum(len(piece) for piece in self.pieces[:max_tokens])
+        cap = max_tokens * token_chars
+        if len(self.text) > cap:
+            keep = cap if keep is None else min(keep, cap)
+        return keep
+
     @property
     def has_logprobs(self) -> bool:
         return bool(self.probs) and not self.missing_logprobs

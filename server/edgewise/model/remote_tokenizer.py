@@ -116,7 +116,12 @@ class ServerTokenizer:
         tokens = answer.get("tokens") if isinstance(answer, dict) else None
         if not isinstance(tokens, list):
             raise ModelError(f"the server at {self.endpoint.shown} answered /tokenize oddly")
-        ids = [int(t["id"]) if isinstance(t, dict) else int(t) for t in tokens]
+        try:
+            ids = [int(t["id"]) if isinstance(t, dict) else int(t) for t in tokens]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(
+                f"the server at {self.endpoint.shown} answered /tokenize oddly"
+            ) from exc
         if self._strip and ids[: len(self._strip)] == self._strip:
             ids = ids[len(self._strip) :]
         return ids
@@ -125,15 +130,15 @@ class ServerTokenizer:
         if not tokens:
             return ""
         if self.dialect == "llama.cpp":
-            answer = self.endpoint.call("POST", "/detokenize", {"tokens": tokens})
-            return str(answer.get("content", ""))
-        if self.dialect == "vllm":
-            answer = self.endpoint.call(
-                "POST", "/detokenize", {"model": self.model, "tokens": tokens}
-            )
-            return str(answer.get("prompt", ""))
-        answer = self.endpoint.call("POST", "/extras/detokenize", {"tokens": tokens})
-        return str(answer.get("text", ""))
+            path, body, field = "/detokenize", {"tokens": tokens}, "content"
+        elif self.dialect == "vllm":
+            path, body, field = "/detokenize", {"model": self.model, "tokens": tokens}, "prompt"
+        else:
+            path, body, field = "/extras/detokenize", {"tokens": tokens}, "text"
+        answer = self.endpoint.call("POST", path, body)
+        if not isinstance(answer, dict):
+            raise ModelError(f"the server at {self.endpoint.shown} answered {path} oddly")
+        return str(answer.get(field, ""))
 
     def bos(self) -> list[int]:
         """What the server puts before a prompt by itself (BOS, when the model wants it)."""
