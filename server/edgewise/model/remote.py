@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 TOP_LOGPROBS = 2  # the chosen token's and the runner-up's: enough for the first margin
 WATCH_S = 0.05  # how often a running request looks at its cancel flag and deadline
+# bounds of the figures a server reports (beyond them a figure is taken as absent)
+MAX_MS = 86_400_000.0  # a day
+MAX_COUNT = 1 << 31  # tokens
 LOGPROB_NOTICE = (
     "edgewise: the server at {url} does not return token log-probabilities, so "
     "confidence is reported as unknown for its answers{hint}"
@@ -483,9 +486,10 @@ def _about_logprobs(exc: RemoteError, state: StreamState) -> bool:
 
 
 def _first(*values: Any) -> int | None:
-    """The first value that is a count (ints only: a missing or odd field is skipped)."""
+    """The first value that is a count (ints only: a missing or odd field is skipped, and
+    so is an absurd one)."""
     for value in values:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
             return value
     return None
 
@@ -496,4 +500,8 @@ def _sum(*values: Any) -> int | None:
 
 
 def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and value >= 0 else None
+    """A server-reported time in ms; None (then measured here) for a missing, negative,
+    non-finite or absurd one (1e308 ms made reports and their costs Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= MAX_MS else None
