@@ -75,7 +75,8 @@ class LspTextDocument(TextDocument):
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         table = self.line_table()
         start = self.offset_in(table, change.range.start)
-        end = max(self.offset_in(table, change.range.end), start)
+        at_start = change.range.end == change.range.start  # typing: one conversion
+        end = start if at_start else max(self.offset_in(table, change.range.end), start)
         source, text = self.source, change.text
         new_source = source[:start] + text + source[end:]
         self._source = new_source
