@@ -36,7 +36,9 @@ def test_a_frame_nested_a_thousand_deep_before_initialize_is_answered(tiny_model
         raw.send_bytes(frame(body))
         assert raw.response_to(7, timeout=20)["error"]["code"] == -32602
         # the id after the deep part, and no id to be found at all
-        raw.send_bytes(frame(b'{"jsonrpc": "2.0", "method": "x", "params": ' + deep + b', "id": 8}'))
+        raw.send_bytes(
+            frame(b'{"jsonrpc": "2.0", "method": "x", "params": ' + deep + b', "id": 8}')
+        )
         assert raw.response_to(8, timeout=20)["error"]["code"] == -32602
         raw.send_bytes(frame(deep))
         assert raw.response_to(None, timeout=20)["error"]["code"] == -32600
@@ -126,3 +128,12 @@ def test_a_second_initialize_is_refused_and_exit_without_shutdown_is_1(client: R
     assert_alive(client)
     client.notify("exit")
     assert client.proc.wait(timeout=15) == 1
+
+
+def test_nan_and_infinity_from_the_client_are_parse_errors(client: RawClient):
+    settings = b'{"edgewise": {"pricing": {"deviceWatts": NaN, "pricePerKwh": Infinity}}}'
+    body = b'{"jsonrpc": "2.0", "method": "workspace/didChangeConfiguration", "params": {'
+    client.send_bytes(frame(body + b'"settings": ' + settings + b"}}"))
+    assert client.response_to(None, timeout=20)["error"]["code"] == -32700
+    assert_alive(client)
+    assert client.non_json == []

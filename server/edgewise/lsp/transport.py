@@ -316,12 +316,18 @@ def refuse_deep(body: bytes, protocol: EdgewiseProtocol) -> None:
         protocol.send_raw(error_response(msg_id, INVALID_REQUEST, reason))
 
 
+def not_json(constant: str) -> Any:
+    """NaN and Infinity, which Python reads but JSON does not have (a NaN setting passes
+    every bound of the schema)."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) -> None:
     if deeper_than(body):
         refuse_deep(body, protocol)
         return
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=not_json)
     except RecursionError:  # cannot happen after the depth check; never fatal anyway
         protocol.send_raw(error_response(None, PARSE_ERROR, "JSON nested too deep"))
         return
