@@ -70,12 +70,11 @@ def test_a_resolve_whose_data_nests_400_deep_is_answered(client: RawClient):
     assert_alive(client)
 
 
-def test_depth_is_measured_outside_strings_only() -> None:
-    assert not deeper_than(json.dumps({"text": "[" * 5000}).encode())
-    assert not deeper_than(json.dumps(nested(MAX_DEPTH - 1)).encode())
-    assert deeper_than(json.dumps(nested(MAX_DEPTH)).encode())
-    quoted = json.dumps({"s": '\\"[[[', "deep": nested(MAX_DEPTH)}).encode()
-    assert deeper_than(quoted)
+def test_depth_counts_arrays_and_objects_and_unreadable_frames_keep_their_id() -> None:
+    assert not deeper_than({"text": "[" * 5000})
+    assert not deeper_than(nested(MAX_DEPTH - 1))
+    assert deeper_than(nested(MAX_DEPTH))
+    assert deeper_than([1, {"a": [nested(MAX_DEPTH)]}])
     members = top_level_members(b'{"jsonrpc": "2.0", "id": "a\\"b", "method": "m", "params": [[]]}')
     assert members == {"jsonrpc": "2.0", "id": 'a"b', "method": "m"}
 

@@ -1,11 +1,12 @@
-"""How deep a JSON text nests, measured before it is decoded.
+"""How deep a JSON message nests, and what can be read of one nested too deep.
 
 Python's JSON decoder, pygls' converters and the handlers all recurse once per level: a
 2 KB frame nested 1,000 deep raised ``RecursionError`` while decoding (and 400 levels
-deep inside a handler), which took the server down. Frames are measured first, in C
-speed passes (strings removed by one regex, brackets kept by ``bytes.translate``, the
-running depth by numpy), and a frame nested deeper than :data:`MAX_DEPTH` is answered
-without being decoded; :func:`top_level_members` recovers its ``id`` and ``method``.
+deep inside a handler), which took the server down. A decoded message is measured
+(a walk over its arrays and objects only, never its strings' bytes: a 20 MB didOpen costs
+nothing) and one nested deeper than :data:`MAX_DEPTH` is answered without being handled;
+one too deep to decode at all (the decoder raises ``RecursionError``, which is safe) has
+its ``id`` and ``method`` read by :func:`top_level_members`.
 """
 
 from __future__ import annotations
@@ -14,35 +15,25 @@ import json
 import re
 from typing import Any
 
-import numpy as np
-
 # levels of arrays and objects a message may nest (LSP's own messages use about 10; a
 # code action's ``data`` round trip a few more)
 MAX_DEPTH = 100
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_OPENERS, _CLOSERS = b"[{", b"]}"
-_BRACKETS = bytes(1 if byte in _OPENERS else 0xFF if byte in _CLOSERS else 0 for byte in range(256))
-_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in _OPENERS + _CLOSERS)
-_CHUNK = 1 << 20
-_TAIL = 4096  # bytes at the end searched for the last member (an id is short)
 _SCALAR = rb'"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|null|true|false'
 _MEMBER = re.compile(rb'\s*("(?:[^"\\]|\\.)*")\s*:\s*(' + _SCALAR + rb")\s*([,}])")
 _LAST_MEMBER = re.compile(rb',\s*("(?:[^"\\]|\\.)*")\s*:\s*(' + _SCALAR + rb")\s*\}\s*\Z")
+_TAIL = 4096  # bytes at the end searched for the last member (an id is short)
 
 
-def deeper_than(body: bytes, limit: int = MAX_DEPTH) -> bool:
-    """True when the JSON text ``body`` nests arrays and objects more than ``limit``
-    levels deep (brackets inside strings do not count)."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False  # the common case: too few openers to nest that deep
-    brackets = _STRING.sub(b"", body).translate(_BRACKETS, _NOT_BRACKETS)
-    steps = np.frombuffer(brackets, dtype=np.int8)  # +1 for an opener, -1 for a closer
-    depth = 0
-    for at in range(0, len(steps), _CHUNK):  # in chunks: a bounded running total
-        running = np.cumsum(steps[at : at + _CHUNK], dtype=np.int64) + depth
-        if int(running.max()) > limit:
+def deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when the decoded JSON ``value`` nests arrays and objects more than ``limit``
+    levels deep (iteratively: measuring must not recurse either)."""
+    pending: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
             return True
-        depth = int(running[-1])
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
 
 

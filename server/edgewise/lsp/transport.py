@@ -6,7 +6,7 @@ This loop answers each with the JSON-RPC error the spec asks for and re-synchron
 the next ``Content-Length`` header. Requests before ``initialize`` get
 ServerNotInitialized, a second ``initialize`` and requests after ``shutdown`` get
 InvalidRequest (see :class:`EdgewiseProtocol`). A frame nested too deep to decode safely
-is answered without being decoded (see nesting.py), and every number written is finite
+is answered without being handled (see nesting.py), and every number written is finite
 (see :meth:`EdgewiseProtocol._send_data`).
 """
 
@@ -299,12 +299,12 @@ def resync_point(body: bytes) -> int:
     return len(body)
 
 
-def refuse_deep(body: bytes, protocol: EdgewiseProtocol) -> None:
-    """Answer a frame nested deeper than :data:`MAX_DEPTH` without decoding it: a
-    request gets InvalidParams (its params are what nests), a reply to one of our
-    requests fails that request, a notification is dropped, and a frame whose id and
-    method cannot be read gets InvalidRequest with id null."""
-    members = top_level_members(body)
+def refuse_deep(members: dict[str, Any], protocol: EdgewiseProtocol) -> None:
+    """Answer a message nested deeper than :data:`MAX_DEPTH` (``members``: its top-level
+    members, those that could be read) without handling it: a request gets
+    InvalidParams (its params are what nests), a reply to one of our requests fails that
+    request, a notification is dropped, and a message whose id and method are unknown
+    gets InvalidRequest with id null."""
     msg_id, method = members.get("id"), members.get("method")
     reason = f"message nested deeper than {MAX_DEPTH} levels"
     log.warning("refused a frame: %s", reason)
@@ -323,13 +323,10 @@ def not_json(constant: str) -> Any:
 
 
 def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) -> None:
-    if deeper_than(body):
-        refuse_deep(body, protocol)
-        return
     try:
         data = json.loads(body, parse_constant=not_json)
-    except RecursionError:  # cannot happen after the depth check; never fatal anyway
-        protocol.send_raw(error_response(None, PARSE_ERROR, "JSON nested too deep"))
+    except RecursionError:  # the decoder stops safely; the id is read from the bytes
+        refuse_deep(top_level_members(body), protocol)
         return
     except (ValueError, UnicodeDecodeError) as exc:
         protocol.send_raw(error_response(None, PARSE_ERROR, f"invalid JSON: {exc}"))
@@ -344,6 +341,9 @@ def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) ->
                 "not a JSON-RPC 2.0 message object",
             )
         )
+        return
+    if deeper_than(data):  # handlers and converters recurse: never handed one
+        refuse_deep(data, protocol)
         return
     has_id = "id" in data and "method" in data
     if has_id and protocol.refuse(data["id"], data["method"]):
