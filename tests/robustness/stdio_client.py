@@ -29,6 +29,7 @@ class RawClient:
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.notifications: list[dict[str, Any]] = []
         self.server_requests: list[dict[str, Any]] = []
+        self.non_json: list[bytes] = []  # frames holding NaN or Infinity
         self._next_id = 1
         threading.Thread(target=self._read, daemon=True).start()
         if self.proc.stderr is not None:
@@ -52,7 +53,12 @@ class RawClient:
                     length = int(line.split(b":")[1])
                 elif line in (b"\r\n", b"\n"):
                     break
-            self.messages.put(json.loads(out.read(length)))
+            body = out.read(length)
+            self.messages.put(json.loads(body, parse_constant=lambda _, b=body: self._lax(b)))
+
+    def _lax(self, body: bytes) -> None:
+        """A NaN or Infinity in a frame: not JSON (strict parsers drop the connection)."""
+        self.non_json.append(body)
 
     # --- sending -----------------------------------------------------------------------
 

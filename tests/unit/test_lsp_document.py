@@ -1,7 +1,9 @@
 """The server's document keeps its lines edit by edit instead of re-splitting the file on
 every keystroke; random changes (including ranges past the end, reversed ranges, CRLF,
 lone CR, form feeds, surrogate pairs, every position encoding) must give exactly the text,
-lines and positions that pygls' own whole-file algorithm gives with LSP line splitting."""
+lines and positions of a whole-file reference that clamps positions as the LSP says (a
+column past a line's end is the end of its content, never inside its line break; a line
+past the document's end is the document's end; a reversed range inserts at its start)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,33 @@ from edgewise.lsp.workspace import LspTextDocument
 
 
 class WholeFileDocument(TextDocument):
-    """The reference: pygls' algorithm over the lines split afresh at every access."""
+    """The reference: lines split afresh at every access, a position walked character by
+    character (pygls' unit counts)."""
 
     @property
     def lines(self) -> Sequence[str]:
         return tuple(lsp_lines(self.source))
+
+    def offset_at_position(self, client_position: types.Position) -> int:
+        text = self.source
+        lines = list(self.lines)
+        if not lines or lines[-1].endswith(("\r", "\n")):
+            lines.append("")
+        if client_position.line >= len(lines):
+            return len(text)
+        start = sum(map(len, lines[: client_position.line]))
+        content = lines[client_position.line].rstrip("\r\n")
+        count = 0
+        for index, char in enumerate(content):
+            if count >= client_position.character:
+                return start + index
+            count += self._position_codec.impl.code_units_for_char(char)
+        return start + len(content)
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        start = self.offset_at_position(change.range.start)
+        end = max(self.offset_at_position(change.range.end), start)
+        self._source = self.source[:start] + change.text + self.source[end:]
 
 
 ALPHABET = st.sampled_from(

@@ -16,7 +16,7 @@ UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
 
 def units(text: str, encoding: str = "utf-16") -> int:
     """Length of ``text`` in code units of the encoding."""
-    if encoding == "utf-32":
+    if encoding == "utf-32" or text.isascii():  # isascii is O(1) on str
         return len(text)
     codec = "utf-8" if encoding == "utf-8" else "utf-16-le"
     return len(text.encode(codec, "surrogatepass")) // UNIT_BYTES[encoding]
@@ -26,16 +26,49 @@ def utf16_len(text: str) -> int:
     return units(text, "utf-16")
 
 
-def index_of_column(line: str, column: int, encoding: str = "utf-16") -> int:
-    """Python index into ``line`` of a column in code units (clamped to the line)."""
-    if encoding == "utf-32":
-        return max(0, min(column, len(line)))
-    count = 0
-    for index, char in enumerate(line):
-        if count >= column:
-            return index
-        count += units(char, encoding)
-    return len(line)
+def index_of_column(
+    line: str, column: int, encoding: str = "utf-16", end: int | None = None
+) -> int:
+    """Python index into ``line`` of a column in code units, clamped to the line's content
+    (its first ``end`` characters: the line without its break, by default all of it) as
+    the LSP says; a column inside a character (half a surrogate pair, inside a UTF-8
+    sequence) counts as after it.
+
+    C passes over at most ``column`` characters, never a loop per character: on a 5 MB
+    line the loop took 1.6 s a keystroke. An ASCII line (``isascii`` is O(1)) needs none.
+    """
+    end = len(line) if end is None else end
+    if column <= 0:
+        return 0
+    if encoding == "utf-32" or line.isascii():
+        return min(column, end)
+    # every character is at least one unit: the column lies within its first characters
+    head = line[: min(column, end)]
+    if encoding == "utf-8":
+        data = head.encode("utf-8", "surrogatepass")
+        if column >= len(data):
+            return len(head)
+        try:
+            return len(data[:column].decode("utf-8", "surrogatepass"))
+        except UnicodeDecodeError as exc:  # the column cuts a character: count it whole
+            return len(data[: exc.start].decode("utf-8", "surrogatepass")) + 1
+    data = head.encode("utf-16-le", "surrogatepass")
+    if 2 * column >= len(data):  # no surrogate pair before the column: unit = character
+        return len(head)
+    # half a pair decodes to a lone surrogate, one more character: rounded up
+    return len(data[: 2 * column].decode("utf-16-le", "surrogatepass"))
+
+
+def offset_of(table: TextLines, line: int, column: int, encoding: str = "utf-16") -> int:
+    """Character offset of an LSP position in the text of ``table``, clamped as the LSP
+    says: to the line's content (a line break is never split) and into the document (a
+    line past its end is its end)."""
+    if line < 0:
+        return 0
+    if line >= len(table):
+        return len(table.text)
+    end = table.content_length(line)
+    return table.start(line) + index_of_column(table.lines[line], column, encoding, end)
 
 
 @dataclass(frozen=True)

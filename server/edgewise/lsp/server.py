@@ -95,15 +95,20 @@ class EdgewiseServer(LanguageServer):
         else:  # a file or a terminal: pygls' reader, on a thread
             reader = StdinAsyncReader(stream, self.thread_pool)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        exit_code = 0
         try:
             asyncio.run(serve_frames(self._stop_event, reader, self.protocol))  # type: ignore[arg-type]
         except BrokenPipeError:
             log.error("the client went away")
-        except (KeyboardInterrupt, SystemExit):
+        except SystemExit as exc:  # `exit`: 1 when no `shutdown` came first (the spec)
+            exit_code = exc.code if isinstance(exc.code, int) else 0
+        except KeyboardInterrupt:
             pass
         finally:
             self.engine.close()
             self.shutdown()
+        if exit_code:
+            raise SystemExit(exit_code)
 
     # --- messages to the user ----------------------------------------------------------
 

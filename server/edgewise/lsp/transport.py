@@ -4,13 +4,16 @@ pygls drops, without a word, a frame of invalid JSON and a request whose params 
 fit its type, and loses sync after a wrong Content-Length; clients then wait forever.
 This loop answers each with the JSON-RPC error the spec asks for and re-synchronises on
 the next ``Content-Length`` header. Requests before ``initialize`` get
-ServerNotInitialized and requests after ``shutdown`` get InvalidRequest
-(see :class:`EdgewiseProtocol`).
+ServerNotInitialized, a second ``initialize`` and requests after ``shutdown`` get
+InvalidRequest (see :class:`EdgewiseProtocol`). A frame nested too deep to decode safely
+is answered without being handled (see nesting.py), and every number written is finite
+(see :meth:`EdgewiseProtocol._send_data`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import json
 import logging
@@ -29,6 +32,7 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 
 from edgewise.lsp.cancellable_commands import CancellableCommands
+from edgewise.lsp.nesting import MAX_DEPTH, deeper_than, top_level_members
 
 
 class AsyncReader(Protocol):
@@ -40,6 +44,7 @@ class AsyncReader(Protocol):
 log = logging.getLogger(__name__)
 
 PARSE_ERROR = -32700
+INTERNAL_ERROR = -32603
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
@@ -161,6 +166,23 @@ class PushbackReader:
         return head + rest if rest else b""
 
 
+def strict_json(data: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """``data`` as JSON, with every non-finite number (NaN, ±Infinity) written as null."""
+    try:
+        return json.dumps(data, default=default, allow_nan=False)
+    except ValueError:  # a non-finite number somewhere: rare, so found the slow way
+        loose = json.loads(json.dumps(data, default=default), parse_constant=lambda _: None)
+        log.warning("a non-finite number was sent as null")
+        return json.dumps(loose, allow_nan=False)
+
+
+def reply_id(data: Any) -> Any:
+    """The id of an answer to a request (None for a request or a notification)."""
+    if isinstance(data, dict):
+        return data.get("id") if "method" not in data else None
+    return getattr(data, "id", None) if not hasattr(data, "method") else None
+
+
 class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
     """Adds the lifecycle errors of the LSP spec to pygls' protocol (and commands that
     ``$/cancelRequest`` cancels, see cancellable_commands.py)."""
@@ -172,6 +194,39 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
     def send_raw(self, data: dict[str, Any]) -> None:
         self._send_data(data)
 
+    def _send_data(self, data: Any) -> None:
+        """pygls' writer, writing strict JSON only: a non-finite number (``NaN`` and
+        ``Infinity`` are not JSON, a client's parser drops the connection on them) is sent
+        as null, and an answer that cannot be encoded at all becomes an error answer
+        rather than silence."""
+        if not data or self.writer is None:
+            super()._send_data(data)
+            return
+        try:
+            body = strict_json(data, self._serialize_message)
+        except Exception:  # e.g. nested too deep to encode
+            log.exception("a message could not be encoded")
+            msg_id = reply_id(data)
+            if msg_id is None:
+                return
+            body = strict_json(error_response(msg_id, INTERNAL_ERROR, "unencodable answer"))
+        payload = body.encode(self.CHARSET)
+        if self._include_headers:
+            header = (
+                f"Content-Length: {len(payload)}\r\n"
+                f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            )
+            payload = header.encode("ascii") + payload
+        try:
+            written = self.writer.write(payload)
+            if inspect.isawaitable(written):
+                asyncio.ensure_future(written)
+        except BrokenPipeError:
+            raise
+        except Exception as error:
+            log.exception("sending a message failed")
+            self._server._report_server_error(error, JsonRpcInternalError)
+
     def fail_pending(self, msg_id: Any, reason: str) -> None:
         future = self._request_futures.pop(msg_id, None)
         if future is not None and not future.done():
@@ -180,6 +235,9 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
     def refuse(self, msg_id: Any, method: str) -> bool:
         """Answer a request the lifecycle does not allow; True when it was refused."""
         if method == "initialize":
+            if self.initialize_seen:  # the spec: initialize is sent once
+                self.send_raw(error_response(msg_id, INVALID_REQUEST, "already initialized"))
+                return True
             self.initialize_seen = True
             return False
         if not self.initialize_seen:
@@ -241,9 +299,35 @@ def resync_point(body: bytes) -> int:
     return len(body)
 
 
+def refuse_deep(members: dict[str, Any], protocol: EdgewiseProtocol) -> None:
+    """Answer a message nested deeper than :data:`MAX_DEPTH` (``members``: its top-level
+    members, those that could be read) without handling it: a request gets
+    InvalidParams (its params are what nests), a reply to one of our requests fails that
+    request, a notification is dropped, and a message whose id and method are unknown
+    gets InvalidRequest with id null."""
+    msg_id, method = members.get("id"), members.get("method")
+    reason = f"message nested deeper than {MAX_DEPTH} levels"
+    log.warning("refused a frame: %s", reason)
+    if msg_id is not None and isinstance(method, str):
+        protocol.send_raw(error_response(msg_id, INVALID_PARAMS, f"{reason} ({method})"))
+    elif msg_id is not None and msg_id in protocol._request_futures:
+        protocol.fail_pending(msg_id, f"the client's reply was {reason}")
+    elif not isinstance(method, str):
+        protocol.send_raw(error_response(msg_id, INVALID_REQUEST, reason))
+
+
+def not_json(constant: str) -> Any:
+    """NaN and Infinity, which Python reads but JSON does not have (a NaN setting passes
+    every bound of the schema)."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) -> None:
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=not_json)
+    except RecursionError:  # the decoder stops safely; the id is read from the bytes
+        refuse_deep(top_level_members(body), protocol)
+        return
     except (ValueError, UnicodeDecodeError) as exc:
         protocol.send_raw(error_response(None, PARSE_ERROR, f"invalid JSON: {exc}"))
         # A wrong Content-Length swallows the start of the next frame: resync on it.
@@ -258,12 +342,17 @@ def dispatch(body: bytes, protocol: EdgewiseProtocol, source: PushbackReader) ->
             )
         )
         return
+    if deeper_than(data):  # handlers and converters recurse: never handed one
+        refuse_deep(data, protocol)
+        return
     has_id = "id" in data and "method" in data
     if has_id and protocol.refuse(data["id"], data["method"]):
         return
     try:
         message = protocol.structure_message(data)
     except JsonRpcInvalidParams:
+        if data.get("method") == "initialize":
+            protocol.initialize_seen = False  # refused: the client may send a fixed one
         if has_id:
             protocol.send_raw(
                 error_response(

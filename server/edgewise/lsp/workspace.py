@@ -9,8 +9,12 @@ pygls also re-splits the whole text on every access to ``lines`` and rebuilds th
 line by line for every incremental change: two passes over the file per keystroke. Here
 the lines and their start offsets are kept in a :class:`TextLines` that follows each
 change (re-splitting only the lines it touched), and a change is applied by slicing the
-text at offsets read from it. The result is exactly what pygls' own algorithm gives,
-including its clamping of positions past a line's or the document's end.
+text at offsets read from it.
+
+Positions are clamped as the LSP says, which pygls does not: a column past a line's end
+is the end of the line's content, never between its ``\r`` and ``\n`` nor past them (pygls
+put an insertion at column length + 1 of a CRLF line between the two, and clamped a
+column past the end of a last line without a newline to one before its end).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 from pygls.workspace.position_codec import ServerTextPosition
 
+from edgewise.context.positions import offset_of
 from edgewise.context.text_lines import TextLines
 
 
@@ -76,28 +81,27 @@ class LspTextDocument(TextDocument):
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         table = self.line_table()
-        lines = LineView(table)
-        rng = self._position_codec.range_from_client_units(lines, change.range)
-        start_line, start_col = rng.start.line, rng.start.character
-        end_line, end_col = rng.end.line, rng.end.character
-        if min(start_line, start_col, end_line, end_col) < 0 or start_line > len(lines):
-            super()._apply_incremental_change(change)  # nothing a client sends; pygls' way
-            return
+        start = self.offset_in(table, change.range.start)
+        at_start = change.range.end == change.range.start  # typing: one conversion
+        end = start if at_start else max(self.offset_in(table, change.range.end), start)
         source, text = self.source, change.text
-        if start_line == len(lines):  # an empty document: pygls appends
-            self._source = source + text
-            return
-        if end_line < start_line:  # pygls copies every line unchanged then
-            return
-        # pygls writes line[:start_col] + text + line[end_col:] (slices clamp to the line)
-        start = table.start(start_line) + min(start_col, len(lines[start_line]))
-        end = table.start(end_line) + min(end_col, len(lines[end_line]))
         new_source = source[:start] + text + source[end:]
         self._source = new_source
-        if start <= end:
-            table.apply(new_source, start, end, start + len(text))
-        else:  # an end before the start on the same line: pygls repeats text; split anew
-            self._table = None
+        table.apply(new_source, start, end, start + len(text))
+
+    def offset_in(self, table: TextLines, position: types.Position) -> int:
+        """Character offset of a client position, clamped as the LSP says: a column past
+        a line's end is the end of its content (before ``\r\n``, ``\n`` or ``\r``), a
+        line past the document's end is the document's end."""
+        return offset_of(table, position.line, position.character, self.encoding_name)
+
+    @property
+    def encoding_name(self) -> str:
+        encoding = self._position_codec.encoding
+        return str(getattr(encoding, "value", encoding) or "utf-16")
+
+    def offset_at_position(self, client_position: types.Position) -> int:
+        return self.offset_in(self.line_table(), client_position)
 
     def offset_at_server_position(self, server_position: ServerTextPosition) -> int:
         row, col = server_position.line, server_position.character

@@ -60,6 +60,9 @@ TOP_LOGPROBS = 2  # the chosen token's and the runner-up's: enough for the first
 WATCH_S = 0.05  # how often a running request looks at its cancel flag and deadline
 MAX_TOKEN_CHARS = 32  # an answer longer than this a token is past its max_tokens
 SECONDS_PER_TOKEN = 0.2  # an action's time cap: requestTimeoutMs + this per token
+# bounds of the figures a server reports (beyond them a figure is taken as absent)
+MAX_MS = 86_400_000.0  # a day
+MAX_COUNT = 1 << 31  # tokens
 LOGPROB_NOTICE = (
     "edgewise: the server at {url} does not return token log-probabilities, so "
     "confidence is reported as unknown for its answers{hint}"
@@ -527,9 +530,10 @@ def _about_logprobs(exc: RemoteError, state: StreamState) -> bool:
 
 
 def _first(*values: Any) -> int | None:
-    """The first value that is a count (ints only: a missing or odd field is skipped)."""
+    """The first value that is a count (ints only: a missing or odd field is skipped, and
+    so is an absurd one)."""
     for value in values:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
             return value
     return None
 
@@ -540,4 +544,8 @@ def _sum(*values: Any) -> int | None:
 
 
 def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and value >= 0 else None
+    """A server-reported time in ms; None (then measured here) for a missing, negative,
+    non-finite or absurd one (1e308 ms made reports and their costs Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= MAX_MS else None
