@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from edgewise import safe_read
+
 # Dependency and cache folders that are never source to refactor.
 ALWAYS_SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox", ".mypy_cache"}
@@ -88,7 +90,7 @@ class GitignoreMatcher:
 
     def load(self, base: str, path: Path) -> None:
         try:
-            lines = path.read_text("utf-8", "replace").splitlines()
+            lines = safe_read.read_bytes(path).decode("utf-8", "replace").splitlines()
         except OSError:
             return
         for raw in lines:

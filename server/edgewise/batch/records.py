@@ -182,7 +182,7 @@ class ReportWriter:
         why = foreign_file(path, kinds)
         if why is not None:  # checked at the start too: this covers a file made since
             raise FileExistsError(f"{path}: {why}")
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         self._drop_torn_tail()
 
     def _drop_torn_tail(self) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgewise import safe_read
 from edgewise.actions.base import char_offset
 from edgewise.actions.catalog import ACTIONS, ActionSpec, get_action
 from edgewise.actions.verify import verify_edit
@@ -50,7 +51,15 @@ from edgewise.batch.records import (
     resume_key,
 )
 from edgewise.batch.replace import CHANGED, NotReplaced, Replacement, backup_path, unfit_reason
-from edgewise.batch.sources import Edit, NotText, SourceFile, apply_edits, overlaps, sha256
+from edgewise.batch.sources import (
+    READ_LIMIT,
+    Edit,
+    NotText,
+    SourceFile,
+    apply_edits,
+    overlaps,
+    sha256,
+)
 from edgewise.batch.targets import FoundTarget, find_targets, finder
 from edgewise.config import Settings, parse_settings
 from edgewise.context.documents import MAX_PARSE_BYTES
@@ -596,7 +605,7 @@ class BatchRun:
     @staticmethod
     def disk_hash(source: SourceFile) -> str:
         try:
-            return sha256(source.path.read_bytes())
+            return sha256(safe_read.read_bytes(source.path, READ_LIMIT))
         except OSError:
             return source.sha256
 
@@ -987,7 +996,7 @@ def make_workspace(paths: list[Path]) -> Any:
 
     def read(path: Path) -> Any:
         try:
-            text = path.read_bytes().decode("utf-8")
+            text = safe_read.read_bytes(path).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         return FileText(path, path.as_uri(), text.replace("\r\n", "\n"), None)

@@ -18,6 +18,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgewise import safe_read
+
+# most bytes a source file is read with (larger ones are refused before they are read)
+READ_LIMIT = 64 * 1024 * 1024
+
 
 class NotText(Exception):
     """The file is not UTF-8 text the batch mode can edit."""
@@ -82,10 +87,8 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: Path, display: str) -> SourceFile:
-        with open(path, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            data = handle.read()
-        return cls(path, display, data, stat.S_IMODE(info.st_mode))
+        data = safe_read.read_bytes(path, READ_LIMIT)  # a regular file, never a pipe
+        return cls(path, display, data, stat.S_IMODE(os.stat(path).st_mode))
 
     @property
     def sha256(self) -> str:
