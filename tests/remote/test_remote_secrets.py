@@ -134,7 +134,7 @@ def test_no_secret_in_the_batch_report(tmp_path: Path, tiny_model: Path):
 def test_the_sinks_mask_a_secret_that_got_past_the_backend(tmp_path: Path):
     secret = "sk-edgewise-sink-test-77aa"
     SECRETS.add(secret)
-    writer = ReportWriter(tmp_path / "r.jsonl", resume=False)
+    writer = ReportWriter(tmp_path / "r.jsonl")
     writer.write({"reason": f"key {secret} here"})
     writer.close()
     assert (tmp_path / "r.jsonl").read_text() == '{"reason":"key [redacted] here"}\n'
