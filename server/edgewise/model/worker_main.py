@@ -99,7 +99,8 @@ class Worker:
                 self.run_prefill()
                 continue
             message = self.inbox.get()
-            self.busy = True
+            # busy: the server expects the cache to move (a load may take its time)
+            self.busy = message.get("op") in ("generate", "bench")
             try:
                 self.handle(message)
             finally:
