@@ -1,8 +1,12 @@
 """Soak run: 10,000 mixed requests against `edgewise serve` on the tiny model.
 
 Edits, inline completions, cancellations, code-action lists and resolves, from a
-scripted client over stdio. Prints answered requests, errors by kind, latency p50/p99,
-peak RSS and RSS growth after warm-up, crashes, hangs and desynchronised documents.
+scripted client over stdio, with hostile inputs mixed in (5 %): frames nested 1,000 deep,
+NaN and 1e308 in settings, insertions past the end of a line (CRLF included) and at
+column 2^31-1, notifications naming a named pipe and /dev/zero, a resolve whose data is
+nested 400 deep. Prints answered requests, errors by kind, latency p50/p99, peak RSS and
+RSS growth after warm-up (server and model process), crashes, hangs and desynchronised
+documents.
 
     .venv/bin/python bench/soak.py [--requests 10000] [--seed 7]
 """
@@ -11,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
 import random
 import statistics
 import sys
@@ -53,8 +59,14 @@ def main() -> int:
     model = write_tiny_gguf(scratch / "tiny.gguf")
     # the soak's reports go to a scratch ledger, not the user's
     client = RawClient(env={"EDGEWISE_STATE_DIR": str(scratch / "state")})
+    options: dict[str, object] = {
+        "model": str(model),
+        "debounceMs": 0,
+        "minConfidence": 0,
+        "maxTokens": 8,
+    }
     client.initialize(
-        {"model": str(model), "debounceMs": 0, "minConfidence": 0, "maxTokens": 8},
+        options,
         capabilities={
             "textDocument": {
                 "codeAction": {
@@ -84,9 +96,21 @@ def main() -> int:
     started = time.monotonic()
     sent = 0
     last_check = 0
+    fifo = scratch / "pipe.py"
+    os.mkfifo(fifo)
+    hostile = Hostile(client, rng, fifo, options)
     while sent < args.requests:
         uri = rng.choice(list(docs))
         text = texts[uri]
+        if rng.random() < 0.05:
+            kinds["hostile"] += 1
+            sent += 1
+            edited = hostile.send(uri, text, versions)
+            if edited is not None:
+                texts[uri] = edited
+            if client.proc.poll() is not None:
+                break
+            continue
         roll = rng.random()
         kind = (
             "edit" if roll < 0.35 else
@@ -191,8 +215,112 @@ def main() -> int:
     print(f"{'RSS growth after warm-up (MB)':<32}{growth:.1f}  (target < 50)")
     print(f"{'crashes / hangs / desyncs':<32}{int(crashed)} / {hangs} / {desync}")
     print(f"{'RSS every 1000 operations (MB)':<32}" + ", ".join(f"{mb:.0f}" for _, mb in curve))
-    ok = not crashed and hangs == 0 and desync == 0 and growth < 50
+    print(f"{'hostile inputs by kind':<32}{dict(hostile.kinds)}")
+    print(f"{'hostile requests unanswered':<32}{hostile.unanswered}")
+    ok = not crashed and hangs == 0 and desync == 0 and growth < 50 and not hostile.unanswered
     return 0 if ok else 1
+
+
+class Hostile:
+    """Inputs that broke servers before: each must be answered (or ignored, for a
+    notification) and change nothing but what the spec says."""
+
+    def __init__(
+        self, client: RawClient, rng: random.Random, fifo: Path, options: dict[str, object]
+    ) -> None:
+        self.client = client
+        self.options = options  # settings are sent whole: the rest stays as it was
+        self.rng = rng
+        self.fifo = fifo
+        self.kinds: Counter[str] = Counter()
+        self.unanswered = 0
+
+    def send(self, uri: str, text: str, versions: dict[str, int]) -> str | None:
+        """Sends one hostile input; returns the document's new text if it edited it."""
+        kind = self.rng.choice(
+            ["deep_frame", "huge_settings", "overflow_insert", "fifo", "deep_resolve"]
+        )
+        self.kinds[kind] += 1
+        client = self.client
+        if kind == "deep_frame":
+            depth = self.rng.choice([200, 1000, 5000])
+            body = (
+                '{"jsonrpc": "2.0", "id": 999999, "method": "textDocument/hover", "params": '
+                + "[" * depth
+                + "]" * depth
+                + "}"
+            ).encode()
+            client.send_bytes(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self.expect(999999)
+        elif kind == "huge_settings":
+            value = self.rng.choice([1e308, float("nan"), 10**400])
+            body = json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "workspace/didChangeConfiguration",
+                    "params": {"settings": {**self.options, "pricing": {"deviceWatts": value}}},
+                }
+            ).encode()
+            client.send_bytes(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        elif kind == "overflow_insert":
+            lines = text.split("\n")
+            line = self.rng.randrange(len(lines))
+            content = lines[line][:-1] if lines[line].endswith("\r") else lines[line]
+            past = self.rng.choice([1, 2, 7, 2**31 - 1 - len(content)])
+            column = len(content.encode("utf-16-le")) // 2 + past
+            insert = self.rng.choice(["x", "é", "😀", " # end"])
+            # the spec: a column past the line's end means the end of its content
+            offset = sum(len(x) + 1 for x in lines[:line]) + len(content)
+            versions[uri] += 1
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": versions[uri]},
+                    "contentChanges": [
+                        {
+                            "range": {
+                                "start": {"line": line, "character": column},
+                                "end": {"line": line, "character": column},
+                            },
+                            "text": insert,
+                        }
+                    ],
+                },
+            )
+            return text[:offset] + insert + text[offset:]
+        elif kind == "fifo":
+            target = self.rng.choice([self.fifo.as_uri(), "file:///dev/zero"])
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": target, "version": 2},
+                    "contentChanges": [{"text": "x"}],
+                },
+            )
+            msg_id = client.request(
+                "textDocument/inlineCompletion",
+                {
+                    "textDocument": {"uri": target},
+                    "position": {"line": 0, "character": 0},
+                    "context": {"triggerKind": 1},
+                },
+            )
+            self.expect(msg_id)
+        else:  # deep_resolve
+            data: object = {}
+            for _ in range(400):
+                data = {"d": data}
+            msg_id = client.request(
+                "codeAction/resolve", {"title": "edgewise: hostile", "data": data}
+            )
+            self.expect(msg_id)
+        return None
+
+    def expect(self, msg_id: int) -> None:
+        try:
+            self.client.response_to(msg_id, timeout=30)
+        except AssertionError:
+            self.unanswered += 1
 
 
 if __name__ == "__main__":

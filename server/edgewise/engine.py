@@ -209,6 +209,19 @@ class Engine:
         # when the model starts, it made small answers wait for it
         self.whole_file.start(backend, doc)
 
+    def prefill_at(self, uri: str, text: str, pos: Pos, language_id: str | None = None) -> int:
+        """Evaluates the prompt a completion at ``pos`` would send into the model process's
+        cache while the user is idle there, so that the first completion at ``pos``
+        evaluates only its tail. Returns the number of tokens sent (0: nothing to do)."""
+        backend = self.host.loaded()
+        if backend is None or not getattr(backend, "in_worker", False):
+            return 0
+        doc = self.documents.sync(uri, text, language_id)
+        prompt = self.completion_prompt(backend, doc, pos)
+        tokens = prompt.tokens[:-1]  # token healing evaluates the last one again
+        self.host.prefill(tokens)
+        return len(tokens)
+
     async def complete(
         self,
         uri: str,

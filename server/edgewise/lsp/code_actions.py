@@ -161,6 +161,7 @@ def register(server: EdgewiseServer) -> None:
         doc = ls.workspace.get_text_document(uri)
         start = Pos(params.range.start.line, params.range.start.character)
         end = Pos(params.range.end.line, params.range.end.character)
+        ls.schedule_prefill(uri, end)  # the cursor rests here: its prompt, while idle
         only = params.context.only
         foreign = _foreign(list(params.context.diagnostics or []))
         found = ls.engine.available_actions(

@@ -47,6 +47,7 @@ PARSE_BUDGET_S = 0.004
 IDLE_PARSE_S = 1.0
 GIL_SWITCH_S = 0.0005
 WARM_UP_AFTER_S = 0.02  # after didOpen: messages sent with it are read first
+PREFILL_AFTER_S = 0.3  # the cursor rests this long before its prompt is prefilled
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     types.CodeActionKind.QuickFix,
@@ -80,6 +81,7 @@ class EdgewiseServer(LanguageServer):
         self._told: set[str] = set()
         self._latest: dict[str, threading.Event] = {}
         self._idle_parse: dict[str, asyncio.TimerHandle] = {}
+        self._prefill: dict[str, asyncio.TimerHandle] = {}
         self._busy = 0
         self._reader: PipeStdinReader | None = None  # stdio pipes: says when input arrives
 
@@ -170,6 +172,32 @@ class EdgewiseServer(LanguageServer):
             self.engine.prepare(uri, doc.source, Pos(0, 0), doc.language_id)
         except Exception:  # a completion meets the same problem and says it
             log.debug("warming up %s failed", uri, exc_info=True)
+
+    def schedule_prefill(self, uri: str, pos: Pos) -> None:
+        """The cursor is at ``pos`` (editors ask for code actions as it moves): after a
+        short pause there, the prompt a completion at ``pos`` would send is evaluated in
+        the model process, so the first completion evaluates only its tail. Not while
+        completions run for the document: they keep the cache current themselves."""
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None or uri in self._latest:
+            return
+        previous = self._prefill.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        loop = asyncio.get_running_loop()
+        self._prefill[uri] = loop.call_later(
+            PREFILL_AFTER_S, self.prefill_when_idle, uri, doc.version, pos
+        )
+
+    def prefill_when_idle(self, uri: str, version: int | None, pos: Pos) -> None:
+        self._prefill.pop(uri, None)
+        idle = self.idle_document(uri, version)
+        if idle is None:
+            return
+        try:
+            self.engine.prefill_at(uri, idle[0].source, pos, idle[0].language_id)
+        except Exception:  # a completion meets the same problem and says it
+            log.debug("prefilling %s failed", uri, exc_info=True)
 
     def parse_when_idle(self, uri: str, version: int | None) -> None:
         """After a pause in typing: the re-parse that did not fit in a keystroke's time

@@ -187,8 +187,8 @@ class ModelHost:
     def _after_crash(self, exit: WorkerExit) -> None:
         backend = self._backend
         if isinstance(backend, ProcessBackend) and backend.process.exit is exit:
+            # the vocabulary stays open: a whole-file count may be using it on its thread
             self._backend, self._key = None, None
-            backend.vocab.close()
         now = time.monotonic()
         self.crashes = [t for t in self.crashes if now - t < CRASH_WINDOW_S] + [now]
         change = ""

