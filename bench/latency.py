@@ -545,7 +545,7 @@ def main() -> int:
     )
     print(f"session: {sum(len(s.keys) + 11 for s in scripts)} keystrokes per mode")
     from edgewise.model.registry import packaged_model
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     run = run_process_compare if args.process else run_model
     for name in args.models.split(","):

@@ -115,15 +115,6 @@ def cmd_context(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    if args.models_command == "tiny":
-        from edgewise.model.tiny_gguf import write_tiny_gguf
-
-        out = write_tiny_gguf(Path(args.out), seed=args.seed)
-        print(
-            f"wrote {out} ({out.stat().st_size} bytes): a random-weight model for offline "
-            "smoke tests; its output is noise"
-        )
-        return EXIT_OK
     from edgewise.model.catalog import list_models
 
     models = list_models(_settings_from(args))
@@ -200,14 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--json", action="store_true")
     context.set_defaults(func=cmd_context)
 
-    models = sub.add_parser("models", help="list models, or write the tiny test model")
+    models = sub.add_parser("models", help="list the models available here")
     models.add_argument("--json", action="store_true")
     models.add_argument("--model", help="model (overrides settings)")
     models.add_argument("--settings", help="JSON settings file")
-    models_sub = models.add_subparsers(dest="models_command")
-    tiny = models_sub.add_parser("tiny", help="write a tiny random-weight GGUF (output is noise)")
-    tiny.add_argument("out")
-    tiny.add_argument("--seed", type=int, default=0)
     models.set_defaults(func=cmd_models)
 
     doctor = sub.add_parser(
