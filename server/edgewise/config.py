@@ -59,7 +59,6 @@ class Settings:
     cpu_extra_buffers: str = "auto"
     max_completion_ms: int = 5000
     debounce_ms: int = 100
-    typing_optimizations: bool = True
     pricing: Pricing = field(default_factory=Pricing)
     remote_pricing: RemotePricing = field(default_factory=RemotePricing)
 

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from edgewise.engine import BENCH_BASELINE_ENV
 from edgewise.schemas import load_schema
 from tests.lsp.sample_files import PYTHON
 from tests.robustness.stdio_client import RawClient
@@ -262,5 +263,37 @@ def test_an_opened_string_in_a_big_file_does_not_hold_up_completions(tiny_model:
         typist.suggest(line + 1)  # elsewhere (not the suggestion showing): a new prompt
         last = client.call("workspace/executeCommand", {"command": "edgewise.lastPrompt"})
         assert not any(STAND_IN in note for note in last["result"]["notes"])
+    finally:
+        client.close()
+
+
+def test_only_the_benchmarks_baseline_turns_the_typing_optimizations_off(tiny_model: Path):
+    """The baseline bench/latency.py compares against is an environment switch of the
+    server, not a setting: with it every request runs the model (the same state asked
+    twice, twice); a user's ``typingOptimizations: false`` is an unknown setting."""
+    baseline = RawClient(env={BENCH_BASELINE_ENV: "1"})
+    try:
+        baseline.initialize(options(tiny_model))
+        typist = Typist(baseline, PYTHON)
+        first = typist.suggest(LINE)
+        assert typist.suggest(LINE) == first
+        caches = [s["last"]["cache"] for s in typist.statuses() if "last" in s]
+        assert caches == ["off", "off"]
+    finally:
+        baseline.close()
+
+    client = RawClient()
+    try:
+        client.initialize(options(tiny_model, typingOptimizations=False))
+        typist = Typist(client, PYTHON)
+        first = typist.suggest(LINE)
+        assert typist.suggest(LINE) == first
+        assert typist.last_report()["cache"] == "hit"
+        said = [
+            n["params"]["message"]
+            for n in client.notifications
+            if n["method"] == "window/showMessage"
+        ]
+        assert "edgewise: unknown setting 'typingOptimizations' ignored" in said
     finally:
         client.close()
