@@ -32,7 +32,7 @@ from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.multiline import node_before, opens_block
 from edgewise.context.overlap import cut_at_scope_end, cut_repeated_lines
-from edgewise.context.positions import LineIndex, Pos, clamp_position
+from edgewise.context.positions import LineIndex, Pos, byte_range, clamp_position
 from edgewise.context.prompt import Prompt, PromptBuilder
 from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
@@ -399,7 +399,7 @@ class Engine:
     ) -> list[Offer]:
         """The actions that apply at the range (cheap: no model call)."""
         doc = self.documents.sync(uri, text, language_id)
-        start_byte, end_byte = byte_range(doc, start, end, self.position_encoding)
+        start_byte, end_byte = byte_range(doc.text, start, end, self.position_encoding)
         return offers(
             doc,
             start_byte,
@@ -441,16 +441,6 @@ def fim_parts(prompt: Prompt) -> tuple[str, str, str] | None:
     before = "".join(p.text for p in prompt.pieces if p.kind in ("scope_header", "prefix"))
     after = "".join(p.text for p in prompt.pieces if p.kind == "suffix")
     return before, after, prompt.line_prefix
-
-
-def byte_range(
-    doc: ParsedDocument, start: Pos, end: Pos, encoding: str = "utf-16"
-) -> tuple[int, int]:
-    index = LineIndex(doc.text, encoding)
-    a, b = index.offset(start), index.offset(end)
-    a_b = len(doc.text[:a].encode("utf-8", "surrogatepass"))
-    b_b = a_b + len(doc.text[a:b].encode("utf-8", "surrogatepass"))
-    return a_b, b_b
 
 
 def prompt_context(prompt: Prompt) -> dict[str, Any]:
