@@ -253,7 +253,7 @@ def main() -> int:
     parser.add_argument("--remote-targets", type=int, default=40)
     parser.add_argument("--bare-round", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "server"))
+    sys.path[:0] = [str(ROOT / "server"), str(ROOT)]  # edgewise, and tests.tiny_gguf
     if args.bare_round:
         project, settings_file, limit = args.bare_round
         settings = json.loads(Path(settings_file).read_text("utf-8"))
@@ -263,7 +263,7 @@ def main() -> int:
         tmp = Path(name)
         model = args.model
         if model is None:
-            from edgewise.model.tiny_gguf import write_tiny_gguf
+            from tests.tiny_gguf import write_tiny_gguf
 
             model = write_tiny_gguf(tmp / "tiny.gguf", seed=0)
         embedded(tmp, model, args.targets, args.max_tokens, args.rounds, args.threads)

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
 from bench.corpora import NPM_PACKAGE, STDLIB_EXCLUDE, npm_sources, stdlib_root  # noqa: E402
+from bench.formulas import FORMULAS  # noqa: E402
 from edgewise.calibration.fit import (  # noqa: E402
     apply_isotonic,
     apply_platt,
@@ -53,7 +54,6 @@ from edgewise.config import Settings  # noqa: E402
 from edgewise.engine import Engine  # noqa: E402
 from edgewise.model.registry import PACKAGED_NAME, packaged_model  # noqa: E402
 from edgewise.report.confidence import SCORE_FORMULA  # noqa: E402
-from edgewise.report.formulas import FORMULAS  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 THRESHOLDS = [0.0, 0.05] + [round(0.1 * i, 1) for i in range(1, 10)]

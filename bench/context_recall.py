@@ -64,7 +64,7 @@ def find_vocab() -> tuple[Path, str]:
     for path in candidates:
         if path.is_file():
             return path, f"{path.name} (Qwen2 BPE)"
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     CACHE.mkdir(parents=True, exist_ok=True)
     tiny = write_tiny_gguf(CACHE / "tiny.gguf", seed=0)

@@ -5,9 +5,10 @@ back character by character (auto-indent: a newline and its indentation are one
 keystroke), 30-150 ms apart with pauses, an inline completion request after every
 keystroke, as an editor sends them; each file is opened a second before typing starts
 in it (the user finds the place). One file is ~10,000 lines. The same session runs
-twice against the same server process: with the typing optimizations on (defaults) and
-with `typingOptimizations: false` (no KV-prefix reuse, no result cache or type-through,
-no debounce, no superseding), then a table with both and their ratio is printed.
+twice, each against a fresh server process: with the typing optimizations on (the product)
+and in the baseline, `EDGEWISE_BENCH_BASELINE=1` in the server's environment (no KV-prefix
+reuse, no result cache or type-through, no debounce, no superseding), then a table with
+both and their ratio is printed.
 
 Figures: server overhead per answered request (wall time - debounce - the model's own
 time and queue wait from the report) p50/p95; wall time p50/p95; prompt tokens evaluated
@@ -24,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import os
 import random
-import subprocess
-import sys
 import sysconfig
 import tempfile
 import threading
@@ -36,6 +34,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from edgewise.engine import BENCH_BASELINE_ENV
+from tests.robustness.stdio_client import RawClient
 
 ROOT = Path(__file__).resolve().parent.parent
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -46,6 +47,10 @@ SESSION = [
     (("textwrap.py",), "indent", 110),
     (("_pydecimal.py", "typing.py"), "_dlog10", 110),  # ~10,000 lines
 ]
+# a mode of the server under test: its name and its environment
+Mode = tuple[str, dict[str, str]]
+# the typing optimizations off: the baseline the product is compared against
+BASELINE = {BENCH_BASELINE_ENV: "1"}
 PING = "edgewise/ping"  # unknown method: answered at once (MethodNotFound), in order
 # after opening a file, before typing in it: the time a user takes to find the place
 OPEN_PAUSE_S = 1.0
@@ -110,70 +115,31 @@ def build_session(seed: int) -> list[Script]:
     return scripts
 
 
-class Client:
+class Client(RawClient):
     """JSON-RPC over the server's stdio, every message timestamped on arrival."""
 
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
-        # the reports go to a scratch ledger, not the user's
-        state = Path(tempfile.mkdtemp()) / "state"
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "EDGEWISE_STATE_DIR": str(state)}
-        env.update(extra_env or {})
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edgewise.cli", "serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
         self.responses: dict[int, tuple[float, dict[str, Any]]] = {}
-        self.notifications: list[tuple[float, dict[str, Any]]] = []
+        self.timed_notifications: list[tuple[float, dict[str, Any]]] = []
         self.arrivals: dict[int, int] = {}  # id -> arrival order
         self._order = 0
-        self._next = 1
         self._cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        # the reports go to a scratch ledger, not the user's
+        state = Path(tempfile.mkdtemp()) / "state"
+        super().__init__({"EDGEWISE_STATE_DIR": str(state), **(extra_env or {})}, os.devnull)
 
-    def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = 0
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-                elif line in (b"\r\n", b"\n"):
-                    break
-            message = json.loads(out.read(length))
-            now = time.perf_counter()
-            with self._cond:
-                if "method" in message and "id" in message:  # a request from the server
-                    self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-                elif "method" in message:
-                    self.notifications.append((now, message))
-                else:
-                    self.responses[message["id"]] = (now, message)
-                    self.arrivals[message["id"]] = self._order
-                    self._order += 1
-                self._cond.notify_all()
-
-    def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.proc.stdin.flush()
-
-    def request(self, method: str, params: Any) -> int:
-        msg_id = self._next
-        self._next += 1
-        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
-        return msg_id
-
-    def notify(self, method: str, params: Any) -> None:
-        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+    def received(self, message: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        with self._cond:
+            if "method" in message and "id" in message:  # a request from the server
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            elif "method" in message:
+                self.timed_notifications.append((now, message))
+            else:
+                self.responses[message["id"]] = (now, message)
+                self.arrivals[message["id"]] = self._order
+                self._order += 1
+            self._cond.notify_all()
 
     def wait(self, ids: list[int], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -185,17 +151,10 @@ class Client:
                 self._cond.wait(left)
         return True
 
-    def call(self, method: str, params: Any, timeout: float = 600) -> dict[str, Any]:
+    def call(self, method: str, params: Any = None, timeout: float = 600) -> dict[str, Any]:
         msg_id = self.request(method, params)
         assert self.wait([msg_id], timeout), f"no answer to {method}"
         return self.responses[msg_id][1]
-
-    def close(self) -> None:
-        try:
-            os.killpg(self.proc.pid, 15)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=10)
 
 
 class RssSampler:
@@ -273,7 +232,7 @@ def percentile(values: list[float], q: float) -> float:
 def model_runs(client: Client, since: float, until: float) -> list[dict[str, Any]]:
     return [
         m["params"]["last"]
-        for t, m in client.notifications
+        for t, m in client.timed_notifications
         if since <= t <= until
         and m["method"] == "edgewise/status"
         and m["params"].get("last", {}).get("cache") in ("miss", "off")
@@ -359,7 +318,7 @@ def figures(
     client: Client, rss: RssSampler, phase: Phase, debounce_ms: float, big_uri: str = ""
 ) -> dict[str, float]:
     reports: dict[str, dict[str, Any]] = {}
-    for _, m in client.notifications:
+    for _, m in client.timed_notifications:
         last = m.get("params", {}).get("last") if m["method"] == "edgewise/status" else None
         if last:
             reports[last["id"]] = last
@@ -420,7 +379,11 @@ def figures(
     }
 
 
-def run_model(label: str, model: Path, scripts: list[Script], args: argparse.Namespace) -> None:
+def compare(
+    title: str, model: Path, scripts: list[Script], args: argparse.Namespace, modes: list[Mode]
+) -> None:
+    """The same session against a fresh server per mode (the mode's environment), one
+    after the other in this run, then a table of both with their ratio."""
     options = {
         "model": str(model),
         "minConfidence": 0,  # every suggestion shown, so type-through sees them all
@@ -428,64 +391,9 @@ def run_model(label: str, model: Path, scripts: list[Script], args: argparse.Nam
         "contextLength": 2048,
         "contextBudget": args.budget,
     }
-    client = Client()
-    rss = RssSampler(client.proc.pid)
-    try:
-        reply = client.call(
-            "initialize",
-            {
-                "processId": os.getpid(),
-                "rootUri": "file:///bench",
-                "capabilities": {},
-                "initializationOptions": options,
-            },
-        )
-        assert "result" in reply, reply
-        client.notify("initialized", {})
-        results = {}
-        marks: dict[str, list[int]] = {}  # RSS at the start and after each file
-        for mode, on in (("optimized", True), ("baseline", False)):
-            client.notify(
-                "workspace/didChangeConfiguration",
-                {"settings": {**options, "typingOptimizations": on}},
-            )
-            client.call("workspace/executeCommand", {"command": "edgewise.costReport"})
-            phase = Phase()
-            replay(client, scripts, phase)
-            biggest = max(scripts, key=lambda s: s.lines).uri
-            results[mode] = figures(client, rss, phase, 100.0 if on else 0.0, biggest)
-            marks[mode] = [rss.at(phase.start)] + [rss.at(t) for t in phase.closed]
-    finally:
-        rss.stop()
-        client.close()
-    print(f"\n## {label}: {model.name}, {', '.join(s.name for s in scripts)}")
-    print(f"   files: {', '.join(f'{s.lines} lines' for s in scripts)}")
-    print(f"| {'figure':34} | {'optimized':>10} | {'baseline':>10} | {'ratio':>7} |")
-    print(f"|{'-' * 36}|{'-' * 12}|{'-' * 12}|{'-' * 9}|")
-    for key, value in results["optimized"].items():
-        base = results["baseline"][key]
-        ratio = f"{value / base:.2f}" if base else "-"
-        print(f"| {key:34} | {value:10.1f} | {base:10.1f} | {ratio:>7} |")
-    for mode, kbs in marks.items():
-        print(f"   RSS at the start and after each file, {mode} (MB): ", end="")
-        print(", ".join(f"{kb / 1024:.0f}" for kb in kbs))
-
-
-def run_process_compare(
-    label: str, model: Path, scripts: list[Script], args: argparse.Namespace
-) -> None:
-    """The same optimized session against the server with llama.cpp in its worker
-    process (the product) and in the server's own process (the previous design), one
-    after the other, in this run."""
-    options = {
-        "model": str(model),
-        "minConfidence": 0,
-        "maxTokens": args.max_tokens,
-        "contextLength": 2048,
-        "contextBudget": args.budget,
-    }
     results = {}
-    for mode, env in (("worker", {}), ("in-process", {"EDGEWISE_MODEL_IN_PROCESS": "1"})):
+    marks: dict[str, list[int]] = {}  # RSS at the start and after each file
+    for mode, env in modes:
         client = Client(env)
         rss = RssSampler(client.proc.pid)
         worker_rss = RssSampler(client.proc.pid, child=True)
@@ -505,20 +413,43 @@ def run_process_compare(
             phase = Phase()
             replay(client, scripts, phase)
             biggest = max(scripts, key=lambda s: s.lines).uri
-            found = figures(client, rss, phase, 100.0, biggest)
+            debounce_ms = 0.0 if env.get(BENCH_BASELINE_ENV) == "1" else 100.0
+            found = figures(client, rss, phase, debounce_ms, biggest)
             found["model process peak RSS (MB)"] = worker_rss.peak(phase.start, phase.end) / 1024
             results[mode] = found
+            marks[mode] = [rss.at(phase.start)] + [rss.at(t) for t in phase.closed]
         finally:
             rss.stop()
             worker_rss.stop()
             client.close()
-    print(f"\n## {label}: {model.name}, worker process vs in-process, same run")
-    print(f"| {'figure':34} | {'worker':>10} | {'in-process':>10} | {'ratio':>7} |")
+    (first, _), (second, _) = modes
+    print(f"\n## {title}")
+    print(f"   files: {', '.join(f'{s.lines} lines' for s in scripts)}")
+    print(f"| {'figure':34} | {first:>10} | {second:>10} | {'ratio':>7} |")
     print(f"|{'-' * 36}|{'-' * 12}|{'-' * 12}|{'-' * 9}|")
-    for key, value in results["worker"].items():
-        base = results["in-process"][key]
+    for key, value in results[first].items():
+        base = results[second][key]
         ratio = f"{value / base:.2f}" if base else "-"
         print(f"| {key:34} | {value:10.1f} | {base:10.1f} | {ratio:>7} |")
+    for mode, kbs in marks.items():
+        print(f"   RSS at the start and after each file, {mode} (MB): ", end="")
+        print(", ".join(f"{kb / 1024:.0f}" for kb in kbs))
+
+
+def run_model(label: str, model: Path, scripts: list[Script], args: argparse.Namespace) -> None:
+    """The typing optimizations on (the product), then off (the baseline)."""
+    title = f"{label}: {model.name}, {', '.join(s.name for s in scripts)}"
+    compare(title, model, scripts, args, [("optimized", {}), ("baseline", BASELINE)])
+
+
+def run_process_compare(
+    label: str, model: Path, scripts: list[Script], args: argparse.Namespace
+) -> None:
+    """The same optimized session against the server with llama.cpp in its worker
+    process (the product) and in the server's own process (the previous design)."""
+    title = f"{label}: {model.name}, worker process vs in-process, same run"
+    modes = [("worker", {}), ("in-process", {"EDGEWISE_MODEL_IN_PROCESS": "1"})]
+    compare(title, model, scripts, args, modes)
 
 
 def main() -> int:
@@ -545,7 +476,7 @@ def main() -> int:
     )
     print(f"session: {sum(len(s.keys) + 11 for s in scripts)} keystrokes per mode")
     from edgewise.model.registry import packaged_model
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     run = run_process_compare if args.process else run_model
     for name in args.models.split(","):

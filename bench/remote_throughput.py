@@ -178,13 +178,13 @@ async def run_level(url: str, model: Path, level: int, jobs: int) -> tuple[float
 
 
 def default_model(tmp: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "server"))
+    sys.path[:0] = [str(ROOT / "server"), str(ROOT)]  # edgewise, and tests.tiny_gguf
     from edgewise.model.registry import packaged_model
 
     packaged = packaged_model()
     if packaged is not None:
         return packaged
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     return write_tiny_gguf(tmp / "tiny.gguf", seed=0)
 

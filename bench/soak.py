@@ -53,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     scratch = Path(tempfile.mkdtemp())
     model = write_tiny_gguf(scratch / "tiny.gguf")

@@ -16,7 +16,7 @@ os.environ.setdefault("EDGEWISE_STATE_DIR", tempfile.mkdtemp(prefix="edgewise-te
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     return write_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
 

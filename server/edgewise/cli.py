@@ -115,15 +115,6 @@ def cmd_context(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    if args.models_command == "tiny":
-        from edgewise.model.tiny_gguf import write_tiny_gguf
-
-        out = write_tiny_gguf(Path(args.out), seed=args.seed)
-        print(
-            f"wrote {out} ({out.stat().st_size} bytes): a random-weight model for offline "
-            "smoke tests; its output is noise"
-        )
-        return EXIT_OK
     from edgewise.model.catalog import list_models
 
     models = list_models(_settings_from(args))
@@ -173,14 +164,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_model_options(parser: argparse.ArgumentParser, json_output: bool = False) -> None:
+    """--model and --settings (what ``_settings_from`` reads); --json where the output
+    has a JSON form."""
+    parser.add_argument("--model", help="model (overrides settings)")
+    parser.add_argument("--settings", help="JSON settings file")
+    if json_output:
+        parser.add_argument("--json", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edgewise", description=__doc__)
     parser.add_argument("--version", action="version", version=f"edgewise {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the language server over stdio")
-    serve.add_argument("--model", help="model (overrides settings)")
-    serve.add_argument("--settings", help="JSON settings file")
+    add_model_options(serve)
     serve.add_argument("--debug", action="store_true", help="debug logging on stderr")
     serve.set_defaults(func=cmd_serve)
 
@@ -195,28 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="workspace root for imports (repeatable; default: the file's project folder)",
     )
-    context.add_argument("--model", help="model (overrides settings)")
-    context.add_argument("--settings", help="JSON settings file")
-    context.add_argument("--json", action="store_true")
+    add_model_options(context, json_output=True)
     context.set_defaults(func=cmd_context)
 
-    models = sub.add_parser("models", help="list models, or write the tiny test model")
-    models.add_argument("--json", action="store_true")
-    models.add_argument("--model", help="model (overrides settings)")
-    models.add_argument("--settings", help="JSON settings file")
-    models_sub = models.add_subparsers(dest="models_command")
-    tiny = models_sub.add_parser("tiny", help="write a tiny random-weight GGUF (output is noise)")
-    tiny.add_argument("out")
-    tiny.add_argument("--seed", type=int, default=0)
+    models = sub.add_parser("models", help="list the models available here")
+    add_model_options(models, json_output=True)
     models.set_defaults(func=cmd_models)
 
     doctor = sub.add_parser(
         "doctor",
         help="run a real decode of the model in a worker process: does it run here, how fast",
     )
-    doctor.add_argument("--json", action="store_true")
-    doctor.add_argument("--model", help="model (overrides settings)")
-    doctor.add_argument("--settings", help="JSON settings file")
+    add_model_options(doctor, json_output=True)
     doctor.set_defaults(func=cmd_doctor)
 
     calibrate = sub.add_parser(
@@ -236,8 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="calibration map (auto: the better of the two by cross-validation)",
     )
-    calibrate.add_argument("--model", help="model (overrides settings)")
-    calibrate.add_argument("--settings", help="JSON settings file")
+    add_model_options(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)
 
     # --- refactor: the headless batch mode (edgewise/batch/) ---------------------------

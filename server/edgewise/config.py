@@ -8,7 +8,6 @@ reported and its default is used instead.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +58,6 @@ class Settings:
     cpu_extra_buffers: str = "auto"
     max_completion_ms: int = 5000
     debounce_ms: int = 100
-    typing_optimizations: bool = True
     pricing: Pricing = field(default_factory=Pricing)
     remote_pricing: RemotePricing = field(default_factory=RemotePricing)
 
@@ -67,10 +65,6 @@ class Settings:
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _make_converter() -> cattrs.Converter:

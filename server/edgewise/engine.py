@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -31,7 +32,7 @@ from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.multiline import node_before, opens_block
 from edgewise.context.overlap import cut_at_scope_end, cut_repeated_lines
-from edgewise.context.positions import LineIndex, Pos, clamp_position
+from edgewise.context.positions import LineIndex, Pos, byte_range, clamp_position
 from edgewise.context.prompt import Prompt, PromptBuilder
 from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
@@ -47,6 +48,8 @@ from edgewise.report.whole_file import WholeFileCounter
 REPORTS_KEPT = 200  # the latest reports by id (reportApplied, hovers); the ledger has all
 CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
 FOLLOWING_LINES = 20  # lines after the cursor a suggestion must not repeat
+# "1": the typing-speed baseline the benchmarks compare against (a bench option, no setting)
+BENCH_BASELINE_ENV = "EDGEWISE_BENCH_BASELINE"
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -112,6 +115,9 @@ class Engine:
         # seconds a completion may spend re-parsing its document (None: whatever it
         # takes); the LSP server sets it while typing (see ParsedDocument.tree)
         self.completion_parse_s: float | None = None
+        # typing speed: KV-prefix reuse, the result cache and type-through here, the debounce,
+        # superseding and bounded re-parses in the LSP server; off only in the baseline
+        self.typing_optimizations = os.environ.get(BENCH_BASELINE_ENV) != "1"
 
     @property
     def workspace_roots(self) -> list[Path]:
@@ -260,7 +266,7 @@ class Engine:
         multiline = not single_line and wants_multiline(
             prompt.line_prefix, prompt.line_suffix, before
         )
-        optimize = self.settings.typing_optimizations
+        optimize = self.typing_optimizations
         key: CacheKey = (
             token_key(tokens),
             self.settings.max_tokens,
@@ -367,7 +373,7 @@ class Engine:
         """The rest of the suggestion last shown in ``uri`` when the user has typed its
         first characters (or the same suggestion for the same state); no model call."""
         backend = self.host.loaded()
-        if not self.settings.typing_optimizations or backend is None:
+        if not self.typing_optimizations or backend is None:
             return None
         found = self.shown.match(uri, text, pos.line, pos.character, self.position_encoding)
         if found is None:
@@ -406,7 +412,7 @@ class Engine:
     ) -> list[Offer]:
         """The actions that apply at the range (cheap: no model call)."""
         doc = self.documents.sync(uri, text, language_id)
-        start_byte, end_byte = byte_range(doc, start, end, self.position_encoding)
+        start_byte, end_byte = byte_range(doc.text, start, end, self.position_encoding)
         return offers(
             doc,
             start_byte,
@@ -448,16 +454,6 @@ def fim_parts(prompt: Prompt) -> tuple[str, str, str] | None:
     before = "".join(p.text for p in prompt.pieces if p.kind in ("scope_header", "prefix"))
     after = "".join(p.text for p in prompt.pieces if p.kind == "suffix")
     return before, after, prompt.line_prefix
-
-
-def byte_range(
-    doc: ParsedDocument, start: Pos, end: Pos, encoding: str = "utf-16"
-) -> tuple[int, int]:
-    index = LineIndex(doc.text, encoding)
-    a, b = index.offset(start), index.offset(end)
-    a_b = len(doc.text[:a].encode("utf-8", "surrogatepass"))
-    b_b = a_b + len(doc.text[a:b].encode("utf-8", "surrogatepass"))
-    return a_b, b_b
 
 
 def prompt_context(prompt: Prompt) -> dict[str, Any]:

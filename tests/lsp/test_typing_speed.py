@@ -12,25 +12,15 @@ from typing import Any
 import jsonschema
 import pytest
 
+from edgewise.engine import BENCH_BASELINE_ENV
 from edgewise.schemas import load_schema
+from tests.lsp.conftest import tiny_options
 from tests.lsp.sample_files import PYTHON
 from tests.robustness.stdio_client import RawClient
 
 URI = "file:///work/project/files.py"
 LINES = PYTHON.split("\n")
 LINE = 4  # "    names = []": a complete statement, so a one-line suggestion
-
-
-def options(model: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": str(model),
-        "debounceMs": 0,
-        "minConfidence": 0,  # the tiny model's text is noise: show it all the same
-        "maxTokens": 24,
-        "contextLength": 2048,
-        "maxCompletionMs": 60000,
-        **extra,
-    }
 
 
 class Typist:
@@ -45,6 +35,16 @@ class Typist:
 
     def type(self, line: int, text: str) -> None:
         character = len(self.lines[line])
+        self.change(line, character, character, text)
+        self.lines[line] += text
+
+    def backspace(self, line: int) -> None:
+        character = len(self.lines[line])
+        self.change(line, character - 1, character, "")
+        self.lines[line] = self.lines[line][:-1]
+
+    def change(self, line: int, start: int, end: int, text: str) -> None:
+        """One didChange: ``text`` replaces columns ``start``-``end`` of ``line``."""
         self.version += 1
         self.client.notify(
             "textDocument/didChange",
@@ -53,35 +53,14 @@ class Typist:
                 "contentChanges": [
                     {
                         "range": {
-                            "start": {"line": line, "character": character},
-                            "end": {"line": line, "character": character},
+                            "start": {"line": line, "character": start},
+                            "end": {"line": line, "character": end},
                         },
                         "text": text,
                     }
                 ],
             },
         )
-        self.lines[line] += text
-
-    def backspace(self, line: int) -> None:
-        character = len(self.lines[line])
-        self.version += 1
-        self.client.notify(
-            "textDocument/didChange",
-            {
-                "textDocument": {"uri": URI, "version": self.version},
-                "contentChanges": [
-                    {
-                        "range": {
-                            "start": {"line": line, "character": character - 1},
-                            "end": {"line": line, "character": character},
-                        },
-                        "text": "",
-                    }
-                ],
-            },
-        )
-        self.lines[line] = self.lines[line][:-1]
 
     def request(self, line: int) -> int:
         return self.client.request(
@@ -112,7 +91,7 @@ class Typist:
 @pytest.fixture
 def typist(tiny_model: Path, request: pytest.FixtureRequest) -> Iterator[Typist]:
     client = RawClient()
-    client.initialize(options(tiny_model, **getattr(request, "param", {})))
+    client.initialize(tiny_options(tiny_model, **getattr(request, "param", {})))
     yield Typist(client, PYTHON)
     client.close()
 
@@ -247,7 +226,7 @@ def test_an_opened_string_in_a_big_file_does_not_hold_up_completions(tiny_model:
     assert big.count("\n") > 10_000
     client = RawClient()
     try:
-        client.initialize(options(tiny_model, debounceMs=0, maxTokens=4))
+        client.initialize(tiny_options(tiny_model, debounceMs=0, maxTokens=4))
         typist = Typist(client, big)
         line = len(typist.lines) // 2
         while not typist.lines[line].startswith("    "):
@@ -262,5 +241,37 @@ def test_an_opened_string_in_a_big_file_does_not_hold_up_completions(tiny_model:
         typist.suggest(line + 1)  # elsewhere (not the suggestion showing): a new prompt
         last = client.call("workspace/executeCommand", {"command": "edgewise.lastPrompt"})
         assert not any(STAND_IN in note for note in last["result"]["notes"])
+    finally:
+        client.close()
+
+
+def test_only_the_benchmarks_baseline_turns_the_typing_optimizations_off(tiny_model: Path):
+    """The baseline bench/latency.py compares against is an environment switch of the
+    server, not a setting: with it every request runs the model (the same state asked
+    twice, twice); a user's ``typingOptimizations: false`` is an unknown setting."""
+    baseline = RawClient(env={BENCH_BASELINE_ENV: "1"})
+    try:
+        baseline.initialize(tiny_options(tiny_model))
+        typist = Typist(baseline, PYTHON)
+        first = typist.suggest(LINE)
+        assert typist.suggest(LINE) == first
+        caches = [s["last"]["cache"] for s in typist.statuses() if "last" in s]
+        assert caches == ["off", "off"]
+    finally:
+        baseline.close()
+
+    client = RawClient()
+    try:
+        client.initialize(tiny_options(tiny_model, typingOptimizations=False))
+        typist = Typist(client, PYTHON)
+        first = typist.suggest(LINE)
+        assert typist.suggest(LINE) == first
+        assert typist.last_report()["cache"] == "hit"
+        said = [
+            n["params"]["message"]
+            for n in client.notifications
+            if n["method"] == "window/showMessage"
+        ]
+        assert "edgewise: unknown setting 'typingOptimizations' ignored" in said
     finally:
         client.close()

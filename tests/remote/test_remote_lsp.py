@@ -14,6 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from edgewise.engine import BENCH_BASELINE_ENV
 from edgewise.schemas import load_schema
 from tests.lsp.conftest import SERVER_ENV, open_doc, start, wait_until
 from tests.lsp.sample_files import PYTHON
@@ -25,14 +26,12 @@ KEY_ENV = "EDGEWISE_REMOTE_TEST_KEY"
 
 
 def remote_options(url: str, **extra: Any) -> dict[str, Any]:
-    # The result cache is off: every request here must reach the server under test.
     return {
         "backend": url,
         "debounceMs": 0,
         "minConfidence": 0,  # the tiny model's text is noise: show it all the same
         "maxTokens": 16,
         "actionMaxTokens": 48,
-        "typingOptimizations": False,
         **extra,
     }
 
@@ -40,7 +39,8 @@ def remote_options(url: str, **extra: Any) -> dict[str, Any]:
 async def launch(lsp_client: LanguageClient, options: dict[str, Any], env: dict[str, str]) -> None:
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "edgewise.cli", "serve", "--debug"],
-        server_env={**SERVER_ENV, **env},
+        # the typing-speed baseline: no result cache, so every request reaches the remote
+        server_env={**SERVER_ENV, BENCH_BASELINE_ENV: "1", **env},
     )
     await lsp_client.start_io(*config.server_command, env=config.server_env)
     await start(lsp_client, "neovim", options)

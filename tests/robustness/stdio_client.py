@@ -1,4 +1,5 @@
-"""A raw JSON-RPC client over the server's stdio, so tests can send broken frames."""
+"""A raw JSON-RPC client over the server's stdio, so tests can send broken frames (and the
+benchmarks time each message: bench/latency.py builds on it)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,11 @@ class RawClient:
                 elif line in (b"\r\n", b"\n"):
                     break
             body = out.read(length)
-            self.messages.put(json.loads(body, parse_constant=lambda _, b=body: self._lax(b)))
+            self.received(json.loads(body, parse_constant=lambda _, b=body: self._lax(b)))
+
+    def received(self, message: dict[str, Any]) -> None:
+        """Each message from the server, on the reader thread, as it arrives."""
+        self.messages.put(message)
 
     def _lax(self, body: bytes) -> None:
         """A NaN or Infinity in a frame: not JSON (strict parsers drop the connection)."""

@@ -52,7 +52,7 @@ def whole(text: str, offset: int) -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawClient]:
-    from edgewise.model.tiny_gguf import write_tiny_gguf
+    from tests.tiny_gguf import write_tiny_gguf
 
     model = write_tiny_gguf(tmp_path_factory.mktemp("m") / "tiny.gguf")
     client = RawClient()

@@ -1,4 +1,4 @@
-"""The command line: the tiny smoke-test model and the context inspector."""
+"""The command line: the model list and the context inspector."""
 
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
 
 
-def test_models_tiny_writes_a_loadable_model_and_says_it_is_noise(tmp_path: Path):
-    out = tmp_path / "smoke.gguf"
-    result = run("models", "tiny", str(out))
+def test_models_lists_the_configured_model_from_its_gguf_header(tiny_model: Path):
+    result = run("models", "--json", "--model", str(tiny_model))
     assert result.returncode == 0, result.stderr
-    assert "noise" in result.stdout
-    llm = llama_cpp.Llama(str(out), n_ctx=256, verbose=False)
-    assert llm.n_vocab() > 256
+    configured = [m for m in json.loads(result.stdout) if m["origin"] == "configured"]
+    assert len(configured) == 1, result.stdout
+    model = configured[0]
+    assert model["path"] == str(tiny_model)
+    assert (model["name"], model["architecture"]) == ("edgewise-tiny-random", "llama")
+    assert model["fim"] is True and model["chat_template"] is True
 
 
 def test_context_json_counts_exactly_and_stays_in_budget(tiny_model: Path):

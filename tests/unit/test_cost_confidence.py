@@ -4,8 +4,9 @@ import math
 
 import pytest
 
+from bench.formulas import FORMULAS
 from edgewise.config import Pricing
-from edgewise.report.confidence import low_spans, score_tokens
+from edgewise.report.confidence import SCORE_FORMULA, low_spans, score_tokens
 from edgewise.report.cost import compute_cost
 
 
@@ -41,6 +42,15 @@ def test_first_word_score_min_prob_and_margin_by_hand():
     assert conf.min_prob == 0.5
     assert conf.first_margin == 0.6
     assert conf.spans == []
+
+
+def test_the_benchmark_measures_the_score_reports_carry():
+    # bench/calibration.py picks among bench/formulas.py's candidates; the entry under the
+    # production score's name must be the production score itself
+    pieces, probs = ["self", ".", "items", "[", "0", "]"], [0.7, 0.6, 0.4, 0.9, 0.3, 0.8]
+    reported = score_tokens(pieces, probs, threshold=0.3, first_margin=0.2).score
+    assert reported == pytest.approx(0.7 * 0.6)  # "self" and the "." that ends it
+    assert FORMULAS[SCORE_FORMULA](pieces, probs, 0.2) == reported
 
 
 def test_low_spans_merge_neighbours_and_trim_whitespace():

@@ -11,7 +11,7 @@ import pytest
 
 llama_cpp = pytest.importorskip("llama_cpp")
 
-from edgewise.model.tiny_gguf import MODEL_NAME, SPECIAL_TOKENS, write_tiny_gguf  # noqa: E402
+from tests.tiny_gguf import MODEL_NAME, SPECIAL_TOKENS, write_tiny_gguf  # noqa: E402
 
 if TYPE_CHECKING:
     from llama_cpp import Llama

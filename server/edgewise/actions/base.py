@@ -124,18 +124,9 @@ class Plan:
     output: str = "edit"  # edit | text (explain: the text is shown, nothing is edited)
     fields: Mapping[str, str] = field(default_factory=dict)  # extra prompt fields
 
-    @property
-    def insert_offset(self) -> int:
-        """Where the text goes (kept for callers written when plans only inserted)."""
-        return self.start
-
 
 def char_offset(data: bytes, byte_offset: int) -> int:
     return len(data[:byte_offset].decode("utf-8", "surrogatepass"))
-
-
-def byte_offset(text: str, char: int) -> int:
-    return len(text[:char].encode("utf-8", "surrogatepass"))
 
 
 def line_start(text: str, offset: int) -> int:

@@ -7,6 +7,7 @@ from tree_sitter import Node
 from edgewise.actions.base import ActionContext, Target, char_offset, line_end, line_start
 from edgewise.actions.codeblock import indent_unit
 from edgewise.context.documents import ParsedDocument
+from edgewise.context.positions import utf8_span
 from edgewise.context.scopes import definitions_at
 
 FUNCTION_TYPES = {
@@ -105,8 +106,7 @@ def lines_target(
     code = text[a:b]
     if not code.strip():
         return None
-    a_byte = len(text[:a].encode("utf-8", "surrogatepass"))
-    b_byte = a_byte + len(code.encode("utf-8", "surrogatepass"))
+    a_byte, b_byte = utf8_span(text, a, b)
     return Target(a_byte, b_byte, code, kind)
 
 

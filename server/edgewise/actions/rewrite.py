@@ -25,6 +25,7 @@ from edgewise.actions.regions import (
     node_text,
     whole_lines,
 )
+from edgewise.context.positions import utf8_span
 
 MAX_INSTRUCTION = 2000
 CONTEXT_CHARS = 2400
@@ -77,12 +78,11 @@ def find_fix(ctx: ActionContext) -> Target | None:
     code = doc.text[a:b]
     if not code.strip():
         return None
-    a_byte = len(doc.text[:a].encode("utf-8", "surrogatepass"))
     around = innermost_definition(doc, diag.start_byte, diag.end_byte)
     context = node_text(around) if around is not None else doc.text[max(0, a - 800) : b + 800]
     if len(context) > CONTEXT_CHARS:
         context = doc.text[max(0, a - CONTEXT_CHARS // 2) : b + CONTEXT_CHARS // 2]
-    target = Target(a_byte, a_byte + len(code.encode("utf-8", "surrogatepass")), code, "lines")
+    target = Target(*utf8_span(doc.text, a, b), code, "lines")
     return _with_prompt_code(
         target,
         message=" ".join(diag.message.split())[:500],

@@ -26,7 +26,7 @@ from edgewise.actions.catalog import ActionSpec, actions_for, get_action
 from edgewise.actions.edits import FileEdit, TextChange, check_edit
 from edgewise.actions.verify import verify_edit
 from edgewise.context.documents import ParsedDocument
-from edgewise.context.positions import LineIndex, Pos
+from edgewise.context.positions import LineIndex, Pos, byte_range
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, ModelError
 from edgewise.model.stops import MarkerStop
 from edgewise.report.builder import Usage, build_report
@@ -82,10 +82,7 @@ def diagnostic_info(
         end = Pos(int(rng["end"]["line"]), int(rng["end"]["character"]))
     except (KeyError, TypeError, ValueError):
         return None
-    index = LineIndex(doc.text, encoding)
-    a, b = index.offset(start), index.offset(end)
-    a_byte = len(doc.text[:a].encode("utf-8", "surrogatepass"))
-    b_byte = a_byte + len(doc.text[a:b].encode("utf-8", "surrogatepass"))
+    a_byte, b_byte = byte_range(doc.text, start, end, encoding)
     code = raw.get("code")
     return DiagnosticInfo(
         message=str(raw.get("message", "")),
@@ -148,8 +145,6 @@ class ActionRunner:
         cancel: threading.Event | None = None,
         on_attempt: Callable[[int, str], None] | None = None,
     ) -> ActionResult:
-        from edgewise.engine import byte_range
-
         engine = self.engine
         spec = get_action(action_id)
         if spec is None:
@@ -157,7 +152,7 @@ class ActionRunner:
         doc = engine.documents.sync(uri, text, language_id)
         if doc.language is None or doc.language.name not in spec.languages:
             raise ModelError(f"'{_label(spec)}' does not support this language")
-        start_byte, end_byte = byte_range(doc, start, end, engine.position_encoding)
+        start_byte, end_byte = byte_range(doc.text, start, end, engine.position_encoding)
         ctx = ActionContext(
             doc,
             start_byte,

@@ -21,6 +21,7 @@ from tree_sitter import Node, Parser, Point, Tree
 
 from edgewise.context.chunked_parse import ChunkedParse
 from edgewise.context.languages import LanguageInfo, LanguageRegistry
+from edgewise.context.positions import utf8_len
 from edgewise.context.text_lines import TextLines
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
@@ -54,13 +55,6 @@ def common_suffix_len(a: str, b: str, limit: int) -> int:
         else:
             hi = mid - 1
     return lo
-
-
-def point_at(text: str, offset: int) -> Point:
-    """tree-sitter point (row, byte column) of a character offset."""
-    row = text.count("\n", 0, offset)
-    line_start = text.rfind("\n", 0, offset) + 1
-    return Point(row, len(text[line_start:offset].encode("utf-8", "surrogatepass")))
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -98,10 +92,6 @@ def error_ranges(node: Node) -> list[tuple[int, int]]:
             continue
         stack.extend(child for child in current.children if child.has_error)
     return out
-
-
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)

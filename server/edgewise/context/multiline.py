@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgewise.context.documents import ParsedDocument
+from edgewise.context.positions import utf8_len
 
 # Statements whose ':' opens an indented block (tree-sitter-python node types).
 BLOCK_STATEMENTS = frozenset(
@@ -45,7 +46,7 @@ def node_before(doc: ParsedDocument, line: int, line_prefix: str) -> Any | None:
     stripped = line_prefix.rstrip()
     if not stripped:
         return None
-    column = len(stripped.encode("utf-8", "surrogatepass"))
+    column = utf8_len(stripped)
     return doc.tree.root_node.descendant_for_point_range((line, column - 1), (line, column))
 
 

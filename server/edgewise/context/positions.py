@@ -1,4 +1,5 @@
-"""LSP positions (line, column in the negotiated encoding) <-> character offsets.
+"""LSP positions (line, column in the negotiated encoding) <-> character offsets, and
+character offsets -> the UTF-8 byte offsets tree-sitter counts in.
 
 LSP columns count UTF-16 code units unless client and server agreed on UTF-8 or UTF-32
 at initialize (Neovim offers UTF-8 first), so every conversion takes the encoding.
@@ -22,8 +23,15 @@ def units(text: str, encoding: str = "utf-16") -> int:
     return len(text.encode(codec, "surrogatepass")) // UNIT_BYTES[encoding]
 
 
-def utf16_len(text: str) -> int:
-    return units(text, "utf-16")
+def utf8_len(text: str) -> int:
+    """Length of ``text`` in UTF-8 bytes, as tree-sitter counts (a lone surrogate kept)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def utf8_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The UTF-8 byte offsets of the characters ``text[start:end]``."""
+    first = utf8_len(text[:start])
+    return first, first + utf8_len(text[start:end])
 
 
 def index_of_column(
@@ -151,3 +159,9 @@ def clamp_position(
     if pos.character > units(content, encoding):
         notes.append(f"column {pos.character + 1} is past the end of line {pos.line + 1}: clamped")
     return pos.line, column, notes
+
+
+def byte_range(text: str, start: Pos, end: Pos, encoding: str = "utf-16") -> tuple[int, int]:
+    """The UTF-8 byte offsets of an LSP range (clamped as the LSP says) in ``text``."""
+    index = LineIndex(text, encoding)
+    return utf8_span(text, index.offset(start), index.offset(end))

@@ -22,11 +22,11 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.imports import bindings
 from edgewise.context.outline import CONTAINERS, Definition, outline
+from edgewise.context.positions import utf8_len
 from edgewise.context.query_table import Row
 from edgewise.context.ranking import Candidate, rank
 from edgewise.context.scopes import enclosing_scopes
@@ -36,7 +36,7 @@ from edgewise.context.tokens import TokenCounter
 from edgewise.context.workspace import WorkspaceIndex, uri_to_path
 from edgewise.model.backend import FimTokens
 
-__all__ = ["Cursor", "Piece", "Prompt", "PromptBuilder", "Weights", "split_lines"]
+__all__ = ["Piece", "Prompt", "PromptBuilder", "Weights", "split_lines"]
 
 Tokenize = Callable[[str], list[int]]
 
@@ -99,12 +99,6 @@ class Prompt:
             "assembly_ms": self.assembly_ms,
             "notes": list(self.notes),
         }
-
-
-@dataclass(frozen=True)
-class Cursor:
-    line: int  # 0-based
-    offset: int  # character offset into the text
 
 
 @dataclass(frozen=True)
@@ -652,11 +646,9 @@ class PromptBuilder:
             return []
         text_lines = doc.lines
         data = doc.data
-        line_byte = len(doc.text[: text_lines.start(line)].encode("utf-8", "surrogatepass"))
-        byte_offset = line_byte
+        line_byte = utf8_len(doc.text[: text_lines.start(line)])
         content = text_lines.content(line)
-        indent = content[: len(content) - len(content.lstrip())]
-        byte_offset += len(indent.encode("utf-8", "surrogatepass"))
+        byte_offset = line_byte + utf8_len(content[: len(content) - len(content.lstrip())])
         headers: list[_Header] = []
         for scope in enclosing_scopes(doc, byte_offset):
             first_line = scope.node.start_point.row
@@ -913,7 +905,3 @@ def _container_of(
             return row
         index -= 1
     return None
-
-
-def workspace_path(uri: str) -> Path | None:
-    return uri_to_path(uri)

@@ -140,9 +140,9 @@ class EdgewiseServer(LanguageServer):
         self.bound_parses()
 
     def bound_parses(self) -> None:
-        """Completions re-parse within a time limit while typing (``typingOptimizations``);
-        whatever it takes otherwise."""
-        optimize = self.engine.settings.typing_optimizations
+        """Completions re-parse within a time limit while typing (unless in the benchmarks'
+        baseline, ``Engine.typing_optimizations``); whatever it takes otherwise."""
+        optimize = self.engine.typing_optimizations
         self.engine.completion_parse_s = PARSE_BUDGET_S if optimize else None
 
     def schedule_idle_parse(self, uri: str, version: int | None) -> None:
@@ -285,8 +285,8 @@ class EdgewiseServer(LanguageServer):
     ) -> Completion | None:
         """Debounced, superseding, cancellable completion; None when there is nothing to
         show, and always None for a position that is no longer current (a newer request
-        for the document, or an edit, came in meanwhile). With ``typingOptimizations``
-        off, every request runs the model to the end and is answered (the baseline)."""
+        for the document, or an edit, came in meanwhile). With the typing
+        optimizations off (the benchmarks' baseline), every request runs the model to the end and is answered (the baseline)."""
         if uri not in self.workspace.text_documents:
             return None  # only documents the client opened
         loop = asyncio.get_running_loop()
@@ -294,7 +294,7 @@ class EdgewiseServer(LanguageServer):
         arrived = min(received, loop.time()) if received is not None else loop.time()
         doc = self.workspace.get_text_document(uri)
         version = doc.version
-        optimize = self.engine.settings.typing_optimizations
+        optimize = self.engine.typing_optimizations
         pos = Pos(position.line, position.character)
         previous = self._latest.get(uri)
         if previous is not None and optimize:

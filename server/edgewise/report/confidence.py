@@ -1,9 +1,9 @@
 """Confidence from the probabilities the model gave its own tokens.
 
 score = the probability of the suggestion's first word and of the character that ends
-it: the product of those tokens' probabilities (report/formulas.py). Of the candidate
-formulas measured by bench/calibration.py on held-out code (geometric mean, lowest token,
-first-token margin, length, joint probability, ...) it is the one that best predicts
+it: the product of those tokens' probabilities (``first_word_score``). Of the candidate
+formulas bench/calibration.py measures on held-out code (bench/formulas.py: geometric
+mean, lowest token, first-token margin, length, joint probability, ...) it is the one that best predicts
 both whether the whole line is right and whether its first word is (see README). The
 geometric mean (as mean log p), the lowest token probability and the first-token
 margin are reported beside it; `edgewise calibrate` maps it to the share right.
@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from edgewise.report.formulas import FORMULAS
-
-# The formula bench/calibration.py picked on held-out positions (see README).
+# The name of the formula bench/calibration.py picked on held-out positions (see README);
+# calibration maps record it, so a map fitted on another score is never applied to this one.
 SCORE_FORMULA = "first-word probability"
 
 
@@ -52,8 +51,34 @@ def score_tokens(
     logs = [math.log(max(p, 1e-12)) for p in probs]
     mean = sum(logs) / len(logs)
     spans = low_spans(pieces, probs, threshold)
-    score = FORMULAS[SCORE_FORMULA](pieces, probs, first_margin)
+    score = first_word_score(pieces, probs)
     return Confidence(score, mean, min(probs), first_margin, spans, threshold)
+
+
+def first_word_score(pieces: list[str], probs: list[float]) -> float | None:
+    """Probability of the first word (and the character that ends it): the product of the
+    probabilities of the tokens that spell it."""
+    if not probs:
+        return None
+    return math.exp(sum(math.log(max(p, 1e-12)) for p in probs[: first_word_tokens(pieces)]))
+
+
+def first_word_tokens(pieces: list[str]) -> int:
+    """How many tokens spell the suggestion's first word and the character that ends it
+    (a punctuation mark counts as a word of its own): the model must be sure of both."""
+    text = ""
+    for index, piece in enumerate(pieces):
+        text += piece
+        body = text.lstrip()
+        if not body:
+            continue
+        if not _word_char(body[0]) or any(not _word_char(c) for c in body[1:]):
+            return index + 1
+    return len(pieces)
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def low_spans(pieces: list[str], probs: list[float], threshold: float) -> list[CharSpan]:

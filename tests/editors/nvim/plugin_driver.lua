@@ -402,6 +402,7 @@ local function main()
       return buffer_text(buf) ~= rewrite_before or #result.notifications > notes0
     end, 60000) ~= nil
     rewrite.diagnostics = edgewise_diagnostics(buf)
+    rewrite.unchanged = buffer_text(buf) == rewrite_before
   end
   rewrite.notifications = vim.list_slice(result.notifications, notes0 + 1)
   step('rewrite', rewrite)

@@ -50,7 +50,6 @@ M.settings_schema = {
   },
   maxCompletionMs = { type = 'integer', minimum = 50, maximum = 600000, default = 5000 },
   debounceMs = { type = 'integer', minimum = 0, maximum = 5000, default = 100 },
-  typingOptimizations = { type = 'boolean', default = true },
   pricing = {
     type = 'object',
     default = {},

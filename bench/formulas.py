@@ -1,12 +1,15 @@
 """Candidate confidence scores, each computed from the generated tokens' text pieces and
 the probabilities the model gave them. bench/calibration.py measures how well each
 separates right from wrong suggestions and picks one on positions it never reports on;
-report/confidence.py reports the pick as ``score``."""
+the product reports only the pick (``first_word_score`` in report/confidence.py, named
+``SCORE_FORMULA``), which this table uses as it is."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+
+from edgewise.report.confidence import SCORE_FORMULA, first_word_score
 
 Formula = Callable[[list[str], list[float], float | None], float | None]
 
@@ -37,29 +40,9 @@ def joint(pieces: list[str], probs: list[float], margin: float | None) -> float 
     return math.exp(sum(_logs(probs))) if probs else None
 
 
-def first_word_tokens(pieces: list[str]) -> int:
-    """How many tokens spell the suggestion's first word and the character that ends it
-    (a punctuation mark counts as a word of its own): the model must be sure of both."""
-    text = ""
-    for index, piece in enumerate(pieces):
-        text += piece
-        body = text.lstrip()
-        if not body:
-            continue
-        if not _word_char(body[0]) or any(not _word_char(c) for c in body[1:]):
-            return index + 1
-    return len(pieces)
-
-
-def _word_char(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
 def first_word(pieces: list[str], probs: list[float], margin: float | None) -> float | None:
     """Probability of the first word (and its end): the product over its tokens."""
-    if not probs:
-        return None
-    return math.exp(sum(_logs(probs[: first_word_tokens(pieces)])))
+    return first_word_score(pieces, probs)
 
 
 def word_and_line(pieces: list[str], probs: list[float], margin: float | None) -> float | None:
@@ -74,6 +57,6 @@ FORMULAS: dict[str, Formula] = {
     "first-token margin": first_margin,
     "length alone (1/tokens)": length_alone,
     "joint probability": joint,
-    "first-word probability": first_word,
+    SCORE_FORMULA: first_word,
     "√(first word × joint)": word_and_line,
 }
