@@ -67,6 +67,10 @@ def test_vscode_gets_every_keyword_of_a_new_setting_in_its_section():
     assert next(iter(main)) == "edgewise.serverPath"
     assert "edgewise.remoteModel" in by_title["Shared inference server"]
     assert "edgewise.remoteModel" not in main
+    # a renamed section loses none of the extension's own settings
+    renamed = [{"title": "Old", "properties": {"edgewise.serverPath": {"type": "string"}}}]
+    kept = generate.vscode_configuration(a_schema(), renamed)[0]["properties"]
+    assert next(iter(kept)) == "edgewise.serverPath"
 
 
 def test_lua_gets_every_keyword_of_a_new_setting():

@@ -81,14 +81,19 @@ def vscode_configuration(schema: dict[str, Any], current: Any) -> list[dict[str,
     claimed = {key for section in VSCODE_SECTIONS for key in section.keys}
     schema_names = {name for name, _ in leaves(props, "edgewise.")}
     sections = current if isinstance(current, list) else [current] if current else []
+    titles = {section.title for section in VSCODE_SECTIONS}
     own: dict[str, dict[str, Any]] = {}
     for section in sections:
+        title = section.get("title", "")
         extension_props = {
             name: prop
             for name, prop in section.get("properties", {}).items()
             if name not in schema_names
         }
-        own.setdefault(section.get("title", ""), {}).update(extension_props)
+        # a section no longer generated hands its own settings to the first one
+        own.setdefault(title if title in titles else VSCODE_SECTIONS[0].title, {}).update(
+            extension_props
+        )
     out: list[dict[str, Any]] = []
     for section in VSCODE_SECTIONS:
         keys = section.keys or tuple(key for key in props if key not in claimed)

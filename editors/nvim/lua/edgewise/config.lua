@@ -103,7 +103,9 @@ M.options = {
 
 --- Options that are no longer used: accepted with a warning that says what replaced them.
 local REMOVED = {
-  ['ghost.debounce_ms'] = 'the server waits `settings.debounceMs` (default 100) before it answers',
+  ['ghost.debounce_ms'] = ('the server waits `settings.debounceMs` (default %d) before it answers'):format(
+    M.settings.debounceMs.default
+  ),
 }
 
 --- Edit distance, for "did you mean" hints.
