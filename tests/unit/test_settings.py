@@ -22,11 +22,22 @@ def test_schema_and_dataclasses_agree_on_names_types_and_defaults():
     assert set(schema["properties"]) == {camel(f.name) for f in dataclasses.fields(Settings)}
     pricing = schema["properties"]["pricing"]["properties"]
     assert set(pricing) == {camel(f.name) for f in dataclasses.fields(Pricing)}
-    kinds = {"integer": int, "number": float, "string": str}
-    for field in dataclasses.fields(Settings):
-        prop = schema["properties"][camel(field.name)]
-        if prop["type"] in kinds:
-            assert field.type == kinds[prop["type"]].__name__, field.name
+    kinds = {"integer": int, "number": float, "string": str, "boolean": bool}
+
+    def agree(instance: object, props: dict, where: str) -> None:
+        # every dataclass, nested ones included, key for key and type for type
+        fields = {camel(f.name): f for f in dataclasses.fields(instance)}
+        assert set(fields) == set(props), where
+        for key, prop in props.items():
+            field = fields[key]
+            if prop["type"] == "object":
+                nested = getattr(instance, field.name)
+                assert field.type == type(nested).__name__, f"{where}{key}"
+                agree(nested, prop["properties"], f"{where}{key}.")
+            else:
+                assert field.type == kinds[prop["type"]].__name__, f"{where}{key}"
+
+    agree(Settings(), schema["properties"], "")
 
 
 def test_vscode_shape_and_plain_dict_are_both_accepted():

@@ -5,7 +5,9 @@ with the same type, default, description and bounds, key for key; an object sett
 (`pricing`) is contributed flattened, one VS Code setting per leaf
 (`edgewise.pricing.deviceWatts`), which VS Code hands back nested under `pricing`. The one
 extra setting allowed is the extension's own `edgewise.serverPath` (which executable to
-start; the extension does not send it to the server). Runs without Node.js.
+start; the extension does not send it to the server). The contribution is generated
+(python -m edgewise.schemas.generate); these tests check its result independently. Runs
+without Node.js.
 """
 
 from __future__ import annotations

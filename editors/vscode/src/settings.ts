@@ -1,5 +1,5 @@
 // The settings the server receives: every `edgewise.*` key this extension contributes
-// (they mirror schemas/config.schema.json, flattened: `edgewise.pricing.deviceWatts`),
+// (generated from schemas/config.schema.json, flattened: `edgewise.pricing.deviceWatts`),
 // nested back into the server's shape, without the extension's own keys.
 import * as vscode from "vscode";
 

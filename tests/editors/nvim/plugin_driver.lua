@@ -127,11 +127,12 @@ end
 local function main()
   local errors = {}
   for name, opts in pairs({
-    unknown = { settings = { maxToken = 5 } },
-    range = { ghost = { debounce_ms = -1 } },
-    typed = { settings = { pricing = { currency = 3 } } },
     top = { keymap = {} },
-    pattern = { settings = { apiKeyEnv = '$KEY' } },
+    nested = { ghost = { hl_groop = 'Comment' } },
+    typed = { keymaps = { accept = 3 } },
+    empty = { ghost = { hl_group = '' } },
+    list = { cmd = 'edgewise serve' },
+    settings = { settings = 'model.gguf' },
   }) do
     local ok, err = pcall(edgewise.setup, opts)
     errors[name] = ok and 'no error' or err
@@ -139,11 +140,18 @@ local function main()
   step('setup_errors', errors)
   expect(edgewise.state == nil, 'a failed setup must change nothing')
 
-  edgewise.setup({
-    cmd = cfg.cmd,
-    settings = cfg.settings,
-    ghost = { debounce_ms = cfg.debounce_ms },
+  -- an option the plugin no longer uses: a warning, and the rest of the options stand
+  local notes_before = #result.notifications
+  local given = { ghost = { debounce_ms = 75, hl_group = 'Comment' } }
+  local resolved = require('edgewise.config').resolve(given)
+  step('removed_option', {
+    notifications = vim.list_slice(result.notifications, notes_before + 1),
+    ghost = resolved.ghost,
+    given = given,
   })
+
+  -- the server settings go through as they are: the server warns about each wrong key
+  edgewise.setup({ cmd = cfg.cmd, settings = cfg.settings })
 
   vim.cmd.edit(cfg.file)
   local buf = vim.api.nvim_get_current_buf()
@@ -154,6 +162,17 @@ local function main()
   expect(client, 'the edgewise client attached to the buffer')
   local commands = (client.server_capabilities.executeCommandProvider or {}).commands or {}
   step('attached', { server = client.server_info, commands = commands })
+  -- (Neovim shows window/showMessage as "LSP[name][Warning] …" in :messages)
+  local function settings_warnings()
+    local messages = vim.api.nvim_exec2('messages', { output = true }).output
+    return vim.tbl_filter(function(line)
+      return vim.startswith(line, 'LSP[edgewise]') and line:find('setting', 1, true) ~= nil
+    end, vim.split(messages, '\n', { plain = true }))
+  end
+  wait_until(function()
+    return #settings_warnings() >= #cfg.settings_warnings
+  end, 10000)
+  step('settings_warnings', settings_warnings())
 
   -- 1) the docstring code action, chosen non-interactively, applies its edit and the
   --    report diagnostic arrives
@@ -203,14 +222,14 @@ local function main()
     'insert mode'
   )
   local ghost = assert(edgewise.ghost(buf))
-  local requests0 = ghost.requests
-  -- three keystrokes inside the debounce window: one request
+  local requests0, empty0 = ghost.requests, ghost.empty
+  -- three keystrokes inside the server's debounce window: three requests, one answer
   for _, key in ipairs({ 'n', 'a', 'm' }) do
     vim.api.nvim_input(key)
     sleep(10)
   end
   local shown = wait_until(function()
-    return ghost:text() and extmark_text(buf)
+    return ghost:text() and ghost:in_flight() == 0 and extmark_text(buf)
   end)
   expect(shown, 'ghost text appeared after typing')
   step('ghost', {
@@ -220,6 +239,7 @@ local function main()
     cursor = vim.api.nvim_win_get_cursor(0),
     tabstop = vim.bo[buf].tabstop,
     requests = ghost.requests - requests0,
+    empty = ghost.empty - empty0,
   })
 
   -- 3) accepting (the <Tab> key) inserts it; the completion's report diagnostic arrives
@@ -309,30 +329,49 @@ local function main()
     ghost_after_close = back ~= nil,
   })
 
-  -- 6) a keystroke while a request is in flight cancels it (server debounce holds it)
+  -- 6) a keystroke while a request is in flight (the server's debounce holds it): the
+  --    server supersedes the older request, the plugin cancels nothing itself
   input('<Esc>')
   client:notify('workspace/didChangeConfiguration', {
     settings = vim.tbl_extend('force', cfg.settings, { debounceMs = 1500 }),
   })
   input('o')
-  local cancelled0 = ghost.cancelled
+  -- (opening the line may have asked already: let that answer come, and hide it)
+  wait_until(function()
+    return ghost:in_flight() == 0
+  end, 30000)
+  ghost:dismiss()
+  local cancelled0, requests3, empty3 = ghost.cancelled, ghost.requests, ghost.empty
   input('y')
   local in_flight = wait_until(function()
-    return ghost.request_id ~= nil
+    return ghost:in_flight() > 0
   end, 5000)
   input('z')
   local final = wait_until(function()
-    return ghost:text()
+    return ghost:in_flight() == 0 and ghost:text()
   end, 30000)
   local cursor = vim.api.nvim_win_get_cursor(0)
-  step('cancel', {
+  local superseding = {
     in_flight = in_flight ~= nil,
+    requests = ghost.requests - requests3,
+    empty = ghost.empty - empty3,
     cancelled = ghost.cancelled - cancelled0,
     ghost = final,
     ghost_col = ghost.suggestion and ghost.suggestion.col,
     cursor_col = cursor[2],
     line = vim.api.nvim_get_current_line(),
-  })
+  }
+  -- leaving insert mode while a request is in flight cancels it ($/cancelRequest)
+  ghost:dismiss() -- (so that 'w' is not typed through the suggestion)
+  input('w')
+  superseding.in_flight_before_leaving = wait_until(function()
+    return ghost:in_flight() > 0
+  end, 5000) ~= nil
+  local cancelled1 = ghost.cancelled
+  input('<Esc>')
+  superseding.cancelled_on_leaving = ghost.cancelled - cancelled1
+  superseding.in_flight_after_leaving = ghost:in_flight()
+  step('cancel', superseding)
   client:notify('workspace/didChangeConfiguration', { settings = cfg.settings })
 
   -- 7) a multi-line suggestion (the tiny model's noise rarely has a newline, so this one

@@ -1,9 +1,12 @@
 --- Ghost text: textDocument/inlineCompletion results shown as extmarks (the first line
 --- inline at the cursor, the rest as virtual lines below), one Ghost object per buffer.
 ---
---- Requests are debounced; a new keystroke cancels the request in flight
---- ($/cancelRequest) and any answer that no longer matches the buffer is dropped. While
---- the completion menu is open no ghost text is requested or shown (no flicker).
+--- Each keystroke asks the server at once: the server waits `debounceMs` and answers only
+--- the newest request of a document (an older one gets an empty answer), so the plugin
+--- has no timer of its own. An answer that no longer matches the buffer is dropped.
+--- Dismissing (leaving insert mode, <C-]>, accepting) cancels the requests in flight
+--- ($/cancelRequest). While the completion menu is open no ghost text is requested or
+--- shown (no flicker).
 local M = {}
 
 local METHOD = 'textDocument/inlineCompletion'
@@ -23,12 +26,12 @@ local TRIGGER_AUTOMATIC = 2 -- lsp.InlineCompletionTriggerKind.Automatic
 ---@field opts edgewise.GhostOptions
 ---@field ns integer extmark namespace
 ---@field augroup integer
----@field timer uv.uv_timer_t
----@field request_id integer? id of the request in flight
----@field seq integer number of the latest request; older answers are dropped
+---@field pending table<integer, true> ids of the requests in flight
+---@field queued boolean a request is to be sent on the next turn of the event loop
 ---@field suggestion edgewise.Suggestion?
 ---@field mark integer? extmark id of the ghost text
 ---@field requests integer requests sent (for tests and :checkhealth)
+---@field empty integer answers with nothing to show (a newer request superseded them)
 ---@field cancelled integer requests cancelled before their answer
 local Ghost = {}
 Ghost.__index = Ghost
@@ -45,9 +48,10 @@ function Ghost.new(bufnr, client_id, opts)
     opts = opts,
     ns = vim.api.nvim_create_namespace('edgewise.ghost'),
     augroup = vim.api.nvim_create_augroup('edgewise.ghost.' .. bufnr, { clear = true }),
-    timer = assert(vim.uv.new_timer()),
-    seq = 0,
+    pending = {},
+    queued = false,
     requests = 0,
+    empty = 0,
     cancelled = 0,
   }, Ghost)
   self:_autocmds()
@@ -73,7 +77,7 @@ function Ghost:_autocmds()
     self:dismiss()
   end)
   on('CompleteDone', function()
-    self:schedule()
+    self:refresh()
   end)
 end
 
@@ -81,10 +85,6 @@ end
 function Ghost:detach()
   self:dismiss()
   pcall(vim.api.nvim_del_augroup_by_id, self.augroup)
-  if not self.timer:is_closing() then
-    self.timer:stop()
-    self.timer:close()
-  end
 end
 
 ---@return vim.lsp.Client?
@@ -127,17 +127,22 @@ function Ghost:clear()
   end
 end
 
+--- Cancel the requests in flight ($/cancelRequest).
 function Ghost:cancel()
-  self.timer:stop()
-  self.seq = self.seq + 1 -- answers to earlier requests are stale from now on
-  if self.request_id then
-    local client = self:client()
+  local client = self:client()
+  for id in pairs(self.pending) do
     if client then
-      client:cancel_request(self.request_id)
+      client:cancel_request(id)
     end
     self.cancelled = self.cancelled + 1
-    self.request_id = nil
   end
+  self.pending = {}
+end
+
+--- Requests sent and not answered yet.
+---@return integer
+function Ghost:in_flight()
+  return vim.tbl_count(self.pending)
 end
 
 --- Hide the ghost text and cancel what is pending.
@@ -147,19 +152,19 @@ function Ghost:dismiss()
   self.suggestion = nil
 end
 
---- Ask again after the debounce delay (the previous request, if any, is cancelled).
-function Ghost:schedule()
-  self:dismiss()
-  if not self.opts.enabled or pum_visible() then
+--- Hide the ghost text and ask again, once the current keystroke is handled. A request
+--- still in flight is left to the server, which answers only the newest one.
+function Ghost:refresh()
+  self:clear()
+  self.suggestion = nil
+  if not self.opts.enabled or pum_visible() or self.queued then
     return
   end
-  self.timer:start(
-    self.opts.debounce_ms,
-    0,
-    vim.schedule_wrap(function()
-      self:request()
-    end)
-  )
+  self.queued = true
+  vim.schedule(function()
+    self.queued = false
+    self:request()
+  end)
 end
 
 function Ghost:on_text_changed()
@@ -170,7 +175,7 @@ function Ghost:on_text_changed()
   if s and self:_typed_ahead() then
     return
   end
-  self:schedule()
+  self:refresh()
 end
 
 function Ghost:on_cursor_moved()
@@ -182,7 +187,7 @@ function Ghost:on_cursor_moved()
   if row ~= s.row or col ~= s.col then
     -- TextChangedI follows when the move came from typing; a plain move asks again
     if s.tick == vim.b[self.bufnr].changedtick then
-      self:schedule()
+      self:refresh()
     end
   end
 end
@@ -211,35 +216,39 @@ end
 
 --- Send textDocument/inlineCompletion for the cursor position.
 function Ghost:request()
-  if not in_insert_mode() or pum_visible() then
+  if not self.opts.enabled or not in_insert_mode() or pum_visible() then
     return
   end
-  if vim.api.nvim_get_current_buf() ~= self.bufnr then
+  if not vim.api.nvim_buf_is_valid(self.bufnr) or vim.api.nvim_get_current_buf() ~= self.bufnr then
     return
   end
   local client = self:client()
   if not client then
     return
   end
-  self:cancel()
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
   ---@cast params lsp.InlineCompletionParams
   params.context = { triggerKind = TRIGGER_AUTOMATIC }
-  local seq = self.seq
   local row, col = cursor()
   local tick = vim.b[self.bufnr].changedtick
-  local ok, id = client:request(METHOD, params, function(err, result)
-    if seq ~= self.seq then
-      return -- superseded
+  local id ---@type integer?
+  local ok, sent = client:request(METHOD, params, function(err, result)
+    if not id or not self.pending[id] then
+      return -- cancelled
     end
-    self.request_id = nil
-    if err or not result then
+    self.pending[id] = nil
+    if err then
+      return
+    end
+    if not result or #(result.items or result) == 0 then
+      self.empty = self.empty + 1 -- superseded by a newer request, or nothing to say
       return
     end
     self:_show(result, row, col, tick)
   end, self.bufnr)
-  if ok then
-    self.request_id = id
+  if ok and sent then
+    id = sent
+    self.pending[id] = true
     self.requests = self.requests + 1
   end
 end

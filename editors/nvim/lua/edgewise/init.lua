@@ -84,11 +84,11 @@ function M.dismiss()
   end
 end
 
---- Ask for a suggestion now (after the debounce delay).
+--- Ask for a suggestion now (the server answers after its `debounceMs`).
 function M.suggest()
   local ghost = M.ghost()
   if ghost then
-    ghost:schedule()
+    ghost:refresh()
   end
 end
 
@@ -154,7 +154,8 @@ local function detach(bufnr)
   end
 end
 
---- Configure and enable edgewise. Raises an error naming the wrong key on bad options.
+--- Configure and enable edgewise. Raises an error naming the wrong key on bad options;
+--- server settings go to the server as they are (it reports each wrong key).
 ---@param opts? edgewise.Options|table
 function M.setup(opts)
   local options = config.resolve(opts)
