@@ -55,11 +55,11 @@ def test_not_an_object_gives_defaults_and_a_problem():
     assert result.problems
 
 
-def test_readme_settings_table_is_the_schema():
+def test_docs_settings_table_is_the_schema():
     from pathlib import Path
 
     from edgewise.schemas.docs import BEGIN, END, settings_markdown
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    block = readme[readme.index(BEGIN) + len(BEGIN) : readme.index(END)].strip()
-    assert block == settings_markdown(), "run: python -m edgewise.schemas.docs README.md"
+    page = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text("utf-8")
+    block = page[page.index(BEGIN) + len(BEGIN) : page.index(END)].strip()
+    assert block == settings_markdown(), "run: python -m edgewise.schemas.docs docs/settings.md"
