@@ -6,9 +6,9 @@ completes one line at temperature 0. Right = the first line equals the deleted t
 (trailing space ignored); also first-word right. Positions are split by file into three
 disjoint sets: *select* and *fit* together are the development positions (the score
 formula is chosen on them and the calibration map is fitted on them, Platt or isotonic
-by cross-validation), and *test* gives every figure reported. The README says how this
-protocol came about (the first run chose on *select* and fitted on *fit* alone) and
-gives a second, independent run (`--seed 1`) made after it was fixed.
+by cross-validation), and *test* gives every figure reported. docs/benchmarks.md gives
+the figures of two independent runs (`--seed 0`, `--seed 1`); bench/results/history.json
+keeps an earlier protocol's (the formula chosen on *select*, the map fitted on *fit* alone).
 
     python bench/calibration.py [--positions 720] [--per-line 3] [--budget 256] [--threads 1]
 

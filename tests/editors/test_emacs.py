@@ -80,13 +80,13 @@ def test_completion_inserts_model_text_and_report_reaches_flymake(emacs, tiny_mo
     assert result["cost"]["requests"] >= 2
 
 
-def test_readme_emacs_section_uses_the_tested_snippet():
-    readme = (ROOT / "README.md").read_text("utf-8")
-    section = readme.split("## Emacs", 1)[1].split("\n## ", 1)[0]
-    block = re.search(r"```elisp\n(.*?)```", section, re.DOTALL)
-    assert block, "the README shows the Emacs setup"
-    code = block[1]
-    assert "editors/emacs/edgewise-eglot.el" in code
+@pytest.mark.parametrize("page", ["README.md", "docs/emacs.md"])
+def test_docs_emacs_setup_uses_the_tested_snippet(page: str):
+    text = (ROOT / page).read_text("utf-8")
+    blocks = re.findall(r"```elisp\n(.*?)```", text, re.DOTALL)
+    assert blocks, f"{page} shows the Emacs setup"
     defined = set(re.findall(r"\(defvar (edgewise-[\w-]+)", SNIPPET.read_text("utf-8")))
-    used = set(re.findall(r"\b(edgewise-eglot-[\w-]+)", code))
-    assert used and used <= defined, used - defined
+    for code in blocks:
+        assert "editors/emacs/edgewise-eglot.el" in code
+        used = set(re.findall(r"\b(edgewise-eglot-[\w-]+)", code))
+        assert used and used <= defined, used - defined

@@ -66,11 +66,30 @@ def test_not_an_object_gives_defaults_and_a_problem():
     assert result.problems
 
 
-def test_readme_settings_table_is_the_schema():
+def test_docs_settings_table_is_the_schema():
     from pathlib import Path
 
     from edgewise.schemas.docs import BEGIN, END, settings_markdown
 
+    page = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text("utf-8")
+    block = page[page.index(BEGIN) + len(BEGIN) : page.index(END)].strip()
+    assert block == settings_markdown(), "run: python -m edgewise.schemas.docs docs/settings.md"
+
+
+def test_readme_names_only_real_settings():
+    """The README's short settings table names keys of the schema (docs/settings.md has
+    them all)."""
+    import re
+    from pathlib import Path
+
+    from edgewise.schemas.docs import _rows
+
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    block = readme[readme.index(BEGIN) + len(BEGIN) : readme.index(END)].strip()
-    assert block == settings_markdown(), "run: python -m edgewise.schemas.docs README.md"
+    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\| `([\w.*]+)`", section, re.MULTILINE))
+    named |= set(re.findall(r"^\| `[\w.*]+`, `([\w.*]+)`", section, re.MULTILINE))
+    keys = {key for key, _, _ in _rows(load_schema("config")["properties"])}
+    assert named, "the README lists the settings most people change"
+    for name in named:
+        pattern = re.escape(name).replace(r"\*", r"\w+")
+        assert any(re.fullmatch(pattern, key) for key in keys), name
