@@ -112,6 +112,12 @@ class LineIndex:
         line, column = self.clamp(pos)
         return int(self.starts[line]) + column
 
+    def byte_range(self, start: Pos, end: Pos) -> tuple[int, int]:
+        """UTF-8 byte offsets of the range from ``start`` to ``end`` (tree-sitter's)."""
+        a, b = self.offset(start), self.offset(end)
+        a_byte = len(self.text[:a].encode("utf-8", "surrogatepass"))
+        return a_byte, a_byte + len(self.text[a:b].encode("utf-8", "surrogatepass"))
+
     def position(self, offset: int) -> Pos:
         offset = max(0, min(int(offset), len(self.text)))
         lo, hi = 0, len(self.starts) - 1
