@@ -33,7 +33,6 @@ from edgewise.pipeline.postprocess import marker_stop
 from edgewise.pipeline.prompts import chat_prompt
 from edgewise.pipeline.services import Services
 from edgewise.report.builder import Usage, build_report
-from edgewise.report.savings import attach_whole_file
 
 MAX_ATTEMPTS = 2
 
@@ -294,8 +293,10 @@ def finish(
         inserted = plain_lines(edit.main.new_text)
         uri = edit.uri
     syntax_ok = attempt.syntax_ok if disabled is None else False
-    if plan.output == "text":
+    end_pos = None
+    if plan.output == "text":  # the report covers the code explained
         syntax_ok = None
+        end_pos = LineIndex(doc.text, encoding).position(char_offset(doc.data, target.end_byte))
     last_prompt = services.last_prompt
     report = build_report(
         kind="action",
@@ -317,11 +318,9 @@ def finish(
             "rejected_attempts": rejected,
             **({"file": edit.uri, "created": edit.create} if edit and plan.uri else {}),
         },
+        end=end_pos,
+        whole_file=whole_file,
     )
-    if plan.output == "text":
-        end_pos = LineIndex(doc.text, encoding).position(char_offset(doc.data, target.end_byte))
-        report["range"]["end"] = end_pos.to_dict()
-    attach_whole_file(report, whole_file, services.settings.pricing)
     services.session.add(report)
     text = attempt.rendered.text if attempt.rendered and plan.output == "text" else None
     return ActionResult(

@@ -26,8 +26,7 @@ from edgewise.pipeline.postprocess import (
 )
 from edgewise.pipeline.prompts import completion_prompt, fim_parts, healed, prompt_context
 from edgewise.pipeline.services import Services
-from edgewise.report.builder import Usage, build_report
-from edgewise.report.savings import attach_whole_file
+from edgewise.report.builder import Usage, make_report
 
 CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
 # Of ``maxCompletionMs``: how long generation may go on once the prompt is evaluated,
@@ -173,7 +172,7 @@ def completion_report(
     settings = services.settings
     usage = Usage()
     usage.add(result)
-    report = build_report(
+    report = make_report(
         kind="completion",
         action=action,
         uri=uri,
@@ -188,19 +187,13 @@ def completion_report(
         syntax_ok=None,
         reason="completions are not syntax-checked until accepted",
         context=context,
+        calibration=services.calibration(backend),
+        min_confidence=settings.min_confidence,
+        whole_file=whole_file,
+        cache=cache,
+        cached_from=cached_from,
     )
-    services.calibrate(report, backend)
-    score = report["confidence"]["score"]
-    hidden = bool(
-        settings.min_confidence > 0 and (score is None or score < settings.min_confidence)
-    )
-    report["hidden"] = hidden
-    attach_whole_file(report, whole_file, settings.pricing)
-    if cache is not None:
-        report["cache"] = cache
-    if cached_from is not None:
-        report["cached_from"] = cached_from
-    return report, hidden
+    return report.to_dict(), report.hidden is True
 
 
 def type_through(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgewise.calibration.store import CalibrationStore, calibrate_confidence
+from edgewise.calibration.store import CalibrationMap, CalibrationStore
 from edgewise.completion_cache import ResultCache, ShownSuggestions
 from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
@@ -130,8 +130,9 @@ class Services:
         if doc is not None and self._line_index is not None and self._line_index.text is doc.text:
             self._line_index = None
 
-    def calibrate(self, report: dict[str, Any], backend: Backend) -> None:
-        """The calibrated score in the report, when the model has a calibration map."""
-        calibrate_confidence(report["confidence"], self.calibrations.get(backend.info().sha256))
+    def calibration(self, backend: Backend) -> CalibrationMap | None:
+        """The model's calibration map, if it has one."""
+        found = self.calibrations.get(backend.info().sha256)
         while self.calibrations.problems:  # an unusable map: said once, raw scores shown
             self.host.notes.append("edgewise: " + self.calibrations.problems.pop(0))
+        return found
