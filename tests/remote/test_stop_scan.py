@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from edgewise.actions.codeblock import fence_stop
 from edgewise.config import parse_settings
-from edgewise.engine import Engine, completion_stop, marker_stop
+from edgewise.engine import Engine
 from edgewise.model.backend import GenerationRequest, StopCheck
 from edgewise.model.stop_scan import StopScan
+from edgewise.pipeline.postprocess import completion_stop, marker_stop
 from tests.remote.misbehaving import MisbehavingServer
 
 ALPHABET = ["a", "b", " ", "    ", "\n", "\n\n\n", "(", ")", "{", "}", "```", "<END>", "x = 1"]

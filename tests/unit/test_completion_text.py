@@ -4,7 +4,7 @@ never text that is already after the cursor."""
 from __future__ import annotations
 
 from edgewise.context.overlap import cut_at_scope_end, cut_repeated_lines
-from edgewise.engine import completion_stop, trim_completion, wants_multiline
+from edgewise.pipeline.postprocess import completion_stop, trim_completion, wants_multiline
 
 
 def test_mid_line_stops_at_the_end_of_the_line_and_drops_the_typed_suffix():

@@ -7,7 +7,7 @@ import pytest
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.multiline import node_before
-from edgewise.engine import wants_multiline
+from edgewise.pipeline.postprocess import wants_multiline
 
 CASES = [
     ("python", "x = 1\ndef f(a):", True),

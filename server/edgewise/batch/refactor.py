@@ -65,6 +65,7 @@ from edgewise.config import Settings, parse_settings
 from edgewise.context.documents import MAX_PARSE_BYTES
 from edgewise.context.positions import LineIndex
 from edgewise.engine import Engine
+from edgewise.errors import EdgewiseError
 from edgewise.model.backend import GenerationResult, ModelError
 from edgewise.report.builder import Usage, build_report, new_id
 from edgewise.schemas import load_schema
@@ -514,7 +515,7 @@ class BatchRun:
             )
         except asyncio.CancelledError:
             raise
-        except ModelError as exc:
+        except EdgewiseError as exc:  # the model, or this target: one target fails
             return self.failed_result(work, found, str(exc))
         report = result.report
         if "whole_file" not in report["tokens"]:

@@ -120,6 +120,10 @@ class LineIndex:
         line, column = self.clamp(pos)
         return int(self.starts[line]) + column
 
+    def byte_range(self, start: Pos, end: Pos) -> tuple[int, int]:
+        """UTF-8 byte offsets of the range from ``start`` to ``end`` (tree-sitter's)."""
+        return utf8_span(self.text, self.offset(start), self.offset(end))
+
     def position(self, offset: int) -> Pos:
         offset = max(0, min(int(offset), len(self.text)))
         lo, hi = 0, len(self.starts) - 1
@@ -163,5 +167,4 @@ def clamp_position(
 
 def byte_range(text: str, start: Pos, end: Pos, encoding: str = "utf-16") -> tuple[int, int]:
     """The UTF-8 byte offsets of an LSP range (clamped as the LSP says) in ``text``."""
-    index = LineIndex(text, encoding)
-    return utf8_span(text, index.offset(start), index.offset(end))
+    return LineIndex(text, encoding).byte_range(start, end)

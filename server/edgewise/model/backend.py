@@ -11,9 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-
-class ModelError(Exception):
-    """A model that cannot be used, with a message fit for the user."""
+from edgewise.errors import ModelError as ModelError  # defined with its kin there
 
 
 class Cancelled(Exception):

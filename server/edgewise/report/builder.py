@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from edgewise.calibration.store import CalibrationMap
 from edgewise.config import Settings
 from edgewise.context.positions import Pos, end_after_insert
 from edgewise.model.backend import GenerationResult, ModelInfo
 from edgewise.report.confidence import SCORE_FORMULA, score_tokens
 from edgewise.report.cost import compute_cost, compute_remote_cost
+from edgewise.report.record import (
+    ABSENT,
+    Absent,
+    CalibrationFacts,
+    Confidence,
+    LowSpan,
+    ModelFacts,
+    Money,
+    Report,
+    Sampler,
+    Span,
+    Times,
+    Tokens,
+    Verified,
+)
 
 
 @dataclass
@@ -46,7 +62,12 @@ def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def build_report(
+def build_report(**facts: Any) -> dict[str, Any]:
+    """The report's JSON object (see :func:`make_report` for the facts it takes)."""
+    return make_report(**facts).to_dict()
+
+
+def make_report(
     *,
     kind: str,
     action: str,
@@ -62,10 +83,21 @@ def build_report(
     reason: str,
     context: dict[str, Any] | None = None,
     encoding: str = "utf-16",
-) -> dict[str, Any]:
-    """``inserted`` is the text placed at ``start``. Post-processing (quotes, wrapping)
+    end: Pos | None = None,
+    calibration: CalibrationMap | None | Absent = ABSENT,
+    min_confidence: float | None = None,
+    whole_file: int | None = None,
+    cache: str | None = None,
+    cached_from: str | None = None,
+) -> Report:
+    """``inserted`` is the text placed at ``start`` (``end``: where the report's range
+    ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
     may have reshaped the model's text, so each low-confidence span is located in it by
-    its own text; a span that did not survive post-processing has no range."""
+    its own text; a span that did not survive post-processing has no range.
+
+    ``calibration``: the model's calibration map (or None: it has none), when it was
+    looked up; ``min_confidence``: hide the suggestion below this (completions);
+    ``whole_file``: the tokenizer's count of the whole document, for the saving."""
     conf = score_tokens(result.pieces, result.probs, settings.low_confidence, result.first_margin)
     cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion)
     if info.backend != "embedded":  # a remote server is priced with its own settings
@@ -85,62 +117,76 @@ def build_report(
         search_from = found + len(span.text)
         span_start = end_after_insert(start, inserted[:found], encoding)
         span_end = end_after_insert(start, inserted[:search_from], encoding)
-        low_spans.append(
-            {
-                "start": span_start.to_dict(),
-                "end": span_end.to_dict(),
-                "min_prob": span.min_prob,
-                "text": span.text,
-            }
+        low_spans.append(LowSpan(span_start, span_end, span.min_prob, span.text))
+    confidence = Confidence(
+        score=conf.score,
+        mean_logprob=conf.mean_logprob,
+        min_prob=conf.min_prob,
+        first_margin=conf.first_margin,
+        low_spans=low_spans,
+        threshold=conf.threshold,
+        method=SCORE_FORMULA,
+        calibrated=False,
+    )
+    if not isinstance(calibration, Absent):
+        confidence = calibrated(confidence, calibration)
+    hidden: bool | Absent = ABSENT
+    if min_confidence is not None:
+        score = confidence.score
+        hidden = bool(min_confidence > 0 and (score is None or score < min_confidence))
+    tokens = Tokens(usage.prompt, usage.completion, usage.cached, usage.source)
+    money = Money(cost.energy_wh, cost.local, cost.cloud_equivalent, cost.currency)
+    if whole_file is not None:  # what sending the whole file with each call would cost
+        saved = whole_file * (usage.calls or 1) - usage.prompt
+        tokens = replace(tokens, whole_file=whole_file)
+        money = replace(
+            money, context_saving=saved * settings.pricing.cloud_input_per_million / 1_000_000.0
         )
-    end = end_after_insert(start, inserted, encoding)
-    return {
-        "id": new_id(),
-        "kind": kind,
-        "action": action,
-        "uri": uri,
-        "range": {"start": start.to_dict(), "end": end.to_dict()},
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-        "model": {
-            "name": info.name,
-            "sha256": info.sha256,
-            "path": info.path,
-            "backend": info.backend,
-        },
-        "prompt_format": prompt_format,
-        "seed": settings.seed,
-        "sampler": {
-            "temperature": settings.temperature,
-            "strategy": "greedy" if settings.temperature <= 0 else "softmax-sample",
-        },
-        "tokens": {
-            "prompt": usage.prompt,
-            "completion": usage.completion,
-            "cached": usage.cached,
-            "source": usage.source,
-        },
-        "time_ms": {
-            "total": round(usage.total_ms, 3),
-            "prompt": round(usage.prompt_ms, 3),
-            "generation": round(usage.generation_ms, 3),
-            "queue": round(usage.queue_ms, 3),
-            "source": usage.time_source,
-        },
-        "cost": cost.to_dict(),
-        "confidence": {
-            "score": conf.score,
-            "mean_logprob": conf.mean_logprob,
-            "min_prob": conf.min_prob,
-            "first_margin": conf.first_margin,
-            "low_spans": low_spans,
-            "threshold": conf.threshold,
-            "method": SCORE_FORMULA,
-            "calibrated": False,
-        },
-        "verified": {"syntax_ok": syntax_ok, "reason": reason, "attempts": usage.calls},
-        "stop_reason": result.stop_reason,
-        "context": context or {},
-    }
+    return Report(
+        id=new_id(),
+        kind=kind,
+        action=action,
+        uri=uri,
+        range=Span(start, end or end_after_insert(start, inserted, encoding)),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        model=ModelFacts(info.name, info.sha256, info.path, info.backend),
+        prompt_format=prompt_format,
+        seed=settings.seed,
+        sampler=Sampler(
+            settings.temperature, "greedy" if settings.temperature <= 0 else "softmax-sample"
+        ),
+        tokens=tokens,
+        time_ms=Times(
+            round(usage.total_ms, 3),
+            round(usage.prompt_ms, 3),
+            round(usage.generation_ms, 3),
+            round(usage.queue_ms, 3),
+            usage.time_source,
+        ),
+        cost=money,
+        confidence=confidence,
+        verified=Verified(syntax_ok, reason, usage.calls),
+        stop_reason=result.stop_reason,
+        context=context or {},
+        hidden=hidden,
+        cache=ABSENT if cache is None else cache,
+        cached_from=ABSENT if cached_from is None else cached_from,
+    )
+
+
+def calibrated(confidence: Confidence, cal: CalibrationMap | None) -> Confidence:
+    """The confidence with the calibrated score (the share of such suggestions that were
+    right), keeping the raw one; unchanged but for ``raw_score`` without a map."""
+    raw = confidence.score
+    if cal is None or raw is None:
+        return replace(confidence, raw_score=raw, calibrated=False)
+    return replace(
+        confidence,
+        score=round(cal.apply(float(raw)), 6),
+        calibrated=True,
+        raw_score=raw,
+        calibration=CalibrationFacts(cal.method, cal.samples, cal.right, cal.created, cal.origin),
+    )
 
 
 def summary(report: dict[str, Any], line_shift: int = 0) -> str:

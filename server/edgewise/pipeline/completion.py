@@ -1,0 +1,245 @@
+"""A completion: context -> generation -> post-processing -> report.
+
+documents.sync -> prompts.completion_prompt (+ healing) -> result cache or
+host.generate (stop rule from postprocess) -> postprocess.finish_completion ->
+one report (calibrated, priced, whole-file saving) -> session and ledger
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from edgewise.completion_cache import CacheKey, Shown, cached_text, token_key
+from edgewise.context.multiline import node_before
+from edgewise.context.positions import Pos
+from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
+from edgewise.pipeline.offload import off_loop_if_remote
+from edgewise.pipeline.postprocess import (
+    FOLLOWING_LINES,
+    completion_stop,
+    finish_completion,
+    wants_multiline,
+)
+from edgewise.pipeline.prompts import completion_prompt, fim_parts, healed, prompt_context
+from edgewise.pipeline.services import Services
+from edgewise.report.builder import Usage, make_report
+
+CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
+# Of ``maxCompletionMs``: how long generation may go on once the prompt is evaluated,
+# even when evaluating it used up the cap (a cold prompt on a slow CPU).
+GENERATION_SHARE = 0.5
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Completion:
+    text: str
+    report: dict[str, Any]
+    hidden: bool  # below minConfidence
+    shown: Shown | None = None  # for type-through, once the server has shown it
+    result: GenerationResult | None = None  # the model's own tokens (benchmarks read them)
+
+
+def prefill_at(
+    services: Services, uri: str, text: str, pos: Pos, language_id: str | None = None
+) -> int:
+    """Evaluates the prompt a completion at ``pos`` would send into the model process's
+    cache while the user is idle there, so that the first completion at ``pos``
+    evaluates only its tail. Returns the number of tokens sent (0: nothing to do)."""
+    backend = services.host.loaded()
+    if backend is None or not getattr(backend, "in_worker", False):
+        return 0
+    doc = services.documents.sync(uri, text, language_id)
+    prompt = completion_prompt(services, backend, doc, pos)
+    tokens = prompt.tokens[:-1]  # token healing evaluates the last one again
+    services.host.prefill(tokens)
+    return len(tokens)
+
+
+def prepare(
+    services: Services, uri: str, text: str, pos: Pos, language_id: str | None = None
+) -> None:
+    """Bring the syntax tree and the context choice for ``pos`` up to date now (the LSP
+    server calls this while the debounce runs: what :func:`complete` then does before
+    the model is mostly cached). Without a loaded local model, only the tree."""
+    doc = services.documents.sync(uri, text, language_id)
+    backend = services.host.loaded()
+    if backend is None or getattr(backend, "remote_tokenizer", False):
+        doc.advance_parse(services.completion_parse_s)
+        return
+    completion_prompt(services, backend, doc, pos)
+    # the whole file's count for the report, on another thread from now on: started
+    # when the model starts, it made small answers wait for it
+    services.whole_file.start(backend, doc)
+
+
+async def complete(
+    services: Services,
+    uri: str,
+    text: str,
+    pos: Pos,
+    language_id: str | None = None,
+    action: str = "inline",
+    cancel: threading.Event | None = None,
+    *,
+    single_line: bool = False,
+    heal: bool = True,
+) -> Completion:
+    """``single_line`` stops at the end of the line wherever the cursor is (calibration
+    measures one-line suggestions); ``heal=False`` turns token healing off (bench)."""
+    settings = services.settings
+    doc = services.documents.sync(uri, text, language_id)
+    backend = await services.host.backend()
+    prompt = await off_loop_if_remote(backend, completion_prompt, services, backend, doc, pos)
+    sent = healed(prompt, backend, heal)
+    services.last_prompt = {"kind": "completion", "uri": uri, **sent.described}
+    log.debug("completion prompt for %s: %r", uri, sent.described["text"])  # debug only
+    index = services.line_index(doc)
+    line, column = index.clamp(pos)
+    with doc.parse_budget(services.completion_parse_s):
+        before = node_before(doc, line, prompt.line_prefix)
+    multiline = not single_line and wants_multiline(prompt.line_prefix, prompt.line_suffix, before)
+    optimize = services.typing_optimizations
+    key: CacheKey = (
+        token_key(sent.tokens),
+        settings.max_tokens,
+        settings.temperature,
+        settings.seed,
+        multiline,
+        sent.heal_prefix,
+    )
+    hit = services.results.get(key) if optimize else None
+    request = GenerationRequest(
+        prompt=sent.tokens,
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+        seed=settings.seed,
+        heal_prefix=sent.heal_prefix,
+        stop=completion_stop(prompt.line_prefix, multiline),
+        deadline=time.monotonic() + settings.max_completion_ms / 1000.0,
+        # a prompt paid for gets its tokens: generation may go on past the cap
+        min_generation_ms=settings.max_completion_ms * GENERATION_SHARE,
+        text=sent.described["text"],
+        infill=fim_parts(prompt),
+        reuse_prefix=optimize,
+    )
+    if cancel is not None:
+        request.cancel = cancel
+    counting = services.whole_file.start(backend, doc)
+    result = hit.as_result() if hit else await services.host.generate(request)
+    whole_file = await services.whole_file.result(counting)
+    following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
+    inserted = finish_completion(
+        result.text,
+        result.stop_reason,
+        prompt.line_prefix,
+        prompt.line_suffix,
+        multiline,
+        following,
+    )
+    offset = int(index.starts[line]) + column
+    start = index.position(offset)
+    report, hidden = completion_report(
+        services,
+        backend,
+        action,
+        uri,
+        start,
+        inserted,
+        result,
+        prompt.format,
+        {**prompt_context(prompt), "heal_prefix": sent.heal_prefix},
+        cache=("hit" if hit else "miss") if optimize else "off",
+        cached_from=hit.report_id if hit else None,
+        whole_file=whole_file,
+    )
+    if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
+        services.results.put(key, cached_text(result, report["id"]))
+    if hidden:
+        services.session.hidden += 1
+    services.session.add(report)
+    shown = None
+    if optimize:
+        kept = (hit or cached_text(result, report["id"])).first(len(inserted))
+        shown = Shown(doc.text, offset, start.line, start.character, kept, prompt.format)
+    return Completion(inserted, report, hidden, shown, result)
+
+
+def completion_report(
+    services: Services,
+    backend: Backend,
+    action: str,
+    uri: str,
+    start: Pos,
+    inserted: str,
+    result: GenerationResult,
+    prompt_format: str,
+    context: dict[str, Any],
+    *,
+    cache: str | None = None,
+    cached_from: str | None = None,
+    whole_file: int | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
+    settings = services.settings
+    usage = Usage()
+    usage.add(result)
+    report = make_report(
+        kind="completion",
+        action=action,
+        uri=uri,
+        start=start,
+        inserted=inserted,
+        result=result,
+        usage=usage,
+        info=backend.info(),
+        settings=settings,
+        prompt_format=prompt_format,
+        encoding=services.position_encoding,
+        syntax_ok=None,
+        reason="completions are not syntax-checked until accepted",
+        context=context,
+        calibration=services.calibration(backend),
+        min_confidence=settings.min_confidence,
+        whole_file=whole_file,
+        cache=cache,
+        cached_from=cached_from,
+    )
+    return report.to_dict(), report.hidden is True
+
+
+def type_through(
+    services: Services, uri: str, text: str, pos: Pos, action: str = "inline"
+) -> Completion | None:
+    """The rest of the suggestion last shown in ``uri`` when the user has typed its
+    first characters (or the same suggestion for the same state); no model call."""
+    backend = services.host.loaded()
+    if not services.typing_optimizations or backend is None:
+        return None
+    found = services.shown.match(uri, text, pos.line, pos.character, services.position_encoding)
+    if found is None:
+        return None
+    shown, typed = found
+    rest = shown.suggestion.without_first(len(typed))
+    report, hidden = completion_report(
+        services,
+        backend,
+        action,
+        uri,
+        pos,
+        rest.text,
+        rest.as_result(),
+        shown.prompt_format,
+        {"notes": [f"type-through: {len(typed)} characters typed"]},
+        cache="type-through" if typed else "hit",
+        cached_from=rest.report_id,
+    )
+    services.session.add(report)
+    next_shown = Shown(
+        text, shown.offset + len(typed), pos.line, pos.character, rest, shown.prompt_format
+    )
+    return Completion(rest.text, report, hidden, next_shown)

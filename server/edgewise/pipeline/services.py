@@ -1,0 +1,145 @@
+"""What every request shares: documents, workspace, model host, session and ledger,
+calibrations, caches. One ``Services`` per server (or batch run, or CLI command)."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgewise.calibration.store import CalibrationMap, CalibrationStore
+from edgewise.completion_cache import ResultCache, ShownSuggestions
+from edgewise.config import Settings
+from edgewise.context.documents import DocumentStore, ParsedDocument
+from edgewise.context.languages import LanguageRegistry
+from edgewise.context.positions import LineIndex
+from edgewise.context.prompt import PromptBuilder
+from edgewise.context.workspace import WorkspaceIndex
+from edgewise.model.backend import Backend
+from edgewise.model.host import ModelHost
+from edgewise.paths import state_dir
+from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
+from edgewise.report.whole_file import WholeFileCounter
+
+# "1": the typing-speed baseline the benchmarks compare against (a bench option, no setting)
+BENCH_BASELINE_ENV = "EDGEWISE_BENCH_BASELINE"
+
+REPORTS_KEPT = 200  # the latest reports by id (reportApplied, hovers); the ledger has all
+
+
+@dataclass
+class Session:
+    """Everything produced this session: the latest reports by id, and the ledger (exact
+    running totals, and the JSON Lines log) every report goes into."""
+
+    reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
+    hidden: int = 0
+    ledger: Ledger = field(default_factory=lambda: Ledger(None))
+
+    def add(self, report: dict[str, Any]) -> None:
+        self.reports[report["id"]] = report
+        while len(self.reports) > REPORTS_KEPT:
+            self.reports.popitem(last=False)
+        self.ledger.record(report)
+
+
+class Services:
+    """The state the pipeline stages share; the doors set ``position_encoding``,
+    ``workspace_roots`` and ``completion_parse_s``."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        languages: LanguageRegistry | None = None,
+        allow_download: bool = True,
+        report_log: ReportLog | None | bool = True,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.languages = languages or LanguageRegistry()
+        self.documents = DocumentStore(self.languages)
+        self.host = ModelHost(self.settings, allow_download)
+        if report_log is True:  # the default: the log in the user's state directory
+            report_log = ReportLog(state_dir() / LOG_NAME)
+        self.session = Session(ledger=Ledger(report_log or None))
+        self.whole_file = WholeFileCounter()
+        self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
+        self.position_encoding = "utf-16"  # set by the LSP server at initialize
+        self.calibrations = CalibrationStore()  # per model sha256, from `edgewise calibrate`
+        self._builders: dict[int, PromptBuilder] = {}
+        self._line_index: LineIndex | None = None
+        self.results = ResultCache()  # model results by prompt tokens (typing speed)
+        self.shown = ShownSuggestions()  # last suggestion shown per document (type-through)
+        # context engine: files that imports name are read from these workspace roots
+        # (set by the LSP server at initialize, by the CLI from --root)
+        self.workspace = WorkspaceIndex(self.documents, self.languages)
+        # seconds a completion may spend re-parsing its document (None: whatever it
+        # takes); the LSP server sets it while typing (see ParsedDocument.tree)
+        self.completion_parse_s: float | None = None
+        # typing speed: KV-prefix reuse, the result cache and type-through here, the debounce,
+        # superseding and bounded re-parses in the LSP server; off only in the baseline
+        self.typing_optimizations = os.environ.get(BENCH_BASELINE_ENV) != "1"
+
+    @property
+    def workspace_roots(self) -> list[Path]:
+        return self.workspace.roots
+
+    @workspace_roots.setter
+    def workspace_roots(self, roots: list[Path]) -> None:
+        self.workspace.set_roots(roots)
+
+    def configure(self, settings: Settings) -> None:
+        self.settings = settings
+        if self.host.configure(settings):
+            self._builders.clear()
+            self.results.clear()
+            self.shown.clear()
+
+    def close(self) -> None:
+        self.host.close()
+        self.session.ledger.close()  # every report recorded is in the log
+
+    def builder(self, backend: Backend) -> PromptBuilder:
+        """The completion prompt builder of ``backend`` (one at a time: it keeps the last
+        context choice per document)."""
+        builder = self._builders.get(id(backend))
+        if builder is None:
+            info = backend.info()
+            bos = backend.bos() if info.fim is None else []
+            builder = PromptBuilder(
+                tokenize=backend.tokenize,
+                tokenize_special=lambda text: backend.tokenize(text, special=True),
+                fim=info.fim,
+                marker_text=backend.detokenize_special,
+                bos=bos,
+            )
+            self._builders = {id(backend): builder}
+        return builder
+
+    def line_index(self, doc: ParsedDocument) -> LineIndex:
+        """The line index of the document's text, read from its line table (kept current
+        edit by edit, so a keystroke in a big file does not split the file again)."""
+        index = self._line_index
+        if index is None or index.text is not doc.text or index.encoding != self.position_encoding:
+            index = self._line_index = LineIndex.of(doc.lines, self.position_encoding)
+        return index
+
+    def close_document(self, uri: str) -> None:
+        """Forget a closed document everywhere: the last prompt choice, the line index and
+        the whole-file count each kept it (its text, tree and tables: ~30 MB for 10,000
+        lines, measured, kept until another document took their place)."""
+        doc = self.documents.get(uri)
+        self.documents.close(uri)
+        self.whole_file.forget(uri)
+        for builder in self._builders.values():
+            builder.forget(uri)
+        if doc is not None and self._line_index is not None and self._line_index.text is doc.text:
+            self._line_index = None
+
+    def calibration(self, backend: Backend) -> CalibrationMap | None:
+        """The model's calibration map, if it has one."""
+        found = self.calibrations.get(backend.info().sha256)
+        while self.calibrations.problems:  # an unusable map: said once, raw scores shown
+            self.host.notes.append("edgewise: " + self.calibrations.problems.pop(0))
+        return found
