@@ -29,6 +29,7 @@ class RawClient:
         )
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.notifications: list[dict[str, Any]] = []
+        self.early: dict[Any, dict[str, Any]] = {}  # replies read before they were asked for
         self.server_requests: list[dict[str, Any]] = []
         self.non_json: list[bytes] = []  # frames holding NaN or Infinity
         self._next_id = 1
@@ -105,11 +106,17 @@ class RawClient:
             return message
 
     def response_to(self, msg_id: int | None, timeout: float = 30.0) -> dict[str, Any]:
+        """The reply to ``msg_id``; replies to other requests read meanwhile are kept for
+        their own ``response_to`` (the server may answer requests out of order)."""
+        if msg_id in self.early:
+            return self.early.pop(msg_id)
         deadline = time.monotonic() + timeout
         while True:
             message = self.next_response(max(deadline - time.monotonic(), 0.01))
             if message.get("id") == msg_id:
                 return message
+            if message.get("id") is not None:
+                self.early[message["id"]] = message
 
     def call(self, method: str, params: Any = None, timeout: float = 30.0) -> dict[str, Any]:
         return self.response_to(self.request(method, params), timeout)

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,16 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from edgewise.actions.rewrite import MAX_INSTRUCTION
-from edgewise.lsp.code_actions import CMD_EXPLAIN, run_with_progress
-from edgewise.lsp.server import EdgewiseServer  # a real import: pygls reads the type hints
-from edgewise.lsp.workspace_edits import workspace_edit
+from edgewise.lsp.command_ids import CMD_EXPLAIN, CMD_REWRITE
+from edgewise.lsp.language_server import EdgewiseServer  # real: pygls reads the type hints
+from edgewise.lsp.progress import run_with_progress
+from edgewise.lsp.workspace_edits import wait_for_text, workspace_edit
 from edgewise.model.backend import ModelError
 from edgewise.paths import state_dir
 from edgewise.private_files import narrow_file, private_dir, write_private
 from edgewise.report.builder import summary
 
-CMD_REWRITE = "edgewise.rewrite"
 EXPLANATIONS_KEPT = 50
-APPLY_WAIT_SECONDS = 2.0
 
 
 def _argument(args: tuple[Any, ...], command: str) -> dict[str, Any]:
@@ -61,26 +59,9 @@ def _range(raw: Any, command: str) -> dict[str, dict[str, int]]:
 
 
 def _document(ls: EdgewiseServer, uri: Any, command: str) -> Any:
-    if not isinstance(uri, str) or uri not in ls.workspace.text_documents:
+    if not isinstance(uri, str) or not ls.is_open(uri):
         raise JsonRpcInvalidParams(f"{command}: 'uri' must be a document open in the editor")
     return ls.workspace.get_text_document(uri)
-
-
-async def wait_for_text(
-    ls: EdgewiseServer, uri: str, text: str | None, since_version: int | None = None
-) -> None:
-    """Wait until the editor's change (didChange) has brought the document to ``text``
-    (or, when None, past ``since_version``), so that the report's diagnostics are placed
-    in the edited document rather than moved by its own edit."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + APPLY_WAIT_SECONDS
-    while loop.time() < deadline:
-        doc = ls.workspace.text_documents.get(uri)
-        if doc is None:
-            return
-        if (doc.source == text) if text is not None else (doc.version != since_version):
-            return
-        await asyncio.sleep(0.02)
 
 
 def not_applied(reason: str, report: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -92,70 +73,68 @@ def not_applied(reason: str, report: dict[str, Any] | None = None) -> dict[str, 
     return answer
 
 
-def register(server: EdgewiseServer) -> None:
-    from edgewise.lsp.server import show_report
-
-    @server.command(CMD_REWRITE)
-    async def rewrite(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
-        params = _argument(args, CMD_REWRITE)
-        doc = _document(ls, params.get("uri"), CMD_REWRITE)
-        rng = _range(params.get("range"), CMD_REWRITE)
-        instruction = params.get("instruction")
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise JsonRpcInvalidParams(f"{CMD_REWRITE}: 'instruction' must be a non-empty string")
-        if len(instruction) > MAX_INSTRUCTION:
-            raise JsonRpcInvalidParams(
-                f"{CMD_REWRITE}: 'instruction' is longer than {MAX_INSTRUCTION} characters"
-            )
-        data = {"action": "rewrite", "uri": doc.uri, "range": rng}
-        try:
-            result = await run_with_progress(
-                ls, "Rewrite", data, doc.source, doc.language_id or "", instruction=instruction
-            )
-        except ModelError as exc:
-            ls.model_error(exc)
-            return not_applied(str(exc))
-        report = result.report
-        if result.disabled_reason is not None:
-            ls.tell(
-                f"edgewise: rewrite not applied: {result.disabled_reason}",
-                types.MessageType.Warning,
-            )
-            return not_applied(result.disabled_reason, report)
-        for file in result.files:
-            if file.uri == doc.uri:
-                file.version = doc.version
-        edit = workspace_edit(ls, result.files)
-        if isinstance(edit, str):
-            return not_applied(edit, report)
-        answer = await ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label="edgewise: rewrite")
+async def rewrite(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
+    """``edgewise.rewrite``: run, verify and apply a rewrite of the range."""
+    params = _argument(args, CMD_REWRITE)
+    doc = _document(ls, params.get("uri"), CMD_REWRITE)
+    rng = _range(params.get("range"), CMD_REWRITE)
+    instruction = params.get("instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise JsonRpcInvalidParams(f"{CMD_REWRITE}: 'instruction' must be a non-empty string")
+    if len(instruction) > MAX_INSTRUCTION:
+        raise JsonRpcInvalidParams(
+            f"{CMD_REWRITE}: 'instruction' is longer than {MAX_INSTRUCTION} characters"
         )
-        if not answer.applied:
-            reason = answer.failure_reason or "the editor did not apply the edit"
-            return not_applied(reason, report)
-        await wait_for_text(ls, result.files[0].uri, result.files[0].after)
-        show_report(ls, report["id"])
-        return {"applied": True, "report": report}
+    data = {"action": "rewrite", "uri": doc.uri, "range": rng}
+    try:
+        result = await run_with_progress(
+            ls, "Rewrite", data, doc.source, doc.language_id or "", instruction=instruction
+        )
+    except ModelError as exc:
+        ls.model_error(exc)
+        return not_applied(str(exc))
+    report = result.report
+    if result.disabled_reason is not None:
+        ls.tell(
+            f"edgewise: rewrite not applied: {result.disabled_reason}",
+            types.MessageType.Warning,
+        )
+        return not_applied(result.disabled_reason, report)
+    for file in result.files:
+        if file.uri == doc.uri:
+            file.version = doc.version
+    edit = workspace_edit(ls, result.files)
+    if isinstance(edit, str):
+        return not_applied(edit, report)
+    answer = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=edit, label="edgewise: rewrite")
+    )
+    if not answer.applied:
+        reason = answer.failure_reason or "the editor did not apply the edit"
+        return not_applied(reason, report)
+    await wait_for_text(ls, result.files[0].uri, result.files[0].after)
+    ls.show_report(report["id"])
+    return {"applied": True, "report": report}
 
-    @server.command(CMD_EXPLAIN)
-    async def explain(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
-        params = _argument(args, CMD_EXPLAIN)
-        doc = _document(ls, params.get("uri"), CMD_EXPLAIN)
-        rng = _range(params.get("range"), CMD_EXPLAIN)
-        data = {"action": "explain", "uri": doc.uri, "range": rng}
-        try:
-            result = await run_with_progress(ls, "Explain", data, doc.source, doc.language_id or "")
-        except ModelError as exc:
-            ls.model_error(exc)
-            return {"shown": None, "reason": str(exc)}
-        report = result.report
-        if result.text is None:
-            reason = result.disabled_reason or "no explanation"
-            ls.tell(f"edgewise: explain: {reason}", types.MessageType.Warning)
-            return {"shown": None, "reason": reason, "report": report}
-        shown = await show_explanation(ls, doc.uri, result.text, report)
-        return {"shown": shown[0], "uri": shown[1], "text": result.text, "report": report}
+
+async def explain(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
+    """``edgewise.explain``: show an explanation of the range (no edit)."""
+    params = _argument(args, CMD_EXPLAIN)
+    doc = _document(ls, params.get("uri"), CMD_EXPLAIN)
+    rng = _range(params.get("range"), CMD_EXPLAIN)
+    data = {"action": "explain", "uri": doc.uri, "range": rng}
+    try:
+        result = await run_with_progress(ls, "Explain", data, doc.source, doc.language_id or "")
+    except ModelError as exc:
+        ls.model_error(exc)
+        return {"shown": None, "reason": str(exc)}
+    report = result.report
+    if result.text is None:
+        reason = result.disabled_reason or "no explanation"
+        ls.tell(f"edgewise: explain: {reason}", types.MessageType.Warning)
+        return {"shown": None, "reason": reason, "report": report}
+    shown = await show_explanation(ls, doc.uri, result.text, report)
+    return {"shown": shown[0], "uri": shown[1], "text": result.text, "report": report}
 
 
 def explanation_markdown(uri: str, text: str, report: dict[str, Any]) -> str:

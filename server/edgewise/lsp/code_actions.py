@@ -3,26 +3,25 @@ cancellable work-done progress), each with its report."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 
-from edgewise.actions.runner import ActionResult
 from edgewise.context.positions import Pos
+from edgewise.lsp.command_ids import CMD_APPLY_ACTION, CMD_EXPLAIN, CMD_REPORT_APPLIED
 from edgewise.lsp.diagnostics import SOURCE
-from edgewise.lsp.progress import ActionProgress
-from edgewise.lsp.workspace_edits import workspace_edit, workspace_view
+from edgewise.lsp.language_server import EdgewiseServer
+from edgewise.lsp.progress import run_with_progress
+from edgewise.lsp.workspace_edits import wait_for_text, workspace_edit, workspace_view
 from edgewise.model.backend import ModelError
 
-if TYPE_CHECKING:
-    from edgewise.lsp.server import EdgewiseServer
-
-CMD_EXPLAIN = "edgewise.explain"
-
-
-def _pos(data: dict[str, Any]) -> Pos:
-    return Pos(int(data["line"]), int(data["character"]))
+CODE_ACTION_KINDS = [
+    types.CodeActionKind.RefactorRewrite,
+    types.CodeActionKind.QuickFix,
+    types.CodeActionKind.Refactor,
+]
+OPTIONS = types.CodeActionOptions(code_action_kinds=CODE_ACTION_KINDS, resolve_provider=True)
 
 
 def disabled_support(ls: EdgewiseServer) -> bool:
@@ -40,48 +39,13 @@ def disable(ls: EdgewiseServer, action: types.CodeAction, reason: str) -> types.
     return action
 
 
-async def run_with_progress(
-    ls: EdgewiseServer,
-    title: str,
-    data: dict[str, Any],
-    source: str,
-    language_id: str,
-    **extra: Any,
-) -> ActionResult:
-    """Run an action from its code action ``data`` with progress and status updates
-    (``edgewise/status`` says busy while any model request runs, then idle)."""
-    ls._busy += 1
-    ls.status("busy")
-    result: ActionResult | None = None
-    try:
-        async with ActionProgress(ls, f"edgewise: {title}") as progress:
-            result = await ls.engine.run_action(
-                data["action"],
-                data["uri"],
-                source,
-                _pos(data["range"]["start"]),
-                _pos(data["range"]["end"]),
-                language_id,
-                workspace=workspace_view(ls),
-                cancel=progress.cancel,
-                on_attempt=progress.note,
-                **extra,
-            )
-    finally:
-        ls._busy = max(ls._busy - 1, 0)
-        ls.tell_notes()
-        ls.status("busy" if ls._busy else "idle", result.report if result else None)
-    return result
-
-
 async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.CodeAction:
-    from edgewise.lsp.server import CMD_REPORT_APPLIED
-
+    """``codeAction/resolve``: the action's edit, computed now (a model run)."""
     data: dict[str, Any] = action.data or {}
     if data.get("action") == "explain":
         return action  # runs when its command is executed
     uri = data.get("uri", "")
-    refusal = ls.guard.refusal(uri, uri in ls.workspace.text_documents)
+    refusal = ls.guard.refusal(uri, ls.is_open(uri))
     if refusal is not None:
         action.disabled = types.CodeActionDisabled(reason=f"edgewise will not edit this: {refusal}")
         return action
@@ -118,10 +82,8 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
 
 
 async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
-    """For clients without CodeAction literals: run the action, apply it, report it."""
-    from edgewise.lsp.action_commands import wait_for_text
-    from edgewise.lsp.server import show_report
-
+    """``edgewise.applyAction``, for clients without CodeAction literals: run the action,
+    apply it, report it."""
     action = await resolve_action(ls, types.CodeAction(title="edgewise", data=dict(data)))
     if action.edit is None:
         if action.disabled is not None:
@@ -135,7 +97,7 @@ async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
     )
     if applied.applied and action.command is not None:
         await wait_for_text(ls, uri, None, version)
-        show_report(ls, *(action.command.arguments or []))
+        ls.show_report(*(action.command.arguments or []))
     return bool(applied.applied)
 
 
@@ -145,71 +107,56 @@ def _foreign(diagnostics: list[types.Diagnostic]) -> list[dict[str, Any]]:
     return [converter.unstructure(d, types.Diagnostic) for d in diagnostics if d.source != SOURCE]
 
 
-def register(server: EdgewiseServer) -> None:
-    from edgewise.lsp.server import CMD_APPLY_ACTION, CODE_ACTION_KINDS
-
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=CODE_ACTION_KINDS, resolve_provider=True),
+async def code_action(
+    ls: EdgewiseServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command]:
+    uri = params.text_document.uri
+    if not ls.is_open(uri):
+        return []  # only documents the client opened
+    doc = ls.workspace.get_text_document(uri)
+    start = Pos(params.range.start.line, params.range.start.character)
+    end = Pos(params.range.end.line, params.range.end.character)
+    ls.parses.schedule_prefill(uri, end)  # the cursor rests here: its prompt, while idle
+    only = params.context.only
+    foreign = _foreign(list(params.context.diagnostics or []))
+    found = ls.engine.available_actions(
+        uri, doc.source, start, end, doc.language_id, foreign, workspace_view(ls)
     )
-    async def code_action(
-        ls: EdgewiseServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction | types.Command]:
-        uri = params.text_document.uri
-        if uri not in ls.workspace.text_documents:
-            return []  # only documents the client opened
-        doc = ls.workspace.get_text_document(uri)
-        start = Pos(params.range.start.line, params.range.start.character)
-        end = Pos(params.range.end.line, params.range.end.character)
-        ls.schedule_prefill(uri, end)  # the cursor rests here: its prompt, while idle
-        only = params.context.only
-        foreign = _foreign(list(params.context.diagnostics or []))
-        found = ls.engine.available_actions(
-            uri, doc.source, start, end, doc.language_id, foreign, workspace_view(ls)
-        )
-        actions: list[types.CodeAction | types.Command] = []
-        for offer in found:
-            spec = offer.spec
-            if only and not any(spec.kind.startswith(str(kind)) for kind in only):
+    actions: list[types.CodeAction | types.Command] = []
+    for offer in found:
+        spec = offer.spec
+        if only and not any(spec.kind.startswith(str(kind)) for kind in only):
+            continue
+        data: dict[str, Any] = {
+            "action": spec.id,
+            "uri": uri,
+            "version": doc.version,
+            "range": {"start": start.to_dict(), "end": end.to_dict()},
+        }
+        action = types.CodeAction(title=offer.title, kind=spec.kind, data=data)
+        if offer.diagnostic is not None:
+            data["diagnostic"] = offer.diagnostic
+            matching = [
+                d
+                for d in params.context.diagnostics
+                if d.message == offer.diagnostic.get("message")
+            ]
+            action.diagnostics = matching[:1] or None
+        if spec.id == "explain":
+            action.command = types.Command(
+                title=offer.title, command=CMD_EXPLAIN, arguments=[dict(data)]
+            )
+            if not ls.action_literals:
+                actions.append(action.command)
                 continue
-            data: dict[str, Any] = {
-                "action": spec.id,
-                "uri": uri,
-                "version": doc.version,
-                "range": {"start": start.to_dict(), "end": end.to_dict()},
-            }
-            action = types.CodeAction(title=offer.title, kind=spec.kind, data=data)
-            if offer.diagnostic is not None:
-                data["diagnostic"] = offer.diagnostic
-                matching = [
-                    d
-                    for d in params.context.diagnostics
-                    if d.message == offer.diagnostic.get("message")
-                ]
-                action.diagnostics = matching[:1] or None
-            if spec.id == "explain":
-                action.command = types.Command(
-                    title=offer.title, command=CMD_EXPLAIN, arguments=[dict(data)]
-                )
-                if not ls.action_literals:
-                    actions.append(action.command)
-                    continue
-            elif not ls.action_literals:
-                # Clients that only know Commands run the action through the server,
-                # which applies the edit with workspace/applyEdit.
-                actions.append(
-                    types.Command(title=offer.title, command=CMD_APPLY_ACTION, arguments=[data])
-                )
-                continue
-            elif not ls.resolve_edits:
-                action = await resolve_action(ls, action)
-            actions.append(action)
-        return actions
-
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def code_action_resolve(ls: EdgewiseServer, action: types.CodeAction) -> types.CodeAction:
-        return await resolve_action(ls, action)
-
-    from edgewise.lsp import action_commands
-
-    action_commands.register(server)
+        elif not ls.action_literals:
+            # Clients that only know Commands run the action through the server,
+            # which applies the edit with workspace/applyEdit.
+            actions.append(
+                types.Command(title=offer.title, command=CMD_APPLY_ACTION, arguments=[data])
+            )
+            continue
+        elif not ls.resolve_edits:
+            action = await resolve_action(ls, action)
+        actions.append(action)
+    return actions

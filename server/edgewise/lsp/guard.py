@@ -6,35 +6,16 @@ pointing outside it is refused, whatever the model (or a comment in the file) sa
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
+
+from edgewise.lsp.workspace_roots import WorkspaceRoots, uri_to_path
 
 ALLOWED_SCHEMES = ("file", "untitled")
 
 
-def uri_to_path(uri: str) -> Path | None:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
-        return None
-    return Path(unquote(parsed.path))
-
-
 class EditGuard:
-    def __init__(self) -> None:
-        self.roots: list[Path] = []
-
-    def set_roots(self, uris: list[str]) -> None:
-        roots = []
-        for uri in uris:
-            path = uri_to_path(uri)
-            if path is not None:
-                roots.append(Path(os.path.realpath(path)))
+    def __init__(self, roots: WorkspaceRoots) -> None:
         self.roots = roots
-
-    def inside_workspace(self, path: Path) -> bool:
-        real = Path(os.path.realpath(path))
-        return any(real == root or root in real.parents for root in self.roots)
 
     def refusal(self, uri: str, is_open: bool) -> str | None:
         """None when an edit of ``uri`` is allowed, else why not."""
@@ -48,8 +29,8 @@ class EditGuard:
             return "not a local file"
         if ".." in path.parts:
             return "a path with '..' is refused"
-        if not self.roots:
+        if not self.roots.real:
             return None if is_open else "not an open document and no workspace folder"
-        if not self.inside_workspace(path):
+        if not self.roots.contains(path):
             return "outside the workspace folders (a symlink or path leaving the workspace)"
         return None

@@ -1,4 +1,5 @@
-"""Work-done progress ($/progress) for long model runs, cancellable by the user.
+"""Work-done progress ($/progress) for long model runs, cancellable by the user, and
+the run of an action under it.
 
 The client's ``window/workDoneProgress/cancel`` (and a ``$/cancelRequest`` of the
 request, which pygls turns into task cancellation) sets the ``cancel`` event the model
@@ -13,12 +14,14 @@ import threading
 import time
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from edgewise.lsp.server import EdgewiseServer
+from edgewise.actions.runner import ActionResult
+from edgewise.context.positions import Pos
+from edgewise.lsp.language_server import EdgewiseServer
+from edgewise.lsp.workspace_edits import workspace_view
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.25
@@ -94,3 +97,39 @@ class ActionProgress:
         done = "cancelled" if self.cancel.is_set() else "done"
         self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=done))
         self.ls.work_done_progress.tokens.pop(self.token, None)
+
+
+def _pos(data: dict[str, Any]) -> Pos:
+    return Pos(int(data["line"]), int(data["character"]))
+
+
+async def run_with_progress(
+    ls: EdgewiseServer,
+    title: str,
+    data: dict[str, Any],
+    source: str,
+    language_id: str,
+    **extra: Any,
+) -> ActionResult:
+    """Run an action from its code action ``data`` with progress and status updates
+    (``edgewise/status`` says busy while any model request runs, then idle)."""
+    result: ActionResult | None = None
+    try:
+        with ls.working():
+            async with ActionProgress(ls, f"edgewise: {title}") as progress:
+                result = await ls.engine.run_action(
+                    data["action"],
+                    data["uri"],
+                    source,
+                    _pos(data["range"]["start"]),
+                    _pos(data["range"]["end"]),
+                    language_id,
+                    workspace=workspace_view(ls),
+                    cancel=progress.cancel,
+                    on_attempt=progress.note,
+                    **extra,
+                )
+    finally:
+        ls.tell_notes()
+        ls.status("busy" if ls.busy else "idle", result.report if result else None)
+    return result

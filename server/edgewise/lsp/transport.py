@@ -7,7 +7,7 @@ the next ``Content-Length`` header. Requests before ``initialize`` get
 ServerNotInitialized, a second ``initialize`` and requests after ``shutdown`` get
 InvalidRequest (see :class:`EdgewiseProtocol`). A frame nested too deep to decode safely
 is answered without being handled (see nesting.py), and every number written is finite
-(see :meth:`EdgewiseProtocol._send_data`).
+(see :meth:`EdgewiseProtocol.write_message`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,16 @@ from contextvars import ContextVar
 from typing import Any, BinaryIO, Protocol
 
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
-from pygls.protocol import LanguageServerProtocol
 
-from edgewise.lsp.cancellable_commands import CancellableCommands
 from edgewise.lsp.nesting import MAX_DEPTH, deeper_than, top_level_members
+from edgewise.lsp.pygls_hooks import (
+    HookedProtocol,
+    framed,
+    pending_requests,
+    pygls_send,
+    serialize,
+    shut_down,
+)
 
 
 class AsyncReader(Protocol):
@@ -183,27 +189,28 @@ def reply_id(data: Any) -> Any:
     return getattr(data, "id", None) if not hasattr(data, "method") else None
 
 
-class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
+class EdgewiseProtocol(HookedProtocol):
     """Adds the lifecycle errors of the LSP spec to pygls' protocol (and commands that
-    ``$/cancelRequest`` cancels, see cancellable_commands.py)."""
+    ``$/cancelRequest`` cancels, see pygls_hooks.py)."""
 
     def __init__(self, server: Any, converter: Any) -> None:
         super().__init__(server, converter)
+        self.owner = server
         self.initialize_seen = False
 
     def send_raw(self, data: dict[str, Any]) -> None:
-        self._send_data(data)
+        self.write_message(data)
 
-    def _send_data(self, data: Any) -> None:
+    def write_message(self, data: Any) -> None:
         """pygls' writer, writing strict JSON only: a non-finite number (``NaN`` and
         ``Infinity`` are not JSON, a client's parser drops the connection on them) is sent
         as null, and an answer that cannot be encoded at all becomes an error answer
         rather than silence."""
         if not data or self.writer is None:
-            super()._send_data(data)
+            pygls_send(self, data)
             return
         try:
-            body = strict_json(data, self._serialize_message)
+            body = strict_json(data, lambda value: serialize(self, value))
         except Exception:  # e.g. nested too deep to encode
             log.exception("a message could not be encoded")
             msg_id = reply_id(data)
@@ -211,7 +218,7 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
                 return
             body = strict_json(error_response(msg_id, INTERNAL_ERROR, "unencodable answer"))
         payload = body.encode(self.CHARSET)
-        if self._include_headers:
+        if framed(self):
             header = (
                 f"Content-Length: {len(payload)}\r\n"
                 f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
@@ -225,10 +232,13 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
             raise
         except Exception as error:
             log.exception("sending a message failed")
-            self._server._report_server_error(error, JsonRpcInternalError)
+            try:
+                self.owner.report_server_error(error, JsonRpcInternalError)
+            except Exception:  # reporting must not fail the send's caller
+                log.warning("failed to report an error")
 
     def fail_pending(self, msg_id: Any, reason: str) -> None:
-        future = self._request_futures.pop(msg_id, None)
+        future = pending_requests(self).pop(msg_id, None)
         if future is not None and not future.done():
             future.set_exception(JsonRpcInternalError(reason))
 
@@ -245,7 +255,7 @@ class EdgewiseProtocol(CancellableCommands, LanguageServerProtocol):
                 error_response(msg_id, SERVER_NOT_INITIALIZED, "the server is not initialized")
             )
             return True
-        if self._shutdown and method != "exit":
+        if shut_down(self) and method != "exit":
             self.send_raw(error_response(msg_id, INVALID_REQUEST, "the server is shut down"))
             return True
         return False
@@ -310,7 +320,7 @@ def refuse_deep(members: dict[str, Any], protocol: EdgewiseProtocol) -> None:
     log.warning("refused a frame: %s", reason)
     if msg_id is not None and isinstance(method, str):
         protocol.send_raw(error_response(msg_id, INVALID_PARAMS, f"{reason} ({method})"))
-    elif msg_id is not None and msg_id in protocol._request_futures:
+    elif msg_id is not None and msg_id in pending_requests(protocol):
         protocol.fail_pending(msg_id, f"the client's reply was {reason}")
     elif not isinstance(method, str):
         protocol.send_raw(error_response(msg_id, INVALID_REQUEST, reason))

@@ -28,6 +28,7 @@ from pygls.workspace.position_codec import ServerTextPosition
 
 from edgewise.context.positions import offset_of
 from edgewise.context.text_lines import TextLines
+from edgewise.lsp.pygls_hooks import HookedTextDocument, HookedWorkspace
 
 
 class LineView(Sequence[str]):
@@ -57,7 +58,7 @@ class LineView(Sequence[str]):
         return self._lines[index]
 
 
-class LspTextDocument(TextDocument):
+class LspTextDocument(HookedTextDocument):
     _table: TextLines | None = None
 
     @property
@@ -65,7 +66,7 @@ class LspTextDocument(TextDocument):
         """The text the client sent; "" for a document it never opened. (pygls reads such
         a document from disk: a URI naming a named pipe or /dev/zero would hang the
         server or fill its memory. The server reads only what the client opened.)"""
-        return self._source or ""
+        return self.sent_text or ""
 
     def line_table(self) -> TextLines:
         """The line table of the current text (built once, then kept up to date)."""
@@ -79,14 +80,14 @@ class LspTextDocument(TextDocument):
     def lines(self) -> Sequence[str]:
         return LineView(self.line_table())
 
-    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+    def apply_incremental(self, change: types.TextDocumentContentChangePartial) -> None:
         table = self.line_table()
         start = self.offset_in(table, change.range.start)
         at_start = change.range.end == change.range.start  # typing: one conversion
         end = start if at_start else max(self.offset_in(table, change.range.end), start)
         source, text = self.source, change.text
         new_source = source[:start] + text + source[end:]
-        self._source = new_source
+        self.sent_text = new_source
         table.apply(new_source, start, end, start + len(text))
 
     def offset_in(self, table: TextLines, position: types.Position) -> int:
@@ -97,7 +98,7 @@ class LspTextDocument(TextDocument):
 
     @property
     def encoding_name(self) -> str:
-        encoding = self._position_codec.encoding
+        encoding = self.position_codec.encoding
         return str(getattr(encoding, "value", encoding) or "utf-16")
 
     def offset_at_position(self, client_position: types.Position) -> int:
@@ -118,27 +119,27 @@ class LspTextDocument(TextDocument):
         return ServerTextPosition(row, offset - table.start(row))
 
 
-class LspWorkspace(Workspace):
-    def _create_text_document(
-        self,
-        doc_uri: str,
-        source: str | None = None,
-        version: int | None = None,
-        language_id: str | None = None,
+class LspWorkspace(HookedWorkspace):
+    """Documents are synced incrementally (the server says so at initialize)."""
+
+    SYNC_KIND = types.TextDocumentSyncKind.Incremental
+
+    def new_text_document(
+        self, uri: str, source: str | None, version: int | None, language_id: str | None
     ) -> TextDocument:
         return LspTextDocument(
-            doc_uri,
+            uri,
             source=source,
             version=version,
             language_id=language_id,
-            sync_kind=self._sync_kind,
-            position_codec=self._position_codec,
+            sync_kind=self.SYNC_KIND,
+            position_codec=self.position_codec,
         )
 
     @classmethod
     def replacing(cls, old: Workspace) -> LspWorkspace:
         """The same workspace (root, folders, encoding), LSP-split; documents carried over."""
-        new = cls(old.root_uri, old._sync_kind, list(old.folders.values()), old.position_encoding)
+        new = cls(old.root_uri, cls.SYNC_KIND, list(old.folders.values()), old.position_encoding)
         for uri, doc in old.text_documents.items():
             new.put_text_document(_item(uri, doc))
         return new

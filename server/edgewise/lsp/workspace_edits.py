@@ -3,32 +3,24 @@ and the workspace as the actions see it (its folders, open buffers before disk).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import from_fs_path
 
 from edgewise import safe_read
 from edgewise.actions.base import FileText, Workspace
 from edgewise.actions.edits import FileEdit
-
-if TYPE_CHECKING:
-    from edgewise.lsp.server import EdgewiseServer
+from edgewise.lsp.language_server import EdgewiseServer
 
 MAX_READ_BYTES = 2 * 1024 * 1024
+APPLY_WAIT_SECONDS = 2.0
 
 
 def workspace_view(ls: EdgewiseServer) -> Workspace:
     """The workspace folders (the root when the client sent no folders) and a reader
     that prefers the editor's open buffer to the file on disk."""
-    roots: list[Path] = []
-    for folder in ls.workspace.folders.values():
-        path = to_fs_path(folder.uri)
-        if path:
-            roots.append(Path(path))
-    if not roots and ls.workspace.root_path:
-        roots.append(Path(ls.workspace.root_path))
 
     def read(path: Path) -> FileText | None:
         uri = from_fs_path(str(path)) or path.as_uri()
@@ -41,7 +33,7 @@ def workspace_view(ls: EdgewiseServer) -> Workspace:
         except (OSError, UnicodeDecodeError):
             return None
 
-    return Workspace(tuple(roots), read)
+    return Workspace(tuple(ls.roots.paths), read)
 
 
 def _capabilities(ls: EdgewiseServer) -> tuple[bool, bool]:
@@ -76,7 +68,7 @@ def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.Workspace
     without declaring documentChanges, and applies them)."""
     encoding = ls.engine.position_encoding
     for file in files:
-        refusal = ls.guard.refusal(file.uri, file.uri in ls.workspace.text_documents)
+        refusal = ls.guard.refusal(file.uri, ls.is_open(file.uri))
         if refusal is not None:
             name = file.uri.rstrip("/").rsplit("/", 1)[-1]
             return f"edgewise will not edit {name}: {refusal}"
@@ -106,3 +98,20 @@ def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.Workspace
             )
         return types.WorkspaceEdit(document_changes=changes)
     return types.WorkspaceEdit(changes={f.uri: _text_edits(f, encoding) for f in files})
+
+
+async def wait_for_text(
+    ls: EdgewiseServer, uri: str, text: str | None, since_version: int | None = None
+) -> None:
+    """Wait until the editor's change (didChange) has brought the document to ``text``
+    (or, when None, past ``since_version``), so that the report's diagnostics are placed
+    in the edited document rather than moved by its own edit."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + APPLY_WAIT_SECONDS
+    while loop.time() < deadline:
+        doc = ls.workspace.text_documents.get(uri)
+        if doc is None:
+            return
+        if (doc.source == text) if text is not None else (doc.version != since_version):
+            return
+        await asyncio.sleep(0.02)

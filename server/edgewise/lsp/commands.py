@@ -1,0 +1,51 @@
+"""Commands about what happened (``workspace/executeCommand``): a report's diagnostics
+once its suggestion or edit is in, the cost so far, the last prompt, and what the server
+holds for a document. The status itself is the ``edgewise/status`` notification
+(:meth:`EdgewiseServer.status`)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from edgewise.lsp.language_server import EdgewiseServer
+
+
+def show_report(ls: EdgewiseServer, report_id: str) -> bool:
+    """``edgewise.inlineAccepted`` and ``edgewise.reportApplied``: the report's
+    diagnostics in its document."""
+    return ls.show_report(report_id)
+
+
+def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
+    """Totals of this session and of today (every session, from the report log)."""
+    ledger = ls.engine.session.ledger
+    return {
+        "session": dict(ledger.session),
+        "today": ledger.today(),
+        "log": str(ledger.log.path) if ledger.log is not None else None,
+    }
+
+
+def document_state(ls: EdgewiseServer, uri: str) -> dict[str, Any] | None:
+    """What the server holds for a document (text hash, syntax tree): for checking
+    that it never drifts from the client."""
+    if not ls.is_open(uri):
+        return None
+    doc = ls.workspace.get_text_document(uri)
+    parsed = ls.engine.documents.get(uri)  # as kept up to date by didChange, unsynced
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    return {
+        "version": doc.version,
+        "sha256": digest(doc.source),
+        "parsed_sha256": digest(parsed.text) if parsed else None,
+        "tree": str(parsed.tree.root_node) if parsed and parsed.tree else None,
+        "language": parsed.language.name if parsed and parsed.language else None,
+    }
+
+
+def last_prompt(ls: EdgewiseServer, *args: Any) -> dict[str, Any] | None:
+    return ls.engine.last_prompt

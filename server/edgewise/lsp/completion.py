@@ -1,0 +1,183 @@
+"""Completions: ``textDocument/inlineCompletion`` and ``textDocument/completion``, both
+debounced, superseded by a newer request for the same document, and cancellable."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from lsprotocol import types
+
+from edgewise.context.positions import Pos
+from edgewise.engine import Completion
+from edgewise.lsp.command_ids import CMD_INLINE_ACCEPTED
+from edgewise.lsp.language_server import EdgewiseServer
+from edgewise.lsp.parse_scheduling import PARSE_BUDGET_S
+from edgewise.lsp.transport import RECEIVED_AT
+from edgewise.model.backend import ModelError
+from edgewise.report.builder import summary
+
+log = logging.getLogger(__name__)
+
+QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation arrive
+INLINE_OPTIONS = types.InlineCompletionOptions()
+COMPLETION_OPTIONS = types.CompletionOptions(
+    trigger_characters=[".", "(", " "], resolve_provider=False
+)
+
+
+async def inline_completion(
+    ls: EdgewiseServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList | None:
+    completion = await completion_at(ls, params.text_document.uri, params.position, "inline")
+    if completion is None:
+        return types.InlineCompletionList(items=[])
+    start = completion.report["range"]["start"]
+    position = types.Position(line=start["line"], character=start["character"])
+    return types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(
+                insert_text=completion.text,
+                range=types.Range(start=position, end=position),
+                command=accepted_command(completion.report),
+            )
+        ]
+    )
+
+
+async def completion(ls: EdgewiseServer, params: types.CompletionParams) -> types.CompletionList:
+    result = await completion_at(ls, params.text_document.uri, params.position, "completion")
+    if result is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    first = result.text.split("\n", 1)[0].strip() or result.text.strip()
+    score = result.report["confidence"]["score"]
+    start = result.report["range"]["start"]
+    position = types.Position(line=start["line"], character=start["character"])
+    return types.CompletionList(
+        is_incomplete=True,
+        items=[
+            types.CompletionItem(
+                label=first[:60],
+                kind=types.CompletionItemKind.Snippet,
+                detail=f"edgewise · confidence {score:.2f}" if score is not None else "edgewise",
+                documentation=summary(result.report),
+                text_edit=types.TextEdit(
+                    range=types.Range(start=position, end=position), new_text=result.text
+                ),
+                insert_text_format=types.InsertTextFormat.PlainText,
+                filter_text=first,
+                sort_text="0",
+                command=accepted_command(result.report),
+            )
+        ],
+    )
+
+
+def accepted_command(report: dict[str, Any]) -> types.Command:
+    return types.Command(
+        title="edgewise: completion accepted", command=CMD_INLINE_ACCEPTED, arguments=[report["id"]]
+    )
+
+
+async def completion_at(
+    ls: EdgewiseServer, uri: str, position: types.Position, action: str
+) -> Completion | None:
+    """Debounced, superseding, cancellable completion; None when there is nothing to
+    show, and always None for a position that is no longer current (a newer request
+    for the document, or an edit, came in meanwhile). With ``typingOptimizations``
+    off, every request runs the model to the end and is answered (the baseline)."""
+    if not ls.is_open(uri):
+        return None  # only documents the client opened
+    loop = asyncio.get_running_loop()
+    received = RECEIVED_AT.get()
+    arrived = min(received, loop.time()) if received is not None else loop.time()
+    doc = ls.workspace.get_text_document(uri)
+    version = doc.version
+    engine = ls.engine
+    optimize = engine.typing_optimizations
+    pos = Pos(position.line, position.character)
+    previous = ls.completing.get(uri)
+    if previous is not None and optimize:
+        previous.set()  # a newer request supersedes it: stop between tokens
+    cancel = threading.Event()
+    ls.completing[uri] = cancel
+    quick = engine.type_through(uri, doc.source, pos, action) if optimize else None
+    if quick is not None:  # the rest of the suggestion showing: no model call
+        if ls.completing.get(uri) is cancel:
+            del ls.completing[uri]
+        return answer(ls, uri, quick)
+    try:
+        if engine.settings.debounce_ms and optimize:
+            await prepare_during_debounce(ls, uri, doc, pos, arrived)
+        if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
+            return None
+        with ls.working():
+            result = await engine.complete(uri, doc.source, pos, doc.language_id, action, cancel)
+    except ModelError as exc:
+        ls.model_error(exc)
+        return None
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # $/cancelRequest from the client
+            cancel.set()
+            raise
+        return None  # superseded before the model ran: an empty answer
+    except Exception as exc:  # a failure inside the model worker: say it, keep serving
+        log.exception("completion failed")
+        ls.tell(
+            f"edgewise: completion failed: {type(exc).__name__}: {exc}", types.MessageType.Error
+        )
+        return None
+    finally:
+        if ls.completing.get(uri) is cancel:
+            del ls.completing[uri]
+        ls.parses.schedule_idle_parse(uri, version)
+        # freed memory back to the system, once the answer is on its way
+        asyncio.get_running_loop().call_later(0.05, ls.memory.trim)
+    ls.tell_notes()
+    if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
+        ls.status("idle" if not ls.busy else "busy", result.report)
+        return None  # stale: never show text for a position that has moved on
+    return answer(ls, uri, result)
+
+
+async def prepare_during_debounce(
+    ls: EdgewiseServer, uri: str, doc: Any, pos: Pos, arrived: float
+) -> None:
+    """Wait ``debounceMs`` from the request's arrival (loop time ``arrived``: what was
+    done since, reading its didChange and the request itself, is part of the wait),
+    parsing and choosing the context meanwhile (the work is done while the user
+    pauses, not after; a newer keystroke makes it moot).
+    A re-parse that does not fit in the debounce (or did not fit last time) is left
+    for a pause in typing, and the context is chosen on the previous tree with the
+    edits applied (the report's context notes say so).
+    A preparation that outlasts the debounce is followed by a short quiet time, so
+    keystrokes sent meanwhile are read (and supersede this request) before the model
+    is asked."""
+    loop = asyncio.get_running_loop()
+    debounce = ls.engine.settings.debounce_ms / 1000.0
+    until = arrived + debounce
+    try:
+        parsed = ls.engine.documents.sync(uri, doc.source, doc.language_id)
+        if parsed.parse_pending and not parsed.parse_timed_out:
+            # what the debounce leaves, less the quiet time that follows a preparation
+            # that outlasts it
+            left = until - loop.time() - QUIET_AFTER_PREPARE
+            parsed.advance_parse(max(left, PARSE_BUDGET_S))
+        ls.engine.prepare(uri, doc.source, pos, doc.language_id)
+    except Exception:  # complete() meets the same problem and says it
+        log.debug("preparing a completion failed", exc_info=True)
+    quiet = min(debounce, QUIET_AFTER_PREPARE)
+    await asyncio.sleep(max(until - loop.time(), quiet))
+
+
+def answer(ls: EdgewiseServer, uri: str, result: Completion) -> Completion | None:
+    ls.status("idle" if not ls.busy else "busy", result.report)
+    if result.hidden or not result.text:
+        ls.engine.shown.forget(uri)
+        return None
+    if result.shown is not None:
+        ls.engine.shown.remember(uri, result.shown)
+    return result
