@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgewise.engine import BENCH_BASELINE_ENV
+from edgewise.pipeline.services import BENCH_BASELINE_ENV
 from tests.robustness.stdio_client import RawClient
 
 ROOT = Path(__file__).resolve().parent.parent

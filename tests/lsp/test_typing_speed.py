@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from edgewise.engine import BENCH_BASELINE_ENV
+from edgewise.pipeline.services import BENCH_BASELINE_ENV
 from edgewise.schemas import load_schema
 from tests.lsp.conftest import tiny_options
 from tests.lsp.sample_files import PYTHON

@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from edgewise.engine import BENCH_BASELINE_ENV
+from edgewise.pipeline.services import BENCH_BASELINE_ENV
 from edgewise.schemas import load_schema
 from tests.lsp.conftest import SERVER_ENV, open_doc, start, wait_until
 from tests.lsp.sample_files import PYTHON
