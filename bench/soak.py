@@ -136,21 +136,7 @@ def main() -> int:
                 continue  # keep the bench's own position maths simple around CR
             texts[uri] = pre + insert + text[end:]
             versions[uri] += 1
-            client.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": versions[uri]},
-                    "contentChanges": [
-                        {
-                            "range": {
-                                "start": {"line": line, "character": col},
-                                "end": {"line": end_line, "character": end_col},
-                            },
-                            "text": insert,
-                        }
-                    ],
-                },
-            )
+            change(client, uri, versions[uri], (line, col), (end_line, end_col), insert)
             continue
         lines = text.split("\n")
         pos = {"line": rng.randrange(len(lines)), "character": rng.randrange(60)}
@@ -221,6 +207,32 @@ def main() -> int:
     return 0 if ok else 1
 
 
+def change(
+    client: RawClient,
+    uri: str,
+    version: int,
+    start: tuple[int, int],
+    end: tuple[int, int],
+    text: str,
+) -> None:
+    """One incremental didChange replacing ``start``-``end`` (line, UTF-16 column)."""
+    client.notify(
+        "textDocument/didChange",
+        {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [
+                {
+                    "range": {
+                        "start": {"line": start[0], "character": start[1]},
+                        "end": {"line": end[0], "character": end[1]},
+                    },
+                    "text": text,
+                }
+            ],
+        },
+    )
+
+
 class Hostile:
     """Inputs that broke servers before: each must be answered (or ignored, for a
     notification) and change nothing but what the spec says."""
@@ -272,21 +284,7 @@ class Hostile:
             # the spec: a column past the line's end means the end of its content
             offset = sum(len(x) + 1 for x in lines[:line]) + len(content)
             versions[uri] += 1
-            client.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": versions[uri]},
-                    "contentChanges": [
-                        {
-                            "range": {
-                                "start": {"line": line, "character": column},
-                                "end": {"line": line, "character": column},
-                            },
-                            "text": insert,
-                        }
-                    ],
-                },
-            )
+            change(client, uri, versions[uri], (line, column), (line, column), insert)
             return text[:offset] + insert + text[offset:]
         elif kind == "fifo":
             target = self.rng.choice([self.fifo.as_uri(), "file:///dev/zero"])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.lsp.conftest import tiny_options
 from tests.lsp.sample_files import PYTHON
 from tests.robustness.stdio_client import RawClient
 
@@ -20,14 +21,7 @@ URI = "file:///work/project/files.py"
 
 
 def options(model: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": str(model),
-        "debounceMs": 0,
-        "minConfidence": 0,
-        "maxTokens": 8,
-        "contextLength": 1024,
-        **extra,
-    }
+    return tiny_options(model, **{"maxTokens": 8, "contextLength": 1024, **extra})
 
 
 def inline(client: RawClient, timeout: float = 60.0) -> dict[str, Any]:
