@@ -44,12 +44,15 @@ REST_S = 1.0
 def sample(name: str) -> tuple[str, int, int]:
     """The first ~1,000 lines of a file, and a cursor after the indentation of a body
     line in the last function that starts in the second half."""
-    text = "".join((STDLIB / name).read_text("utf-8").splitlines(keepends=True)[:LINES])
+    every = (STDLIB / name).read_text("utf-8").splitlines(keepends=True)
+    for size in range(min(LINES, len(every)), 0, -1):  # the longest prefix that parses
+        text = "".join(every[:size])
+        try:
+            tree = ast.parse(text)
+            break
+        except SyntaxError:
+            continue
     lines = text.splitlines()
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        tree = ast.parse("\n".join(lines[: LINES - 50]))
     functions = [
         n
         for n in ast.walk(tree)

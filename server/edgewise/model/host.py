@@ -330,6 +330,10 @@ class ModelHost:
 
     def close(self) -> None:
         backend, self._backend = self._backend, None
-        if backend is not None:
+        if isinstance(backend, ProcessBackend):
+            # now, not on the worker thread: the model process dies with the thread that
+            # started it, and a shut-down executor may drop a queued close
+            backend.close()
+        elif backend is not None:
             self.worker.submit(backend.close)
         self.worker.shutdown()
