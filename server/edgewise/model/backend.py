@@ -70,6 +70,9 @@ class GenerationRequest:
     # Once the prompt is evaluated, generation may go on this long past ``deadline``: a
     # prompt that has been paid for gets its tokens generated (embedded model).
     min_generation_ms: float = 0.0
+    # Evaluating the prompt stops here instead of at ``deadline`` (embedded model): a
+    # cold prompt on a slow CPU is evaluated through, unless a newer request supersedes it
+    prompt_deadline: float | None = None
 
 
 @dataclass

@@ -225,9 +225,12 @@ class LlamaBackend:
         max_tokens = max(0, min(request.max_tokens, n_ctx - len(prompt) - 1))
         reused = self._reuse(prompt, request.reuse_prefix)
         deadline = request.deadline
+        prompt_deadline = request.prompt_deadline or deadline
 
         def interrupted() -> bool:
-            return request.cancel.is_set() or (deadline is not None and time.monotonic() > deadline)
+            return request.cancel.is_set() or (
+                prompt_deadline is not None and time.monotonic() > prompt_deadline
+            )
 
         if not self._evaluate(prompt, interrupted):
             # stopped before the prompt was evaluated: what was evaluated stays in the

@@ -32,6 +32,9 @@ CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by 
 # Of ``maxCompletionMs``: how long generation may go on once the prompt is evaluated,
 # even when evaluating it used up the cap (a cold prompt on a slow CPU).
 GENERATION_SHARE = 0.5
+# Of ``maxCompletionMs``: how long evaluating the prompt may take before the request gives
+# up (what was evaluated stays cached, and the rest is evaluated while idle).
+PROMPT_SHARE = 4.0
 log = logging.getLogger(__name__)
 
 
@@ -121,6 +124,8 @@ async def complete(
         heal_prefix=sent.heal_prefix,
         stop=completion_stop(prompt.line_prefix, multiline),
         deadline=time.monotonic() + settings.max_completion_ms / 1000.0,
+        # a cold prompt is evaluated through (a newer request still stops it)
+        prompt_deadline=time.monotonic() + settings.max_completion_ms * PROMPT_SHARE / 1000.0,
         # a prompt paid for gets its tokens: generation may go on past the cap
         min_generation_ms=settings.max_completion_ms * GENERATION_SHARE,
         text=sent.described["text"],
