@@ -123,7 +123,7 @@ return {
     minimum = 50,
     maximum = 600000,
     default = 5000,
-    description = 'Time cap of a completion, in milliseconds. Evaluating the prompt stops at the cap (what was evaluated is kept, and the rest is evaluated while you are idle, so the next request starts from it); once the prompt is evaluated, tokens are generated until the cap, and for at least half of it.',
+    description = "Time cap of a completion's generation, in milliseconds. Tokens are generated until the cap, and for at least half of it once the prompt is evaluated. Evaluating a cold prompt may take up to 4 times the cap (a newer request stops it at once; what was evaluated stays cached, and the rest is evaluated while you are idle).",
   },
   debounceMs = {
     type = 'integer',
