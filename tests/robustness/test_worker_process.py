@@ -182,8 +182,9 @@ def test_repeated_crashes_stop_the_retries_until_a_setting_changes(make_client, 
     assert not (inline(client).get("result") or {}).get("items")
     assert last_status(client)["state"] == "crashed"  # never "ready" or "idle" meanwhile
     # a changed setting tries again
-    client.notify("workspace/didChangeConfiguration", {"settings": options(tiny_model, threads=1)})
-    assert inline(client)["result"]["items"]
+    client.notify("workspace/didChangeConfiguration", {"settings": options(tiny_model, threads=2)})
+    reply = inline(client)
+    assert reply["result"]["items"], (reply, messages(client))
     assert last_status(client)["model"]["state"] == "ready"
 
 
