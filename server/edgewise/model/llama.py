@@ -163,7 +163,7 @@ class LlamaBackend:
         if piece is None:
             buf = ctypes.create_string_buffer(256)
             n = self._lib.llama_token_to_piece(self._vocab, token, buf, 256, 0, False)
-            piece = bytes(buf[: max(n, 0)])
+            piece = buf.raw[: max(n, 0)]
             self._piece_cache[token] = piece
         return piece
 
