@@ -72,7 +72,7 @@ def _make_converter() -> cattrs.Converter:
     for cls in (Pricing, RemotePricing, Settings):
         names = {f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)}
         structure = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)  # type: ignore[arg-type]  # mypy matches **names against the _cattrs_ flags too; its keys are field names
-        unstructure = make_dict_unstructure_fn(cls, conv, **names)  # type: ignore[arg-type]  # as above
+        unstructure = make_dict_unstructure_fn(cls, conv, **names)  # type: ignore[arg-type]  # **names: field names, which mypy matches against the _cattrs_ flags too
         conv.register_structure_hook(cls, structure)
         conv.register_unstructure_hook(cls, unstructure)
     return conv
