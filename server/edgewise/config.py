@@ -135,10 +135,11 @@ def parse_settings(raw: Any) -> SettingsResult:
 
 def _message(error: jsonschema.ValidationError) -> str:
     """The schema's complaint, quoting at most the start of a long value."""
-    if len(error.message) <= 200:
-        return error.message
+    message: str = error.message
+    if len(message) <= 200:
+        return message
     shown = repr(error.instance)
-    return error.message.replace(shown, shown[:40] + "…")[:200]
+    return message.replace(shown, shown[:40] + "…")[:200]
 
 
 def _deep_copy(value: Any) -> Any:
@@ -150,4 +151,5 @@ def _deep_copy(value: Any) -> Any:
 
 
 def settings_to_dict(settings: Settings) -> dict[str, Any]:
-    return CONVERTER.unstructure(settings)
+    data: dict[str, Any] = CONVERTER.unstructure(settings)
+    return data

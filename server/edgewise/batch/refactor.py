@@ -120,7 +120,8 @@ class TargetResult:
 
     @property
     def billed(self) -> bool:
-        return self.report["verified"].get("attempts", 0) > 0
+        attempts: int = self.report["verified"].get("attempts", 0)
+        return attempts > 0
 
 
 @dataclass

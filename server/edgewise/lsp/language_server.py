@@ -100,7 +100,7 @@ class EdgewiseServer(HookedServer):
             pass
         finally:
             self.engine.close()
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls leaves JsonRPCServer.shutdown unannotated
         if exit_code:
             raise SystemExit(exit_code)
 

@@ -245,7 +245,7 @@ class ModelHost:
             if self.state != "restarting":
                 self._set_state("loading")
             try:
-                backend = await asyncio.wrap_future(self.worker.submit(self._load, key))
+                backend: Backend = await asyncio.wrap_future(self.worker.submit(self._load, key))
                 self._backend = backend
                 self._error = None
             except WorkerGone as exc:  # it crashed while loading: supervision decides
