@@ -71,10 +71,10 @@ def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
     for cls in (Pricing, RemotePricing, Settings):
         names = {f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)}
-        conv.register_structure_hook(
-            cls, make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)
-        )
-        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **names))
+        structure = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)  # type: ignore[arg-type]  # mypy matches **names against the _cattrs_ flags too; its keys are field names
+        unstructure = make_dict_unstructure_fn(cls, conv, **names)  # type: ignore[arg-type]  # **names: field names, which mypy matches against the _cattrs_ flags too
+        conv.register_structure_hook(cls, structure)
+        conv.register_unstructure_hook(cls, unstructure)
     return conv
 
 
@@ -135,10 +135,11 @@ def parse_settings(raw: Any) -> SettingsResult:
 
 def _message(error: jsonschema.ValidationError) -> str:
     """The schema's complaint, quoting at most the start of a long value."""
-    if len(error.message) <= 200:
-        return error.message
+    message: str = error.message
+    if len(message) <= 200:
+        return message
     shown = repr(error.instance)
-    return error.message.replace(shown, shown[:40] + "…")[:200]
+    return message.replace(shown, shown[:40] + "…")[:200]
 
 
 def _deep_copy(value: Any) -> Any:
@@ -150,4 +151,5 @@ def _deep_copy(value: Any) -> Any:
 
 
 def settings_to_dict(settings: Settings) -> dict[str, Any]:
-    return CONVERTER.unstructure(settings)
+    data: dict[str, Any] = CONVERTER.unstructure(settings)
+    return data

@@ -67,6 +67,19 @@ def test_llama_server_completion_stream_with_usage_and_timings():
     assert state.usage["prompt_tokens"] == 40 and state.timings["cache_n"] == 31
 
 
+def test_a_reset_stream_state_forgets_the_first_attempt():
+    """The retry without log-probabilities starts from nothing, in the same object."""
+    state = StreamState()
+    pieces = state.pieces
+    state.feed({"choices": [{"text": "def", "logprobs": {"content": [lp("def", -0.1)]}}]})
+    state.reset()
+    fresh = StreamState()
+    assert state.pieces == [] and state.probs == [] and state.text == ""
+    assert state.events == 0 and not state.has_logprobs
+    assert state.pieces is not pieces  # the first attempt's lists are not reused
+    assert {**vars(state), "started": 0} == {**vars(fresh), "started": 0}
+
+
 def test_llama_cpp_python_legacy_logprobs_and_chat_deltas():
     state = StreamState()
     state.feed(

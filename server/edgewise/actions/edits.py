@@ -110,9 +110,9 @@ def _is_import_insertion(edit: FileEdit, change: TextChange) -> bool:
         return False
     language = edit.language
     allowed = IMPORT_NODES.get(language.name, set()) if language else set()
-    if not allowed:
+    if language is None or not allowed:
         return False
-    tree = language.parser().parse(change.new_text.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
+    tree = language.parser().parse(change.new_text.encode("utf-8", "surrogatepass"))
     root = tree.root_node
     return (
         not root.has_error

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 DESCRIPTION = """\
 Run one code action over every matching scope of the files under PATH...
@@ -20,7 +19,9 @@ exit codes: 0 every target applied (--apply) or proposed (dry run);
 """
 
 
-def add_refactor_parser(sub: Any) -> argparse.ArgumentParser:
+def add_refactor_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "refactor",
         help="run an action across a repository (dry run unless --apply)",

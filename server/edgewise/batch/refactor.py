@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from edgewise import safe_read
-from edgewise.actions.base import char_offset
+from edgewise.actions.base import FileText, Workspace, char_offset
 from edgewise.actions.catalog import ACTIONS, ActionSpec, get_action
 from edgewise.actions.verify import verify_edit
 from edgewise.batch.checks import CheckResult, CheckRunner
@@ -120,7 +120,8 @@ class TargetResult:
 
     @property
     def billed(self) -> bool:
-        return self.report["verified"].get("attempts", 0) > 0
+        attempts: int = self.report["verified"].get("attempts", 0)
+        return attempts > 0
 
 
 @dataclass
@@ -286,7 +287,7 @@ class BatchRun:
         self.workers: list[asyncio.Task[None]] = []
         self.progress_event = asyncio.Event()
         self.whole_file_tokens: dict[str, int] = {}
-        self.workspace: Any = None  # what actions may read beyond the target's file
+        self.workspace: Workspace | None = None  # what actions may read beyond the target's file
         self.started_at = time.monotonic()
         self.tokens_so_far = 0
         self.final_message = ""
@@ -987,15 +988,11 @@ class BatchRun:
         return code
 
 
-def make_workspace(paths: list[Path]) -> Any:
-    """The roots as the actions' workspace (read from disk), where the engine has one."""
-    try:
-        from edgewise.actions.base import FileText, Workspace  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def make_workspace(paths: list[Path]) -> Workspace:
+    """The roots as the actions' workspace (read from disk)."""
     roots = tuple(p.resolve() if p.is_dir() else p.resolve().parent for p in paths)
 
-    def read(path: Path) -> Any:
+    def read(path: Path) -> FileText | None:
         try:
             text = safe_read.read_bytes(path).decode("utf-8")
         except (OSError, UnicodeDecodeError):

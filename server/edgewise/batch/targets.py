@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tree_sitter import Node, QueryCursor
 
-from edgewise.actions.base import Target
+from edgewise.actions.base import ActionContext, Target, Workspace
 from edgewise.actions.catalog import ActionSpec
 from edgewise.context.documents import ParsedDocument
 
@@ -91,20 +90,14 @@ def node_of(doc: ParsedDocument, start_byte: int, end_byte: int) -> Node | None:
 Finder = Callable[[ParsedDocument, int, int], "Target | None"]
 
 
-def finder(spec: ActionSpec, instruction: str = "", workspace: Any = None) -> Finder:
-    """The action's target finder as (document, start byte, end byte) -> target, whether
-    the catalog's finders take those three or one ``ActionContext`` (with the
-    instruction and the workspace an action may look at)."""
-    try:
-        from edgewise.actions.base import ActionContext  # type: ignore[attr-defined]
-    except ImportError:
-        return spec.find  # type: ignore[return-value]
-    extra: dict[str, Any] = {"instruction": instruction}
-    if workspace is not None:
-        extra["workspace"] = workspace
+def finder(spec: ActionSpec, instruction: str = "", workspace: Workspace | None = None) -> Finder:
+    """The action's target finder as (document, start byte, end byte) -> target, with
+    the instruction and the workspace an action may look at."""
+    seen = workspace if workspace is not None else Workspace()
 
     def find(doc: ParsedDocument, start_byte: int, end_byte: int) -> Target | None:
-        return spec.find(ActionContext(doc, start_byte, end_byte, **extra))  # type: ignore[call-arg,arg-type]
+        context = ActionContext(doc, start_byte, end_byte, instruction=instruction, workspace=seen)
+        return spec.find(context)
 
     return find
 

@@ -16,11 +16,13 @@ EPS = 1e-6
 
 def logit(p: np.ndarray | float) -> np.ndarray:
     q = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
-    return np.log(q / (1 - q))
+    odds: np.ndarray = np.log(q / (1 - q))
+    return odds
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    p: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+    return p
 
 
 def fit_platt(scores: np.ndarray, labels: np.ndarray, iterations: int = 100) -> tuple[float, float]:

@@ -136,12 +136,12 @@ def sample_positions(
     lines_wanted = -(-count // max(per_line, 1))
     picked = rng.sample(candidates, min(lines_wanted, len(candidates)))
     positions = []
-    for path, language, text, line in picked:
+    for path, language_name, text, line in picked:
         content = split_lines(text)[line].rstrip()
         indent = len(content) - len(content.lstrip())
         columns = range(indent + 1, len(content))
         for column in sorted(rng.sample(columns, min(per_line, len(columns)))):
-            positions.append(Position(path, language, line, column, text))
+            positions.append(Position(path, language_name, line, column, text))
     return positions[:count]
 
 

@@ -191,6 +191,12 @@ class ParsedDocument:
                 self._reparse(self.parse_budget_s)
         return self._tree
 
+    @tree.setter
+    def tree(self, tree: Tree | None) -> None:
+        self._tree = tree
+        self._stale = False
+        self._since_parse = self._touched = None
+
     @contextmanager
     def parse_budget(self, seconds: float | None) -> Iterator[ParsedDocument]:
         """Reads of ``tree`` within this block re-parse only within ``seconds``."""
@@ -220,12 +226,6 @@ class ParsedDocument:
         """Bring the tables to the current tree, however much changed (in a pause)."""
         if self._tables_behind and not self._stale:
             self._flush()
-
-    @tree.setter
-    def tree(self, tree: Tree | None) -> None:
-        self._tree = tree
-        self._stale = False
-        self._since_parse = self._touched = None
 
     def _reparse(
         self, budget_s: float | None, interrupted: Callable[[], bool] | None = None

@@ -37,10 +37,11 @@ def extract_bindings(doc: ParsedDocument, query: Query, matches: list[Match]) ->
             binding = Binding(_text(node), "", _text(node), "export-default")
             rows.append(_row(node, ("export-default", binding.local), binding))
             continue
-        statement = (captures.get("import") or captures.get("reexport") or [None])[0]
-        source = (captures.get("source") or [None])[0]
-        if statement is None or source is None:
+        statements = captures.get("import") or captures.get("reexport")
+        sources = captures.get("source")
+        if not statements or not sources:
             continue
+        statement, source = statements[0], sources[0]
         reexport = "reexport" in captures
         module = _text(source).strip("\"'<>")
         if "wildcard" in captures:

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from edgewise.context.text_lines import TextLines, split_lines
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
 
@@ -95,7 +100,8 @@ class LineIndex:
         self.text = text
         self.encoding = encoding
         self.lines = split_lines(text)
-        self.starts: list[int] = [0, *accumulate(map(len, self.lines[:-1]))]
+        # a document's index shares its line table's numpy array (see ``of``)
+        self.starts: list[int] | npt.NDArray[np.int64] = [0, *accumulate(map(len, self.lines[:-1]))]
 
     @classmethod
     def of(cls, table: TextLines, encoding: str = "utf-16") -> LineIndex:

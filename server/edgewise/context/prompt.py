@@ -155,7 +155,7 @@ class _Selection:
     below: int = 0
     headers: list[_Header] = field(default_factory=list)
     sigs: list[_Sig] = field(default_factory=list)
-    log: list[tuple[str, object]] = field(default_factory=list)
+    log: list[tuple[str, int | _Header | _Sig]] = field(default_factory=list)
 
 
 class _Selector:
@@ -443,20 +443,20 @@ class _Selector:
         """Undo the last choice (to get under budget); False when nothing is left."""
         while self.sel.log:
             kind, item = self.sel.log.pop()
-            if kind == "above" and self.sel.above > 0:
+            if kind == "above" and isinstance(item, int) and self.sel.above > 0:
                 self.sel.above -= 1
-                self.spent -= int(item)  # type: ignore[call-overload]
+                self.spent -= item
                 return True
-            if kind == "below" and self.sel.below > 0:
+            if kind == "below" and isinstance(item, int) and self.sel.below > 0:
                 self.sel.below -= 1
-                self.spent -= int(item)  # type: ignore[call-overload]
+                self.spent -= item
                 return True
-            if kind == "header" and item in self.sel.headers:
-                self.sel.headers.remove(item)  # type: ignore[arg-type]
-                self.spent -= item.cost  # type: ignore[attr-defined]
+            if kind == "header" and isinstance(item, _Header) and item in self.sel.headers:
+                self.sel.headers.remove(item)
+                self.spent -= item.cost
                 return True
-            if kind == "sig" and getattr(item, "chosen", False):
-                self._drop_sig(item)  # type: ignore[arg-type]
+            if kind == "sig" and isinstance(item, _Sig) and item.chosen:
+                self._drop_sig(item)
                 return True
             if kind == "doc" and isinstance(item, _Sig) and item.chosen and item.with_doc:
                 item.with_doc = False
@@ -873,10 +873,10 @@ def _known_names(doc: ParsedDocument) -> set[str] | None:
         names.add(row.meta.name)
         if row.meta.container:
             names.add(row.meta.container)
-    for row in bindings(doc):
-        if row.meta.kind == "wildcard":
+    for binding in bindings(doc):
+        if binding.meta.kind == "wildcard":
             return None
-        names.add(row.meta.local)
+        names.add(binding.meta.local)
     return names
 
 

@@ -73,7 +73,7 @@ def enclosing_containers(
     classes = {r.meta.name: r.meta for r in rows if r.meta.kind in CONTAINERS}
     outside: list[str] = []
     for _ in range(INHERITANCE_DEPTH):
-        found = []
+        found: list[str] = []
         for base in bases:
             if base in names:
                 continue

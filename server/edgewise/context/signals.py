@@ -47,7 +47,7 @@ class TermCache:
     bytes, least recently used out first."""
 
     def __init__(self, max_bytes: int = 2_000_000) -> None:
-        self._terms = TextMemo(max_bytes)
+        self._terms: TextMemo[Terms] = TextMemo(max_bytes)
 
     def __call__(self, text: str) -> Terms:
         terms = self._terms.get(text)
@@ -55,7 +55,7 @@ class TermCache:
             terms = terms_of(text)
             names, members = terms
             self._terms.put(text, terms, 64 * (len(names) + 2 * len(members)))
-        return terms  # type: ignore[return-value]
+        return terms
 
 
 @dataclass

@@ -15,8 +15,10 @@ import re
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 Tokenize = Callable[[str], list[int]]
+V = TypeVar("V")
 
 # What is remembered is bounded in bytes (a typing session makes new texts at every
 # keystroke, and a whole prompt is several KB): the least recently used go first.
@@ -50,26 +52,26 @@ def line_chunks(text: str) -> list[str]:
     return chunks
 
 
-class TextMemo:
+class TextMemo(Generic[V]):
     """Values per text, least recently used first out when their estimated size goes
     over ``max_bytes``."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._values: OrderedDict[str, tuple[object, int]] = OrderedDict()
+        self._values: OrderedDict[str, tuple[V, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._values)
 
-    def get(self, text: str) -> object | None:
+    def get(self, text: str) -> V | None:
         found = self._values.get(text)
         if found is None:
             return None
         self._values.move_to_end(text)
         return found[0]
 
-    def put(self, text: str, value: object, size: int = 0) -> None:
+    def put(self, text: str, value: V, size: int = 0) -> None:
         """Remember ``value`` for ``text``; ``size``: bytes the value holds besides."""
         if text in self._values:
             return
@@ -84,8 +86,8 @@ class TextMemo:
 class TokenCounter:
     def __init__(self, tokenize: Tokenize, max_bytes: int = MAX_BYTES) -> None:
         self.tokenize = tokenize
-        self._counts = TextMemo(max_bytes)
-        self._tokens = TextMemo(max_bytes)
+        self._counts: TextMemo[int] = TextMemo(max_bytes)
+        self._tokens: TextMemo[array[int]] = TextMemo(max_bytes)
         self.by_lines = self._lines_are_safe()
 
     def _lines_are_safe(self) -> bool:
@@ -101,7 +103,7 @@ class TokenCounter:
         if cached is None:
             cached = array("i", self.tokenize(text))  # 4 bytes a token, not an int object
             self._tokens.put(text, cached, cached.itemsize * len(cached))
-        return cached  # type: ignore[return-value]
+        return cached
 
     def encode(self, text: str) -> list[int]:
         """Exactly ``tokenize(text)``, from remembered pieces where that is exact."""
@@ -120,7 +122,7 @@ class TokenCounter:
             return 0
         cached = self._counts.get(text)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            return cached
         count = len(self.encode(text)) if self.by_lines else len(self.tokenize(text))
         self._counts.put(text, count)
         return count

@@ -3,6 +3,7 @@ cancellable work-done progress), each with its report."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lsprotocol import types
@@ -97,11 +98,12 @@ async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
     )
     if applied.applied and action.command is not None:
         await wait_for_text(ls, uri, None, version)
-        ls.show_report(*(action.command.arguments or []))
+        for report_id in action.command.arguments or []:  # the one report it made
+            ls.show_report(str(report_id))
     return bool(applied.applied)
 
 
-def _foreign(diagnostics: list[types.Diagnostic]) -> list[dict[str, Any]]:
+def _foreign(diagnostics: list[types.Diagnostic]) -> list[Mapping[str, Any]]:
     """Diagnostics of other servers, as plain data (they travel in the action's data)."""
     converter = get_converter()
     return [converter.unstructure(d, types.Diagnostic) for d in diagnostics if d.source != SOURCE]

@@ -41,6 +41,8 @@ GIL_SWITCH_S = 0.0005
 class EdgewiseServer(HookedServer):
     """All state lives here (and in its engine), never in module globals."""
 
+    protocol: EdgewiseProtocol  # pygls builds it from ``protocol_cls``
+
     def __init__(self, settings: Settings | None = None, allow_download: bool = True) -> None:
         super().__init__(
             "edgewise",
@@ -89,7 +91,7 @@ class EdgewiseServer(HookedServer):
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         exit_code = 0
         try:
-            asyncio.run(serve_frames(stop, reader, self.protocol))  # type: ignore[arg-type]
+            asyncio.run(serve_frames(stop, reader, self.protocol))
         except BrokenPipeError:
             log.error("the client went away")
         except SystemExit as exc:  # `exit`: 1 when no `shutdown` came first (the spec)
@@ -98,7 +100,7 @@ class EdgewiseServer(HookedServer):
             pass
         finally:
             self.engine.close()
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]  # pygls leaves JsonRPCServer.shutdown unannotated
         if exit_code:
             raise SystemExit(exit_code)
 

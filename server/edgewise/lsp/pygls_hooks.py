@@ -67,7 +67,9 @@ class HookedProtocol(LanguageServerProtocol):
         pygls_send(self, data)
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+    async def lsp_workspace__execute_command(  # type: ignore[override]  # pygls runs coroutine handlers as well as its own generator ones
+        self, params: types.ExecuteCommandParams
+    ) -> Any:
         # Why: pygls 2.1 runs the command handler as a second, separately scheduled task;
         # ``$/cancelRequest`` then cancels only the outer future and the command (a model
         # run) goes on to the end. Here the request's own task awaits the handler, so

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from edgewise.errors import ModelError as ModelError  # defined with its kin there
 
@@ -116,3 +116,15 @@ class Backend(Protocol):
     def generate(self, request: GenerationRequest) -> GenerationResult: ...
 
     def close(self) -> None: ...
+
+
+class WorkerBackend(Backend, Protocol):
+    """A backend whose model runs in the model process, one request at a time."""
+
+    async def agenerate(self, request: GenerationRequest) -> GenerationResult: ...
+
+
+def runs_in_worker(backend: Backend | None) -> TypeGuard[WorkerBackend]:
+    """``backend`` runs its model in the model process (test doubles wrapping one pass
+    its ``in_worker`` on)."""
+    return bool(getattr(backend, "in_worker", False))

@@ -41,7 +41,7 @@ class ChatTemplate:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[[subprocess.Popen[bytes]], ChatTemplate] | None = None
 
     def start(self) -> None:
         """Start the worker now (it imports for a while), without waiting for it."""

@@ -37,7 +37,7 @@ def detect_fim(
     if min(declared) >= 0:
         return FimTokens(pre, suf, mid, stops)
     for markers in KNOWN_MARKERS:
-        ids = [single_special(tokenize_special, m) for m in markers]
-        if all(i is not None for i in ids):
-            return FimTokens(ids[0], ids[1], ids[2], stops)  # type: ignore[arg-type]
+        prefix, suffix, middle = (single_special(tokenize_special, m) for m in markers)
+        if prefix is not None and suffix is not None and middle is not None:
+            return FimTokens(prefix, suffix, middle, stops)
     return None

@@ -19,6 +19,8 @@ from edgewise.model.backend import (
     GenerationRequest,
     GenerationResult,
     ModelError,
+    WorkerBackend,
+    runs_in_worker,
 )
 from edgewise.model.cpu_safety import choose_extra_buffers, cpu_flags, installed_llama_version
 from edgewise.model.llama import LlamaBackend, ModelWorker, thread_counts
@@ -243,7 +245,8 @@ class ModelHost:
             if self.state != "restarting":
                 self._set_state("loading")
             try:
-                self._backend = await asyncio.wrap_future(self.worker.submit(self._load, key))
+                backend: Backend = await asyncio.wrap_future(self.worker.submit(self._load, key))
+                self._backend = backend
                 self._error = None
             except WorkerGone as exc:  # it crashed while loading: supervision decides
                 self._key = None
@@ -258,15 +261,15 @@ class ModelHost:
                 self._set_state("error", str(self._error))
                 raise self._error from exc
             self._set_state("ready")
-            return self._backend
+            return backend
 
     def loaded(self) -> Backend | None:
         return self._backend
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         backend = await self.backend()
-        if getattr(backend, "in_worker", False):
-            return await self._generate_embedded(backend, request)  # type: ignore[arg-type]
+        if runs_in_worker(backend):
+            return await self._generate_embedded(backend, request)
         if hasattr(backend, "agenerate"):
             return await self._generate_remote(backend, request)
         submitted = time.monotonic()
@@ -288,7 +291,7 @@ class ModelHost:
             raise asyncio.CancelledError() from None
 
     async def _generate_embedded(
-        self, backend: ProcessBackend, request: GenerationRequest
+        self, backend: WorkerBackend, request: GenerationRequest
     ) -> GenerationResult:
         submitted = time.monotonic()
         async with self._one:

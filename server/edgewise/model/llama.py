@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from edgewise.model.backend import (
 from edgewise.model.fim import detect_fim
 from edgewise.model.healing import PieceIndex
 from edgewise.model.registry import SETTING_HINT, check_gguf, file_sha256
+
+if TYPE_CHECKING:
+    from edgewise.model.chat_template import ChatTemplate
 
 
 class LlamaBackend:
@@ -73,7 +76,7 @@ class LlamaBackend:
         )
         self._piece_cache: dict[int, bytes] = {}
         self._piece_index: PieceIndex | None = None
-        self._chat_formatter: Any = None
+        self._chat_formatter: ChatTemplate | None = None
 
     @classmethod
     def load(
@@ -163,7 +166,7 @@ class LlamaBackend:
         if piece is None:
             buf = ctypes.create_string_buffer(256)
             n = self._lib.llama_token_to_piece(self._vocab, token, buf, 256, 0, False)
-            piece = bytes(buf[: max(n, 0)])
+            piece = buf.raw[: max(n, 0)]
             self._piece_cache[token] = piece
         return piece
 
@@ -204,7 +207,8 @@ class LlamaBackend:
     def detokenize_special(self, token: int) -> str:
         if token < 0:
             return ""
-        return self._llm.detokenize([token], special=True).decode("utf-8", "replace")
+        piece: bytes = self._llm.detokenize([token], special=True)
+        return piece.decode("utf-8", "replace")
 
     # --- generation --------------------------------------------------------------------
 
@@ -384,9 +388,8 @@ def model_params(extra_buffers: bool) -> Iterator[None]:
     if extra_buffers:
         yield
         return
-    import llama_cpp.llama as llama_module
+    import llama_cpp.llama_cpp as lib  # the module Llama reads it from
 
-    lib = llama_module.llama_cpp
     original = lib.llama_model_default_params
 
     def without_extra_buffers() -> Any:
@@ -417,16 +420,17 @@ _LLAMA_LOG = logging.getLogger("edgewise.llama_cpp")
 _LOG_HOOK: list[Any] = []  # keeps the ctypes callback alive
 
 
+def _log_line(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    _LLAMA_LOG.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+
 def quiet_llama_logs() -> None:
     """Route llama.cpp's own log lines to a debug logger instead of stderr."""
     if _LOG_HOOK:
         return
     import llama_cpp
 
-    @llama_cpp.llama_log_callback
-    def hook(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        _LLAMA_LOG.debug("%s", text.decode("utf-8", "replace").rstrip())
-
+    hook = llama_cpp.llama_log_callback(_log_line)
     _LOG_HOOK.append(hook)
     llama_cpp.llama_log_set(hook, ctypes.c_void_p(0))
 
@@ -448,7 +452,8 @@ def quiet_python_stderr() -> Iterator[None]:
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max()
     exp = np.exp(shifted)
-    return exp / exp.sum()
+    probs: np.ndarray = exp / exp.sum()
+    return probs
 
 
 def _pick(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:

@@ -116,7 +116,7 @@ class ProcessBackend:
         _, future = self.process.call(
             {"op": "bench", "prompt_tokens": prompt_tokens, "generate": generate}
         )
-        reply = await asyncio.wrap_future(future)
+        reply: dict[str, Any] = await asyncio.wrap_future(future)
         if "error" in reply:
             raise ModelError(reply["error"])
         return reply

@@ -319,7 +319,7 @@ class RemoteBackend:
             if not asked_logprobs or not _about_logprobs(exc, state):
                 raise
             self._no_logprobs()
-            state.__init__()  # type: ignore[misc]  # start over, without log-probabilities
+            state.reset()  # start over, without log-probabilities
             path, body = self._request_body(request)
             await self._consume(path, body, request, state, reason)
             return

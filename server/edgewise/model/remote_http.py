@@ -257,8 +257,8 @@ class Endpoint:
                 async with client.stream("POST", path, json=body) as response:
                     answered = True
                     if response.status_code >= 400:
-                        body = await self._aread_error(response)
-                        raise self.status_error(response.status_code, body, path)
+                        error_body = await self._aread_error(response)
+                        raise self.status_error(response.status_code, error_body, path)
                     async for event in self._events(response, path):
                         yield event
                     return

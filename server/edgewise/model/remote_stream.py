@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from edgewise.model.remote_http import RemoteError
@@ -49,6 +49,12 @@ class StreamState:
     timings: dict[str, Any] | None = None
     native: dict[str, Any] = field(default_factory=dict)
     events: int = 0
+
+    def reset(self) -> None:
+        """Back to a fresh state, in place (the caller holds this object)."""
+        fresh = StreamState()
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(fresh, name))
 
     def feed(self, event: dict[str, Any]) -> None:
         self.events += 1

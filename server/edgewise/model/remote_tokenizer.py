@@ -129,6 +129,7 @@ class ServerTokenizer:
     def detokenize(self, tokens: list[int]) -> str:
         if not tokens:
             return ""
+        body: dict[str, Any]
         if self.dialect == "llama.cpp":
             path, body, field = "/detokenize", {"tokens": tokens}, "content"
         elif self.dialect == "vllm":

@@ -118,7 +118,8 @@ class Worker:
             if op == "load":
                 self.send({"id": ident, **self.load(message["args"])})
             elif op == "generate":
-                self.send({"id": ident, "result": self.generate(ident, message["request"])})
+                result = self.generate(int(message["id"]), message["request"])
+                self.send({"id": ident, "result": result})
             elif op == "prefill":
                 self.prefill = list(message["tokens"])
             elif op == "bench":

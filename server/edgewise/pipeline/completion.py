@@ -16,7 +16,7 @@ from typing import Any
 from edgewise.completion_cache import CacheKey, Shown, cached_text, token_key
 from edgewise.context.multiline import node_before
 from edgewise.context.positions import Pos
-from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
+from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, runs_in_worker
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.postprocess import (
     FOLLOWING_LINES,
@@ -54,7 +54,7 @@ def prefill_at(
     cache while the user is idle there, so that the first completion at ``pos``
     evaluates only its tail. Returns the number of tokens sent (0: nothing to do)."""
     backend = services.host.loaded()
-    if backend is None or not getattr(backend, "in_worker", False):
+    if not runs_in_worker(backend):
         return 0
     doc = services.documents.sync(uri, text, language_id)
     prompt = completion_prompt(services, backend, doc, pos)

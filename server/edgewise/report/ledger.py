@@ -164,9 +164,10 @@ class ReportLog:
             return False
         line = _line(report)
         if len(line) > self.max_line:
-            line = self._shortened(report, len(line))
-            if line is None:
+            shortened = self._shortened(report, len(line))
+            if shortened is None:
                 return False
+            line = shortened
         try:
             private_dir(self.path.parent)
             with self._locked():

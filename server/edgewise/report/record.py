@@ -134,7 +134,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""
-        return _without_absent(_converter.unstructure(self))
+        data: dict[str, Any] = _without_absent(_converter.unstructure(self))
+        return data
 
 
 _converter = cattrs.Converter()

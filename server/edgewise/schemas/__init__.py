@@ -12,4 +12,5 @@ from typing import Any
 def load_schema(name: str) -> dict[str, Any]:
     """Load `config` or `report` schema shipped with the package."""
     text = resources.files(__package__).joinpath(f"{name}.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
