@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node, Tree
 
@@ -197,6 +197,8 @@ def test_python_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(steps):
 
 @FAST
 @given(edits())
+# a missing field name, zero-width on the line break above the edited line
+@example([(0.75, 0.0, "\n\n((")])
 def test_typescript_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(steps):
     replay(TYPESCRIPT, "typescript", steps)
 

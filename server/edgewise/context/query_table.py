@@ -158,6 +158,8 @@ class QueryTable(Generic[M]):
 
 
 def _meets(spans: list[tuple[int, int]], lead: int, end: int) -> bool:
+    if end <= lead:  # a zero-width row (a missing name) can sit on the line break before a
+        end = lead + 2  # span (tree-sitter's error recovery): it meets the span after it
     return (
         lead < spans[-1][1]
         and end > spans[0][0]
