@@ -278,8 +278,9 @@ class Hostile:
             lines = text.split("\n")
             line = self.rng.randrange(len(lines))
             content = lines[line][:-1] if lines[line].endswith("\r") else lines[line]
-            past = self.rng.choice([1, 2, 7, 2**31 - 1 - len(content)])
-            column = len(content.encode("utf-16-le")) // 2 + past
+            width = len(content.encode("utf-16-le")) // 2
+            # at most 2^31-1: LSP's uinteger (a larger column is an invalid message)
+            column = min(width + self.rng.choice([1, 2, 7, 2**31]), 2**31 - 1)
             insert = self.rng.choice(["x", "é", "😀", " # end"])
             # the spec: a column past the line's end means the end of its content
             offset = sum(len(x) + 1 for x in lines[:line]) + len(content)
