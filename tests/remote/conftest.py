@@ -9,15 +9,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.remote.loopback import LoopbackServer
 
 STARTUP_S = 90.0
 
@@ -130,7 +131,7 @@ def shared_server(
     server.stop()
 
 
-class FailingServer:
+class FailingServer(LoopbackServer):
     """A tiny stdlib HTTP server that lists a model and fails every generation with
     HTTP 500 (the one fault llama_cpp.server cannot be made to produce on demand)."""
 
@@ -160,15 +161,4 @@ class FailingServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FailingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(Handler, port)

@@ -10,10 +10,11 @@ does not leave a thread writing forever).
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.remote.loopback import LoopbackServer
 
 ENDLESS_S = 30.0
 PLAIN_TEMPLATE = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant: "
@@ -27,7 +28,7 @@ HUGE_TEMPLATE = "{{ 'x' * 4000000000 }}" + PLAIN_TEMPLATE
 REPLY = "ok"
 
 
-class MisbehavingServer:
+class MisbehavingServer(LoopbackServer):
     def __init__(self, mode: str = "ok", template: str = PLAIN_TEMPLATE) -> None:
         self.mode = mode
         self.template = template
@@ -155,16 +156,4 @@ class MisbehavingServer:
                         self._event(self._chunk(chat, char, finish))
                     self.wfile.write(b"data: [DONE]\n\n")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> MisbehavingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(Handler)
