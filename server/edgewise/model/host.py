@@ -154,6 +154,7 @@ class ModelHost:
             process.stop()
             raise
         generation_threads, _ = thread_counts(threads, os.cpu_count() or 1)
+        prompt_tps, generated_tps = speeds(reply)
         facts = WorkerFacts(
             pid=process.pid,
             system_info=reply["system_info"],
@@ -161,8 +162,8 @@ class ModelHost:
             extra_buffers_reason=reason,
             threads=generation_threads,
             load_ms=reply["load_ms"],
-            prompt_tokens_per_s=speeds(reply)[0],
-            generated_tokens_per_s=speeds(reply)[1],
+            prompt_tokens_per_s=prompt_tps,
+            generated_tokens_per_s=generated_tps,
         )
         return ProcessBackend(process, vocab, reply["info"], facts)
 

@@ -331,18 +331,21 @@ class LlamaBackend:
             stop_reason=stop_reason,
         )
 
-    def _reuse(self, prompt: np.ndarray, reuse_prefix: bool) -> int:
-        """Keeps the cache of the longest common prefix with what was evaluated before
-        (at least one token is evaluated again, for fresh logits); returns its length."""
+    def _common_prefix(self, prompt: np.ndarray) -> int:
+        """How many leading tokens of ``prompt`` the cache already holds."""
         llm = self._llm
         previous = llm.input_ids[: llm.n_tokens]
         n = min(len(previous), len(prompt))
         mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
-        reused = int(mismatch[0]) if len(mismatch) else n
-        reused = max(min(reused, len(prompt) - 1), 0)
+        return int(mismatch[0]) if len(mismatch) else n
+
+    def _reuse(self, prompt: np.ndarray, reuse_prefix: bool) -> int:
+        """Keeps the cache of the longest common prefix with what was evaluated before
+        (at least one token is evaluated again, for fresh logits); returns its length."""
+        reused = max(min(self._common_prefix(prompt), len(prompt) - 1), 0)
         if not reuse_prefix:
             reused = 0
-        llm.n_tokens = reused
+        self._llm.n_tokens = reused
         return reused
 
     def _evaluate(self, prompt: np.ndarray, interrupted: Callable[[], bool]) -> bool:
@@ -364,13 +367,9 @@ class LlamaBackend:
         if not tokens or len(tokens) + 1 > int(self._llm.n_ctx()):
             return 0
         prompt = np.asarray(tokens, dtype=np.intc)
-        llm = self._llm
-        previous = llm.input_ids[: llm.n_tokens]
-        n = min(len(previous), len(prompt))
-        mismatch = np.nonzero(previous[:n] != prompt[:n])[0]
-        llm.n_tokens = int(mismatch[0]) if len(mismatch) else n
+        self._llm.n_tokens = self._common_prefix(prompt)
         self._evaluate(prompt, interrupted)
-        return int(llm.n_tokens)
+        return int(self._llm.n_tokens)
 
     def close(self) -> None:
         self._llm.close()
