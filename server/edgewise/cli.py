@@ -1,4 +1,4 @@
-"""Command line: serve | context | models | calibrate | refactor."""
+"""Command line: serve | context | models | doctor | calibrate | refactor | replay."""
 
 from __future__ import annotations
 
@@ -164,6 +164,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    from edgewise.replay import CannotReplay, run_replay
+
+    settings = _settings_from(args)
+    if args.backend:
+        from dataclasses import replace
+
+        settings = replace(settings, backend=args.backend)
+    sources = [Path(p) for p in args.source] if args.source else None
+    try:
+        replayed = run_replay(args.report_id, settings, model=args.model, sources=sources)
+    except CannotReplay as exc:
+        print(f"edgewise replay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(replayed.to_dict(), indent=2) if args.json else replayed.describe())
+    return EXIT_OK if replayed.identical else EXIT_FAILED
+
+
 def add_model_options(parser: argparse.ArgumentParser, json_output: bool = False) -> None:
     """--model and --settings (what ``_settings_from`` reads); --json where the output
     has a JSON form."""
@@ -227,6 +245,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_model_options(calibrate)
     calibrate.set_defaults(func=cmd_calibrate)
+
+    replay = sub.add_parser(
+        "replay",
+        help="run a report's model call again and say whether the text is identical",
+        description="Sends the prompt of report REPORT_ID again with the same model file, "
+        "sampler, seed and stop rule (the prompt comes from the prompt store: setting "
+        "keepPrompts). Exit codes: 0 identical; 1 different (a diff is shown); 2 it cannot "
+        "be replayed (unknown id, prompt not kept, another model file).",
+    )
+    replay.add_argument("report_id", metavar="REPORT_ID")
+    replay.add_argument(
+        "--from",
+        dest="source",
+        action="append",
+        metavar="FILE.jsonl",
+        help="look in this report file (a batch --report) instead of the report log; repeatable",
+    )
+    replay.add_argument("--backend", metavar="URL", help="the server a remote report came from")
+    add_model_options(replay, json_output=True)
+    replay.set_defaults(func=cmd_replay)
 
     # --- refactor: the headless batch mode (edgewise/batch/) ---------------------------
     from edgewise.batch.arguments import add_refactor_parser

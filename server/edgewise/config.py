@@ -58,6 +58,7 @@ class Settings:
     cpu_extra_buffers: str = "auto"
     max_completion_ms: int = 5000
     debounce_ms: int = 100
+    keep_prompts: bool = False
     pricing: Pricing = field(default_factory=Pricing)
     remote_pricing: RemotePricing = field(default_factory=RemotePricing)
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeGuard
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 from edgewise.errors import ModelError as ModelError  # defined with its kin there
+
+if TYPE_CHECKING:
+    from edgewise.model.sent import SentFacts
 
 
 class Cancelled(Exception):
@@ -94,6 +97,8 @@ class GenerationResult:
     # prompt tokens in the model's cache when it stopped before the whole prompt was
     # evaluated (the rest is evaluated while idle, for the next request); None: all
     evaluated_tokens: int | None = None
+    # what determines the text (prompt hash, sampler, stop rule, engine): set by ModelHost
+    sent: SentFacts | None = None
 
 
 class Backend(Protocol):

@@ -26,6 +26,7 @@ from edgewise.model.cpu_safety import choose_extra_buffers, cpu_flags, installed
 from edgewise.model.llama import LlamaBackend, ModelWorker, thread_counts
 from edgewise.model.process_backend import ProcessBackend, WorkerFacts, speeds
 from edgewise.model.registry import resolve_model
+from edgewise.model.sent import SEEDED_SERVERS, EngineFacts, SentFacts
 from edgewise.model.worker_client import ModelProcess, WorkerExit, WorkerGone
 from edgewise.paths import cache_dir
 
@@ -92,6 +93,7 @@ class ModelHost:
         self.state_message = ""
         self.on_change: Callable[[], None] | None = None  # the state changed (on the loop)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine_facts: tuple[Backend, EngineFacts] | None = None
 
     def configure(self, settings: Settings) -> bool:
         """Take new settings; returns True when the model must be reloaded."""
@@ -268,7 +270,36 @@ class ModelHost:
         return self._backend
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
+        """The model's answer, with what determines its text (``result.sent``)."""
         backend = await self.backend()
+        result = await self._generate(backend, request)
+        result.sent = SentFacts.of(
+            request, result.text, result.stop_reason, self.engine_facts(backend)
+        )
+        return result
+
+    def engine_facts(self, backend: Backend) -> EngineFacts:
+        """The backend, its version, threads and CPU features (once per loaded backend)."""
+        known = self._engine_facts
+        if known is not None and known[0] is backend:
+            return known[1]
+        kind = getattr(getattr(backend, "facts", None), "kind", None)
+        if isinstance(kind, str):  # a remote server
+            facts = EngineFacts(f"remote:{kind}", "unknown", None, None, kind in SEEDED_SERVERS)
+        else:
+            worker = self.facts()
+            threads = thread_counts(self.safe_threads or self.settings.threads, os.cpu_count() or 1)
+            facts = EngineFacts(
+                "llama-cpp-python",
+                installed_llama_version(),
+                threads,
+                worker.system_info if worker is not None else None,
+                True,
+            )
+        self._engine_facts = (backend, facts)
+        return facts
+
+    async def _generate(self, backend: Backend, request: GenerationRequest) -> GenerationResult:
         if runs_in_worker(backend):
             return await self._generate_embedded(backend, request)
         if hasattr(backend, "agenerate"):

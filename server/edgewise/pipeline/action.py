@@ -322,6 +322,7 @@ def finish(
         whole_file=whole_file,
     )
     services.session.add(report)
+    services.keep_prompt(report, attempt.result)
     text = attempt.rendered.text if attempt.rendered and plan.output == "text" else None
     return ActionResult(
         action=spec,

@@ -162,6 +162,8 @@ async def complete(
         cached_from=hit.report_id if hit else None,
         whole_file=whole_file,
     )
+    if not hit:
+        services.keep_prompt(report, result)
     if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
         services.results.put(key, cached_text(result, report["id"]))
     if hidden:

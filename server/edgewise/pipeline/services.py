@@ -17,10 +17,11 @@ from edgewise.context.languages import LanguageRegistry
 from edgewise.context.positions import LineIndex
 from edgewise.context.prompt import PromptBuilder
 from edgewise.context.workspace import WorkspaceIndex
-from edgewise.model.backend import Backend
+from edgewise.model.backend import Backend, GenerationResult
 from edgewise.model.host import ModelHost
 from edgewise.paths import state_dir
 from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
+from edgewise.report.prompt_store import PromptStore
 from edgewise.report.whole_file import WholeFileCounter
 
 # "1": the typing-speed baseline the benchmarks compare against (a bench option, no setting)
@@ -65,6 +66,7 @@ class Services:
         self.session = Session(ledger=Ledger(report_log or None))
         self.whole_file = WholeFileCounter()
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
+        self.prompts = PromptStore()  # written only with keepPrompts (for `edgewise replay`)
         self.position_encoding = "utf-16"  # set by the LSP server at initialize
         self.calibrations = CalibrationStore()  # per model sha256, from `edgewise calibrate`
         self._builders: dict[int, PromptBuilder] = {}
@@ -95,6 +97,13 @@ class Services:
             self._builders.clear()
             self.results.clear()
             self.shown.clear()
+
+    def keep_prompt(self, report: dict[str, Any], result: GenerationResult) -> None:
+        """With ``keepPrompts``: the report's model call into the prompt store."""
+        if not self.settings.keep_prompts or result.sent is None:
+            return
+        if not self.prompts.keep(report["id"], result.sent, report["model"]["sha256"]):
+            self.host.notes.append("edgewise: " + self.prompts.errors.pop())
 
     def close(self) -> None:
         self.host.close()

@@ -22,6 +22,7 @@ from edgewise.report.record import (
     ModelFacts,
     Money,
     Report,
+    Reproduce,
     Sampler,
     Span,
     Times,
@@ -171,6 +172,30 @@ def make_report(
         hidden=hidden,
         cache=ABSENT if cache is None else cache,
         cached_from=ABSENT if cached_from is None else cached_from,
+        reproduce=reproduce_facts(result, settings),
+    )
+
+
+def reproduce_facts(result: GenerationResult, settings: Settings) -> Reproduce | Absent:
+    """What determines the text, from the host's facts of the model call (none for a
+    result that came from the cache: ``cached_from`` names the call)."""
+    sent = result.sent
+    if sent is None:
+        return ABSENT
+    engine = sent.engine
+    reproducible, note = sent.reproducible()
+    return Reproduce(
+        prompt_sha256=sent.prompt_sha256,
+        output_sha256=sent.output_sha256,
+        prompt_kept=settings.keep_prompts,
+        max_tokens=sent.max_tokens,
+        stop=str(sent.stop["rule"]) if sent.stop else "none",
+        backend=engine.backend,
+        backend_version=engine.version,
+        threads=list(engine.threads) if engine.threads is not None else None,
+        cpu_features=engine.cpu_features,
+        reproducible=reproducible,
+        note=note,
     )
 
 

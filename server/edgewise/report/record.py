@@ -110,6 +110,23 @@ class Verified:
 
 
 @dataclass(frozen=True)
+class Reproduce:
+    """What determines the text besides the model file and sampler (see model/sent.py)."""
+
+    prompt_sha256: str
+    output_sha256: str
+    prompt_kept: bool  # the prompt store keeps the prompt (keepPrompts): replayable
+    max_tokens: int
+    stop: str  # the stop rule's name ("none" without one)
+    backend: str
+    backend_version: str
+    threads: list[int] | None
+    cpu_features: str | None
+    reproducible: bool
+    note: str
+
+
+@dataclass(frozen=True)
 class Report:
     id: str
     kind: str
@@ -131,6 +148,7 @@ class Report:
     hidden: bool | Absent = ABSENT
     cache: str | Absent = ABSENT
     cached_from: str | Absent = ABSENT
+    reproduce: Reproduce | Absent = ABSENT
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""

@@ -132,6 +132,11 @@ return {
     default = 100,
     description = 'Completion requests for a document wait this long for a newer request before running.',
   },
+  keepPrompts = {
+    type = 'boolean',
+    default = false,
+    description = "Keep the exact prompt and answer of each model call (owner-only files in the state directory, at most 64 MB, oldest dropped first) so that `edgewise replay REPORT_ID` can run it again. Off: reports carry only the prompt's hash.",
+  },
   pricing = {
     type = 'object',
     description = 'What the numbers in each report are priced with.',
