@@ -10,6 +10,9 @@ Dry run by default: prints a unified diff and changes nothing. --apply writes ea
 atomically (after checking it did not change on disk), runs --check, and restores the
 file byte for byte if the check fails (unless someone saved it meanwhile: that is kept).
 A run stopped by kill -9 is finished (checked again or restored) by --resume.
+With --report (or --review FILE.md) it writes a review: each change with its diff,
+confidence and checks, least sure first, a checkbox each; tick the ones to keep and run
+--apply-reviewed FILE.md to apply exactly those.
 
 exit codes: 0 every target applied (--apply) or proposed (dry run);
             1 some target failed, was rejected or skipped, a file was refused, or
@@ -28,8 +31,10 @@ def add_refactor_parser(
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (the roots)")
-    parser.add_argument("--action", required=True, help="action id, e.g. docstring")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (the roots)")
+    parser.add_argument(
+        "--action", help="action id, e.g. docstring (required unless --apply-reviewed)"
+    )
     parser.add_argument("--instruction", help="instruction text, for actions that take one")
     parser.add_argument(
         "--include",
@@ -71,6 +76,24 @@ def add_refactor_parser(
         "or cloud (the cloud-equivalent price of the tokens)",
     )
     parser.add_argument("--limit", type=int, metavar="N", help="start at most N targets")
+    parser.add_argument(
+        "--review",
+        metavar="FILE.md",
+        help="write a review of the run here: each change with its diff and facts, least sure "
+        "first, a checkbox each (default with --report: REPORT.review.md beside it)",
+    )
+    parser.add_argument("--no-review", action="store_true", help="write no review")
+    parser.add_argument(
+        "--apply-reviewed",
+        metavar="FILE.md",
+        help="apply only the changes ticked (- [x]) in a review, to files unchanged since; "
+        "no model runs (takes --check)",
+    )
+    parser.add_argument(
+        "--keep-prompts",
+        action="store_true",
+        help="keep each model call's prompt so that `edgewise replay REPORT_ID` can run it again",
+    )
     parser.add_argument("--model", help="model (overrides settings)")
     parser.add_argument("--backend", metavar="URL", help="'embedded' or a server URL")
     parser.add_argument("--settings", metavar="FILE", help="JSON settings file")
@@ -79,6 +102,38 @@ def add_refactor_parser(
 
 
 def cmd_refactor(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    if args.apply_reviewed:
+        from edgewise.batch.apply_reviewed import run_apply_reviewed
+
+        extra = [
+            name
+            for name, given in (
+                ("PATH", args.paths),
+                ("--action", args.action),
+                ("--apply", args.apply),
+                ("--resume", args.resume),
+                ("--review", args.review),
+                ("--report", args.report),
+            )
+            if given
+        ]
+        if extra:
+            print(
+                f"edgewise refactor: --apply-reviewed takes the review alone (and --check), "
+                f"not {', '.join(extra)}",
+                file=sys.stderr,
+            )
+            return 2
+        return run_apply_reviewed(Path(args.apply_reviewed), args.check, Path.cwd())
+    missing = [
+        name for name, given in (("PATH", args.paths), ("--action", args.action)) if not given
+    ]
+    if missing:
+        print(f"edgewise refactor: {' and '.join(missing)} required", file=sys.stderr)
+        return 2
     from edgewise.batch.refactor import run_refactor
 
     return run_refactor(args)

@@ -51,6 +51,9 @@ from edgewise.batch.records import (
     resume_key,
 )
 from edgewise.batch.replace import CHANGED, NotReplaced, Replacement, backup_path, unfit_reason
+from edgewise.batch.review import ReviewError, check_review_path, default_path, write_review
+from edgewise.batch.review import latest as latest_records
+from edgewise.batch.review import render as render_review
 from edgewise.batch.sources import (
     READ_LIMIT,
     Edit,
@@ -101,6 +104,7 @@ class Options:
     limit: int | None
     settings: Settings
     cwd: Path
+    review: Path | None = None  # the review file written at the end
 
     @property
     def mode(self) -> str:
@@ -166,6 +170,8 @@ def load_settings(args: Any) -> Settings:
         raw["model"] = args.model
     if args.backend:
         raw["backend"] = args.backend
+    if getattr(args, "keep_prompts", False):
+        raw["keepPrompts"] = True
     parallel = "maxParallelRequests"  # a remote backend's requests in flight, when it has one
     if args.jobs > 1 and parallel in load_schema("config")["properties"]:
         current = raw.get(parallel)
@@ -236,6 +242,7 @@ def build_options(args: Any, cwd: Path) -> Options:
             raise UsageError(f"no such file or folder: {path}")
     if args.report:
         check_report_path(Path(args.report))
+    review = review_path(args)
     return Options(
         paths=paths,
         action=spec,
@@ -252,7 +259,25 @@ def build_options(args: Any, cwd: Path) -> Options:
         limit=args.limit,
         settings=load_settings(args),
         cwd=cwd,
+        review=review,
     )
+
+
+def review_path(args: Any) -> Path | None:
+    """--review FILE.md, else ``REPORT.review.md`` beside --report (--no-review: none)."""
+    if getattr(args, "no_review", False):
+        return None
+    chosen = getattr(args, "review", None)
+    if chosen:
+        path = Path(chosen)
+    elif args.report:
+        path = default_path(Path(args.report))
+    else:
+        return None
+    why = check_review_path(path)
+    if why is not None:
+        raise UsageError(f"--review {path}: {why}")
+    return path
 
 
 # --- the run -------------------------------------------------------------------------
@@ -299,6 +324,7 @@ class BatchRun:
         self.files_unfit = 0  # candidate files refused for a reason of their own
         self.recovered: list[dict[str, str]] = []  # files a stopped run left, finished now
         self.recovery_checker: CheckRunner | None = None
+        self.records: list[dict[str, Any]] = []  # this run's records (for the review)
 
     # --- discovery ---------------------------------------------------------------------
 
@@ -742,6 +768,7 @@ class BatchRun:
         record = self.build_record(work, result, after_hash, check)
         if self.writer is not None:
             self.writer.write(record)
+        self.records.append(record)
         result.recorded = True
         self.totals.add(record)
         outcome = record["outcome"]
@@ -782,6 +809,7 @@ class BatchRun:
                 "outcome": outcome,
                 "reason": result.reason,
                 "diff": diff,
+                "edits": [{"start": e.start, "end": e.end, "text": e.text} for e in result.edits],
                 "text": result.text,
                 "file_sha256": {"before": source.sha256, "after": after_hash},
                 "check": check.to_dict() if check is not None else None,
@@ -985,7 +1013,32 @@ class BatchRun:
         if self.writer is not None:
             self.writer.write(summary)
         self.final_message = describe(summary)
+        self.write_review()
         return code
+
+    def write_review(self) -> None:
+        """The review of the run (--review, or beside --report): with a report, of the
+        latest record of each target over every run it holds (a resumed night)."""
+        opts = self.options
+        if opts.review is None:
+            return
+        records = self.records
+        if opts.report is not None:
+            records = read_lines(opts.report)
+        text = render_review(
+            latest_records(records, opts.action.id, opts.instruction),
+            action=opts.action.id,
+            instruction=opts.instruction,
+            mode=opts.mode,
+            roots=[str(p.resolve()) for p in opts.paths],
+            run=self.run_id,
+        )
+        try:
+            write_review(opts.review, text)
+        except (ReviewError, OSError) as exc:
+            self.final_message += f"; the review was not written: {exc}"
+            return
+        self.final_message += f"; review: {opts.review}"
 
 
 def make_workspace(paths: list[Path]) -> Workspace:
