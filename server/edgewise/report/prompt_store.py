@@ -22,9 +22,9 @@ from edgewise.paths import state_dir
 from edgewise.private_files import private_dir, write_private
 
 FOLDER = "prompts"
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024  # module constants: tests lower them
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
-CHECK_EVERY = 32  # entries written between two looks at the folder's size
+TRIM_TO = 0.75  # of MAX_BYTES: what trimming leaves, so that it is rare
 REPORT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 
@@ -48,7 +48,7 @@ class PromptStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or state_dir() / FOLDER
         self.errors: list[str] = []  # write failures (the session goes on)
-        self._written = 0
+        self._total: int | None = None  # bytes in the folder, once measured
 
     def path(self, report_id: str) -> Path:
         if not REPORT_ID.match(report_id):
@@ -77,10 +77,27 @@ class PromptStore:
         except (OSError, NotKept) as exc:
             self.errors.append(f"prompt of report {report_id} not kept: {exc}")
             return False
-        self._written += 1
-        if self._written % CHECK_EVERY == 1:
-            self.trim()
+        self._grow(len(data))
         return True
+
+    def _grow(self, size: int) -> None:
+        """Count a new entry; past the limit, drop the oldest down to ``TRIM_TO`` of it.
+        The folder is measured once per process, then counted as entries are written
+        (another process writing the store is found at the next measure)."""
+        if self._total is None:
+            self._total = self.size()
+        self._total += size
+        if self._total > MAX_BYTES:
+            self.trim(int(MAX_BYTES * TRIM_TO))
+            self._total = self.size()
+
+    def size(self) -> int:
+        total = 0
+        with contextlib.suppress(OSError):
+            for path in self.folder.glob("*.json"):
+                with contextlib.suppress(OSError):
+                    total += path.stat().st_size
+        return total
 
     def trim(self, limit: int = MAX_BYTES) -> int:
         """Delete the oldest entries until the folder holds at most ``limit`` bytes;
