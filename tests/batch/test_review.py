@@ -245,3 +245,27 @@ def test_records_carry_the_edits_the_review_applies(night, project: Path):
             == (record["diff"])
         )
     assert json.dumps(records)  # plain JSON
+
+
+def test_a_resumed_night_gets_one_review_of_every_target(project: Path, refactor, tmp_path: Path):
+    first = refactor(".", "--action", "docstring", "--limit", "4")
+    assert first.returncode == 0 and first.summary["stopped"] == "limit"
+    second = refactor(".", "--action", "docstring", "--resume")
+    assert second.returncode == 0, second.stderr
+    records = second.records
+    runs = {r["batch"]["run"] for r in records}
+    assert len(runs) == 2
+    text = (tmp_path / "report.review.md").read_text()
+    assert len(CHANGE.findall(text)) == len(records)  # both runs' proposals, once each
+    assert all(f"report `{r['id']}`" in text for r in records)
+
+
+def test_an_apply_run_lists_what_it_wrote_without_checkboxes(project: Path, refactor, tmp_path):
+    run = refactor("inventory/pricing.py", "--action", "docstring", "--apply")
+    assert run.returncode == 0, run.stderr
+    text = (tmp_path / "report.review.md").read_text()
+    assert "- [ ]" not in text and "Nothing to review." in text
+    applied = text[text.index("## Already applied by the run") :]
+    for record in run.records:
+        assert f"`{record['target']['symbol']}`" in applied
+        assert record["diff"].split("\n")[0] in applied

@@ -181,6 +181,15 @@ def test_replay_of_an_older_report_says_it_cannot(tiny_model: Path, state: Path)
     done = replay(state, old["id"])
     assert done.returncode == 2
     assert "made by an older edgewise" in done.stderr
+    hit = {**old, "id": "0000000000000hit", "cache": "hit", "cached_from": completion["id"]}
+    with log.open("a") as handle:
+        handle.write(json.dumps(hit) + "\n")
+    done = replay(state, hit["id"])
+    assert done.returncode == 2
+    assert (
+        f"it came from the result cache; replay the report it was served from: {completion['id']}"
+        in (done.stderr)
+    )
 
 
 def test_replay_is_identical_on_smollm2(smollm2: Path, state: Path):
