@@ -269,3 +269,18 @@ def test_an_apply_run_lists_what_it_wrote_without_checkboxes(project: Path, refa
     for record in run.records:
         assert f"`{record['target']['symbol']}`" in applied
         assert record["diff"].split("\n")[0] in applied
+
+
+def test_a_batch_records_model_call_replays_from_the_report(
+    project: Path, refactor, cli_env, tmp_path: Path
+):
+    run = refactor("inventory/pricing.py", "--action", "docstring", "--keep-prompts")
+    assert run.returncode == 0, run.stderr
+    record = run.records[0]
+    assert record["reproduce"]["prompt_kept"] is True
+    done = subprocess.run(
+        [*CLI[:-1], "replay", record["id"], "--from", str(tmp_path / "report.jsonl"), "--json"],
+        env=cli_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["output_sha256"]["now"] == record["reproduce"]["output_sha256"]
