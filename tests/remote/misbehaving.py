@@ -26,6 +26,7 @@ LOOPING_TEMPLATE = (
 # Memory rather than time: a string far larger than any prompt
 HUGE_TEMPLATE = "{{ 'x' * 4000000000 }}" + PLAIN_TEMPLATE
 REPLY = "ok"
+BUILD_INFO = "b4242-misbehaving"  # /props' build_info, as llama-server reports its build
 
 
 class MisbehavingServer(LoopbackServer):
@@ -90,6 +91,7 @@ class MisbehavingServer(LoopbackServer):
                             "chat_template": owner.template,
                             "bos_token": "",
                             "eos_token": "",
+                            "build_info": BUILD_INFO,
                         },
                     )
                 else:

@@ -21,6 +21,7 @@ from edgewise.engine import Engine
 from tests.lsp.sample_files import PYTHON
 from tests.remote.conftest import LlamaServer
 from tests.remote.loopback import LoopbackServer
+from tests.remote.misbehaving import BUILD_INFO, MisbehavingServer
 
 PY_URI = "file:///work/project/files.py"
 
@@ -132,3 +133,11 @@ def test_a_server_that_ignores_seeds_is_flagged(tiny_model: Path, state: Path, t
         assert "not reproducible by design: the server (remote:openai) does not promise" in (
             text.stdout
         )
+
+
+def test_a_llama_cpp_servers_build_is_in_the_report(state: Path):
+    with MisbehavingServer("ok") as server:
+        report = complete_remote({"backend": server.url})
+    facts = report["reproduce"]
+    assert (facts["backend"], facts["backend_version"]) == ("remote:llama.cpp", BUILD_INFO)
+    assert facts["reproducible"] is True

@@ -283,9 +283,11 @@ class ModelHost:
         known = self._engine_facts
         if known is not None and known[0] is backend:
             return known[1]
-        kind = getattr(getattr(backend, "facts", None), "kind", None)
+        server = getattr(backend, "facts", None)
+        kind = getattr(server, "kind", None)
         if isinstance(kind, str):  # a remote server
-            facts = EngineFacts(f"remote:{kind}", "unknown", None, None, kind in SEEDED_SERVERS)
+            version = str(getattr(server, "version", "") or "unknown")
+            facts = EngineFacts(f"remote:{kind}", version, None, None, kind in SEEDED_SERVERS)
         else:
             worker = self.facts()
             threads = thread_counts(self.safe_threads or self.settings.threads, os.cpu_count() or 1)

@@ -77,6 +77,7 @@ class ServerFacts:
     chat_template: str | None
     bos_text: str
     eos_text: str
+    version: str = ""  # the server's build, when it says (reports: what determined a text)
 
     @property
     def token_ids(self) -> bool:
@@ -106,22 +107,37 @@ def probe(endpoint: Endpoint, wanted_model: str) -> ServerFacts:
             props.get("chat_template") or None,
             str(props.get("bos_token") or ""),
             str(props.get("eos_token") or ""),
+            _version(props.get("build_info")),
         )
     if entry.get("owned_by") == "vllm":
         n_ctx = entry.get("max_model_len")
+        answer = endpoint.call("GET", "/version", missing_ok=True)
         return ServerFacts(
-            "vllm", model, int(n_ctx) if isinstance(n_ctx, int) else None, None, "", ""
+            "vllm",
+            model,
+            int(n_ctx) if isinstance(n_ctx, int) else None,
+            None,
+            "",
+            "",
+            _version(answer.get("version") if isinstance(answer, dict) else None),
         )
     extras = endpoint.call("POST", "/extras/tokenize", {"input": ""}, missing_ok=True)
     if isinstance(extras, dict) and "tokens" in extras:
         return ServerFacts("llama-cpp-python", model or "default", None, None, "", "")
-    if endpoint.call("GET", "/api/version", missing_ok=True) is not None:
-        return ServerFacts("ollama", model, None, None, "", "")
+    ollama = endpoint.call("GET", "/api/version", missing_ok=True)
+    if ollama is not None:
+        found = ollama.get("version") if isinstance(ollama, dict) else None
+        return ServerFacts("ollama", model, None, None, "", "", _version(found))
     if not entries and models is None:
         raise RemoteError(
             f"the server at {endpoint.shown} has no /v1/models: is it an OpenAI-compatible server?"
         )
     return ServerFacts("openai", model, None, None, "", "")
+
+
+def _version(value: Any) -> str:
+    """A server's version string as reported (bounded: it is shown in every report)."""
+    return str(value)[:100] if isinstance(value, str | int) and value != "" else ""
 
 
 class RemoteBackend:
