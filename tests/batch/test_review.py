@@ -284,3 +284,32 @@ def test_a_batch_records_model_call_replays_from_the_report(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["output_sha256"]["now"] == record["reproduce"]["output_sha256"]
+
+
+def test_a_killed_apply_reviewed_is_finished_by_the_next(night, project: Path, cli_env, tmp_path):
+    review, records = night
+    keys = {
+        re.search(r"report `([0-9a-f]+)`", body).group(1): key
+        for key, body in sections(review.read_text()).items()
+    }
+    cart = next(r for r in records if r["target"]["file"] == "web/src/cart.ts")
+    tick(review, [keys[cart["id"]]])
+    expected = expected_after(project / "web/src/cart.ts", [cart])
+    marker = tmp_path / "killed-once"
+    # the check kills edgewise itself (its parent) the first time: the file is written,
+    # its original held under a second name, the journal entry open
+    check = f"test -e {marker} || {{ touch {marker}; kill -9 $PPID; sleep 5; }}"
+    done = apply_reviewed(project, cli_env, review, "--check", check)
+    assert done.returncode == -9
+    assert list(review.parent.glob(".*edgewise-journal"))
+    assert list((project / "web/src").glob(".cart.ts.*.edgewise-orig"))
+    again = apply_reviewed(project, cli_env, review)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "an earlier --apply-reviewed stopped while writing web/src/cart.ts: applied" in (
+        again.stderr
+    )
+    assert f"applied  {keys[cart['id']]}  web/src/cart.ts::" in again.stdout
+    assert "(recovered)" in again.stdout
+    assert (project / "web/src/cart.ts").read_bytes() == expected
+    assert not list((project / "web/src").glob(".cart.ts.*"))
+    assert not list(review.parent.glob(".*edgewise-journal"))

@@ -103,11 +103,15 @@ class ReviewApplier:
             self.say(f"edgewise refactor: {self.review}: {exc}; nothing was changed")
             return EXIT_USAGE
         try:
-            await self.recover()
+            recovered = await self.recover()
             ticked = [p for p in review.proposals if p.ticked]
-            if not ticked:
+            if not ticked and not recovered:
                 self.say(f"{self.review}: no change is ticked (- [x]); nothing was changed")
                 return EXIT_OK
+            for proposal in [p for p in ticked if p.key in recovered]:
+                done, reason = recovered[proposal.key]
+                self.outcomes.append(Outcome(proposal.key, where(proposal), done, reason))
+            ticked = [p for p in ticked if p.key not in recovered]
             roots = [Path(r).resolve() for r in review.roots]
             by_file: dict[str, list[Proposal]] = {}
             for proposal in ticked:
@@ -135,15 +139,20 @@ class ReviewApplier:
         )
         return EXIT_OK if applied == len(self.outcomes) else EXIT_FAILED
 
-    async def recover(self) -> None:
-        """Finish what a stopped --apply-reviewed of this review left open."""
+    async def recover(self) -> dict[str, tuple[bool, str]]:
+        """Finish what a stopped --apply-reviewed of this review left open; returns
+        (applied, why) by change key, for the changes it was writing."""
+        out: dict[str, tuple[bool, str]] = {}
         for entry in self.journal.pending():
             finished = await finish_entry(entry, self.run_check_at)
             self.say(
                 f"an earlier --apply-reviewed stopped while writing {entry.get('display')}: "
                 f"{finished.outcome}: {finished.reason}"
             )
+            for key in entry.get("changes") or []:
+                out[str(key)] = (finished.outcome == "applied", f"{finished.reason} (recovered)")
             self.journal.end(entry["id"])
+        return out
 
     async def run_check_at(self, path: Path, command: str, cwd: Path) -> CheckResult:
         try:
@@ -221,6 +230,7 @@ class ReviewApplier:
                 "check": self.check,
                 "cwd": str(self.cwd),
                 "records": [],
+                "changes": [p.key for p in proposals],
             }
         )
         try:
