@@ -232,6 +232,9 @@ def test_a_review_path_holding_something_else_is_refused(project: Path, refactor
     assert run.returncode == 2
     assert "is not an edgewise review; nothing was changed" in run.stderr
     assert mine.read_text() == "my own notes\n"
+    same = refactor(".", "--action", "docstring", "--review", str(tmp_path / "report.jsonl"))
+    assert same.returncode == 2 and "is the --report file" in same.stderr
+    assert not (tmp_path / "report.jsonl").exists()
 
 
 def test_records_carry_the_edits_the_review_applies(night, project: Path):

@@ -274,6 +274,8 @@ def review_path(args: Any) -> Path | None:
         path = default_path(Path(args.report))
     else:
         return None
+    if args.report and path.resolve() == Path(args.report).resolve():
+        raise UsageError(f"--review {path} is the --report file; name another")
     why = check_review_path(path)
     if why is not None:
         raise UsageError(f"--review {path}: {why}")

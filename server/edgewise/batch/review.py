@@ -242,6 +242,15 @@ def render(
         "each only if its file has not changed since this review was written and its diff "
         "below is as edgewise wrote it.",
         "",
+        *(
+            [
+                "Each change names its report: `edgewise replay REPORT_ID` runs its model "
+                "call again and says whether the text is identical.",
+                "",
+            ]
+            if any((r.get("reproduce") or {}).get("prompt_kept") for r in records)
+            else []
+        ),
         "## Proposed changes",
         "",
     ]
