@@ -4,6 +4,7 @@ with the tiny model; the real command line)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -316,3 +317,22 @@ def test_a_killed_apply_reviewed_is_finished_by_the_next(night, project: Path, c
     assert (project / "web/src/cart.ts").read_bytes() == expected
     assert not list((project / "web/src").glob(".cart.ts.*"))
     assert not list(review.parent.glob(".*edgewise-journal"))
+
+
+def test_a_change_pointed_outside_the_roots_is_refused(night, project: Path, cli_env, tmp_path):
+    review, _ = night
+    text = review.read_text()
+    match = re.search(r"<!-- edgewise:data c1 ([A-Za-z0-9+/=]+) -->", text)
+    data = json.loads(base64.b64decode(match.group(1)))
+    outside = tmp_path / "outside" / Path(data["file"]).name
+    outside.parent.mkdir()
+    outside.write_bytes(Path(data["path"]).read_bytes())  # the same bytes: the hash matches
+    data["path"] = str(outside)
+    forged = base64.b64encode(json.dumps(data).encode()).decode()
+    review.write_text(text.replace(match.group(1), forged))
+    tick(review, ["c1"])
+    before = outside.read_bytes()
+    done = apply_reviewed(project, cli_env, review)
+    assert done.returncode == 1
+    assert "the file is not inside the roots the review was made over" in done.stdout
+    assert outside.read_bytes() == before
