@@ -105,7 +105,7 @@ local function progress_lines(view)
     '# ' .. view.heading,
     '',
     ('edgewise is asking the model … %.0f s'):format(seconds),
-    view.progress ~= '' and ('(%s)'):format(view.progress) or '',
+    view.progress ~= '' and ('model: %s'):format(view.progress) or '',
     '',
     'q closes this view and stops the request.',
   }

@@ -138,8 +138,11 @@ function M.line(status)
   local state = tostring(value_of(status.state) or '?')
   local parts = { 'edgewise ' .. (STATES[state] or state) }
   local session = value_of(status.session) or {}
-  table.insert(parts, ('%d req'):format(tonumber(value_of(session.requests)) or 0))
-  table.insert(parts, money(status))
+  local requests = tonumber(value_of(session.requests)) or 0
+  table.insert(parts, ('%d req'):format(requests))
+  if requests > 0 then
+    table.insert(parts, money(status))
+  end
   local budget = status.budget
   if budget then
     table.insert(parts, (budget.level == 'ok' and '' or '! ') .. budget.text)
