@@ -537,7 +537,9 @@ def test_an_edit_that_asks_for_confirmation_is_previewed_then_applied_or_not(rea
     assert "-def list_files(path):" in accepted["lines"]
     assert "+def list_files(folder):" in accepted["lines"]
     assert accepted["lines"][0] == "--- a/project/files.py"
-    assert "edgewise: Rewrite" in "".join(chunk[0] for chunk in accepted["title"])
+    # titled with the annotation's label, which names the action
+    title = "".join(chunk[0] for chunk in accepted["title"])
+    assert title == " edgewise: Rewrite: def list_files(folder): "
     assert accepted["unchanged_while_open"] and not accepted["answered_while_open"]
     # `a` applies it, and the server hears that it was applied
     assert accepted["answer"] == {"applied": True}
@@ -551,6 +553,10 @@ def test_an_edit_that_asks_for_confirmation_is_previewed_then_applied_or_not(rea
     }
     assert rejected["line_after"] == "def list_files(folder):"
     assert rejected["closed"] and rejected["back_in_code"]
+    # an edit with no annotation asking for confirmation: applied at once, no preview
+    plain = step["plain"]
+    assert plain["answer"]["applied"] is True and plain["floats"] == 0
+    assert plain["line_after"] == "def list_files(path):"
 
 
 def test_explain_opens_beside_the_code_with_progress(readme):

@@ -175,7 +175,7 @@ local function main()
         },
       },
       changeAnnotations = {
-        ['edgewise.preview'] = { label = 'edgewise: Rewrite', needsConfirmation = true },
+        ['edgewise.preview'] = { label = 'edgewise: Rewrite: ' .. new_text, needsConfirmation = true },
       },
     }
   end
@@ -189,7 +189,7 @@ local function main()
     local answer
     local text_before = h.buffer_text(buf)
     coroutine.wrap(function() -- as Neovim runs a server request's handler
-      answer = on_apply(nil, { edit = crafted_edit(def_line, new_text), label = 'edgewise: Rewrite' }, ctx)
+      answer = on_apply(nil, { edit = crafted_edit(def_line, new_text), label = 'edgewise: rewrite' }, ctx)
     end)()
     local win = h.wait_until(function()
       return float_windows()[1]
@@ -216,7 +216,20 @@ local function main()
   local line_before = vim.api.nvim_buf_get_lines(buf, def_line, def_line + 1, false)[1]
   local accepted = preview('a', 'def list_files(folder):')
   local rejected = preview('r', 'def list_files(directory):')
-  h.step('preview', { line_before = line_before, accepted = accepted, rejected = rejected })
+  -- an edit that does not ask for confirmation is applied at once, as Neovim does
+  local plain = crafted_edit(def_line, 'def list_files(path):')
+  plain.changeAnnotations = nil
+  plain.documentChanges[1].edits[1].annotationId = nil
+  local plain_answer
+  coroutine.wrap(function()
+    plain_answer = on_apply(nil, { edit = plain }, ctx)
+  end)()
+  local unconfirmed = {
+    answer = plain_answer,
+    floats = #float_windows(),
+    line_after = vim.api.nvim_buf_get_lines(buf, def_line, def_line + 1, false)[1],
+  }
+  h.step('preview', { line_before = line_before, accepted = accepted, rejected = rejected, plain = unconfirmed })
 
   -- 6) Explain: beside the code, progress while the model runs, the cursor stays
   vim.api.nvim_set_current_win(code_win)

@@ -165,19 +165,21 @@ local function outdated(edit)
   return false
 end
 
+--- The preview's title: the label of the annotation that asks for confirmation (it names
+--- the action), else the label of the request.
 ---@param edit lsp.WorkspaceEdit
 ---@param label string
 ---@return string
 local function title_of(edit, label)
-  if label ~= '' then
-    return label
-  end
-  for _, annotation in pairs(confirming(edit)) do
+  local ids = vim.tbl_keys(confirming(edit))
+  table.sort(ids)
+  for _, id in ipairs(ids) do
+    local annotation = confirming(edit)[id]
     if type(annotation.label) == 'string' and annotation.label ~= '' then
       return annotation.label
     end
   end
-  return 'edgewise: apply this change?'
+  return label ~= '' and label or 'edgewise: apply this change?'
 end
 
 --- Show the diff of `edit` in a floating window and call `decide(true|false)` once the
