@@ -81,6 +81,9 @@ function M.needs_preview(edit)
     return false
   end
   local wanted = confirming(edit)
+  if wanted[M.ANNOTATION] then
+    return true -- edgewise's own, even on edits that cannot carry an id (`changes`)
+  end
   local _, _, annotated = parts(edit)
   for id in pairs(annotated) do
     if wanted[id] then
