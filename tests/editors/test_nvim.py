@@ -579,3 +579,11 @@ def test_virtual_text_shows_the_report_not_the_unsure_hints(readme):
     assert all("model unsure here" not in t for t in texts), texts
     on_report = [m["text"] for m in step["marks"] if m["row"] == step["report_row"]]
     assert on_report and "edgewise: " in on_report[0], on_report
+
+
+def test_the_explain_code_action_opens_the_view_and_q_stops_it(readme):
+    step = readme["explain_action"]
+    assert step["opened"] and step["code_win_current"], "beside the code, cursor kept"
+    assert step["closed"], "q closed the view"
+    assert step["request_ended"], "and the request was cancelled"
+    assert not step["reopened"] and step["windows"] == 1

@@ -265,6 +265,36 @@ local function main()
     cursor_kept = vim.deep_equal(vim.api.nvim_win_get_cursor(code_win), cursor),
     windows = #vim.api.nvim_tabpage_list_wins(0),
   })
+
+  -- 7) the code action "Explain (edgewise)" opens the same view; `q` in it while the
+  --    model runs closes it and stops the request
+  explain.close()
+  vim.api.nvim_set_current_win(code_win)
+  vim.api.nvim_win_set_cursor(code_win, { def_line + 2, 4 })
+  vim.lsp.buf.code_action({
+    apply = true,
+    filter = function(action)
+      return action.title == 'Explain (edgewise)'
+    end,
+  })
+  local pending = h.wait_until(function()
+    local view = explain.view
+    return view and not view.done and view.request_id and vim.fn.bufwinid(view.buf) ~= -1 and view
+  end, 30000)
+  local by_action = { opened = pending ~= nil, code_win_current = vim.api.nvim_get_current_win() == code_win }
+  if pending then
+    local request_id = pending.request_id
+    vim.api.nvim_set_current_win(vim.fn.bufwinid(pending.buf))
+    h.input('q')
+    by_action.closed = vim.fn.bufwinid(pending.buf) == -1 and explain.view == nil
+    by_action.request_ended = h.wait_until(function()
+      return client.requests[request_id] == nil
+    end, 10000) ~= nil
+    h.sleep(1500) -- an answer that crossed the cancel does not open the view again
+    by_action.reopened = vim.fn.bufwinid(pending.buf) ~= -1
+    by_action.windows = #vim.api.nvim_tabpage_list_wins(0)
+  end
+  h.step('explain_action', by_action)
   h.finish(0)
 end
 

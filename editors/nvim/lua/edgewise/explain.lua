@@ -27,6 +27,10 @@ local TICK_MS = 250
 ---@type edgewise.ExplainView?
 M.view = nil
 
+--- Explanations the user closed while they ran: if one arrives all the same (the
+--- cancel crossed it), it is not shown.
+M.unwanted = 0
+
 ---@param value any
 ---@return any nil for JSON null
 local function value_of(value)
@@ -149,6 +153,7 @@ function M.close()
       local client = vim.lsp.get_client_by_id(view.client_id)
       if client then
         client:cancel_request(view.request_id)
+        M.unwanted = M.unwanted + 1
       end
     end
     view.done = true
@@ -261,6 +266,10 @@ function M.show_document(err, params, ctx)
     return { success = false }
   end
   local view = M.view
+  if (not view or view.done) and M.unwanted > 0 then
+    M.unwanted = M.unwanted - 1
+    return { success = true } -- closed by the user while it ran
+  end
   if not view or view.done then
     view = {
       buf = buffer(),
