@@ -98,12 +98,18 @@ local function main()
   expect(client, 'the edgewise client attached to the buffer')
   local commands = (client.server_capabilities.executeCommandProvider or {}).commands or {}
   step('attached', { server = client.server_info, commands = commands })
-  -- (Neovim shows window/showMessage as "LSP[name][Warning] …" in :messages)
+  -- (the plugin shows the server's warnings with vim.notify, one message each)
   local function settings_warnings()
-    local messages = vim.api.nvim_exec2('messages', { output = true }).output
-    return vim.tbl_filter(function(line)
-      return vim.startswith(line, 'LSP[edgewise]') and line:find('setting', 1, true) ~= nil
-    end, vim.split(messages, '\n', { plain = true }))
+    return vim.tbl_map(
+      function(n)
+        return n.message
+      end,
+      vim.tbl_filter(function(n)
+        return n.level == vim.log.levels.WARN
+          and vim.startswith(n.message, 'edgewise: ')
+          and n.message:find('setting', 1, true) ~= nil
+      end, result.notifications)
+    )
   end
   wait_until(function()
     return #settings_warnings() >= #cfg.settings_warnings

@@ -153,7 +153,7 @@ local function main()
   h.step('message', {
     echoed = messages[#messages],
     echospace = vim.v.echospace,
-    kept = edgewise.state.messages[#edgewise.state.messages],
+    kept = edgewise.state.messages[#edgewise.state.messages].text,
     long = long,
   })
 

@@ -227,12 +227,12 @@ function M.rewrite(instruction, line1, line2, bufnr)
     end
     local why = value_of(result.disabled) or value_of(result.error)
     local reason = type(why) == 'table' and why.reason or why
-    if why and reason ~= require('edgewise.preview').REJECTED then
-      notify(
-        'edgewise: rewrite not applied: '
-          .. (type(why) == 'table' and (why.reason or vim.inspect(why)) or tostring(why)),
-        vim.log.levels.WARN
-      )
+    local message = 'edgewise: rewrite not applied: '
+      .. (type(why) == 'table' and (why.reason or vim.inspect(why)) or tostring(why))
+    local state = require('edgewise').state
+    local said = state and require('edgewise.messages').just_said(state.messages, message)
+    if why and reason ~= require('edgewise.preview').REJECTED and not said then
+      notify(message, vim.log.levels.WARN)
     end
   end)
 end

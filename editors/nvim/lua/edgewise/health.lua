@@ -222,7 +222,7 @@ function M.check()
       vim.health.ok('last status: ' .. status)
     end
     for _, message in ipairs(edgewise.state and edgewise.state.messages or {}) do
-      vim.health.info('server said: ' .. message)
+      vim.health.info(('server said (%s): %s'):format(message.kind, message.text))
     end
   else
     vim.health.info('no edgewise client is running yet (open a file of a supported filetype)')

@@ -20,7 +20,7 @@ M.NAME = 'edgewise'
 ---@field options edgewise.Options
 ---@field ghosts table<integer, edgewise.Ghost> by buffer
 ---@field status table<integer, edgewise.Status> by client id
----@field messages string[] the server's information messages (newest last)
+---@field messages edgewise.Message[] the server's messages (newest last)
 ---@field located? edgewise.Located the server command and where it was found
 ---@field augroup integer
 

@@ -1,12 +1,28 @@
---- window/showMessage from the server. Errors and warnings are shown as Neovim shows
---- them. An information (e.g. which model the server uses, said once when it starts) is
---- one line that fits the command line, so that it never stops the editor with a
---- hit-enter prompt; the whole text stays in `:checkhealth edgewise` and in the LSP log.
---- With a vim.notify of a notification plugin (nvim-notify, fidget, …) the whole text
---- goes to it.
+--- window/showMessage from the server. Neovim's own handler echoes each message with a
+--- newline at its end, which makes every one of them a hit-enter prompt. Here:
+---
+--- - an information (e.g. which model the server uses, said once when it starts) is one
+---   line cut to fit the command line (never a prompt);
+--- - a warning or an error goes to vim.notify as it is (a prompt only when it is longer
+---   than the screen is wide).
+---
+--- With a vim.notify of a notification plugin (nvim-notify, fidget, …) every message goes
+--- to it whole. All of them are kept for `:checkhealth edgewise` (and the server writes
+--- them to the LSP log too).
 local M = {}
 
-local INFO, LOG = 3, 4 -- lsp.MessageType
+local TYPES = { [1] = 'error', [2] = 'warning', [3] = 'info', [4] = 'log' } -- lsp.MessageType
+local LEVELS = {
+  error = vim.log.levels.ERROR,
+  warning = vim.log.levels.WARN,
+  info = vim.log.levels.INFO,
+  log = vim.log.levels.INFO,
+}
+
+---@class edgewise.Message
+---@field kind 'error'|'warning'|'info'|'log'
+---@field text string
+---@field at integer vim.uv.now() when it arrived
 
 --- True when vim.notify is Neovim's own (which echoes to the command line).
 ---@return boolean
@@ -31,23 +47,43 @@ function M.one_line(text, width)
   return cut .. '…'
 end
 
---- The handler. `store` keeps every information message of the session (newest last).
----@param store string[]
+--- True when the server said exactly `text` within the last `ms` milliseconds (so that
+--- the plugin does not say it a second time).
+---@param store edgewise.Message[]
+---@param text string
+---@param ms? integer default 5000
+---@return boolean
+function M.just_said(store, text, ms)
+  local since = vim.uv.now() - (ms or 5000)
+  for i = #store, 1, -1 do
+    local message = store[i]
+    if message.at < since then
+      return false
+    end
+    if message.text == text then
+      return true
+    end
+  end
+  return false
+end
+
+--- The handler. `store` keeps every message of the session (newest last).
+---@param store edgewise.Message[]
 ---@return lsp.Handler
 function M.handler(store)
-  return function(err, params, ctx)
-    local kind = params and params.type
-    if kind ~= INFO and kind ~= LOG then
-      return vim.lsp.handlers['window/showMessage'](err, params, ctx)
+  return function(_, params, _)
+    if type(params) ~= 'table' then
+      return vim.NIL
     end
-    local message = tostring(params.message or '')
-    table.insert(store, message)
-    if builtin_notify() then
+    local kind = TYPES[params.type] or 'info'
+    local text = tostring(params.message or '')
+    table.insert(store, { kind = kind, text = text, at = vim.uv.now() })
+    local builtin = builtin_notify()
+    if builtin and (kind == 'info' or kind == 'log') then
       -- v:echospace: the room left on the last line (after 'showcmd' and 'ruler')
-      local room = math.max(vim.v.echospace, 20)
-      vim.api.nvim_echo({ { M.one_line(message, room) } }, true, {})
+      vim.api.nvim_echo({ { M.one_line(text, math.max(vim.v.echospace, 20)) } }, true, {})
     else
-      vim.notify(message, vim.log.levels.INFO, { title = 'edgewise' })
+      vim.notify(text, LEVELS[kind], { title = 'edgewise' })
     end
     return params
   end
