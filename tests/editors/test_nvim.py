@@ -566,6 +566,9 @@ def test_explain_opens_beside_the_code_with_progress(readme):
     assert step["progress"], "the view showed progress while the model ran"
     assert step["progress"].startswith("# Explanation of files.py, lines ")
     assert step["server_progress"], "the server's progress messages reached the view"
+    # and the statusline: the action and its progress while it runs, the status after
+    assert re.fullmatch(r"edgewise: Explain · .+ \(\d+\.\d s\)", step["statusline_progress"])
+    assert step["statusline_after"].startswith("edgewise idle · ")
     assert step["lines"][0].startswith("# Explanation of files.py, lines "), step["lines"]
     assert any(line.startswith("edgewise: ") for line in step["lines"]), "with its report"
     assert step["view_shown"] and not step["view_is_float"], "a window beside the code"

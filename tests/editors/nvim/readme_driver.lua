@@ -236,7 +236,7 @@ local function main()
   local cursor = vim.api.nvim_win_get_cursor(0)
   vim.cmd(('%d,%dEdgewiseExplain'):format(def_line + 1, def_line + 3))
   local explain = require('edgewise.explain')
-  local progress_seen, server_progress = nil, nil
+  local progress_seen, server_progress, statusline_progress = nil, nil, nil
   local done = h.wait_until(function()
     local view = explain.view
     local b = vim.fn.bufnr(explain.BUFFER)
@@ -249,13 +249,20 @@ local function main()
     if view and view.progress ~= '' then
       server_progress = server_progress or view.progress
     end
+    if vim.startswith(last_drawn() or '', 'edgewise: Explain') then
+      statusline_progress = statusline_progress or last_drawn()
+    end
     return view and view.done and b
   end, 120000)
+  h.sleep(300) -- the end of the progress, drawn
+  local statusline_after = last_drawn()
   local view_win = done and vim.fn.bufwinid(done) or -1
   h.step('explain', {
     done = done ~= nil,
     progress = progress_seen or false,
     server_progress = server_progress or false,
+    statusline_progress = statusline_progress or false,
+    statusline_after = statusline_after,
     lines = done and vim.api.nvim_buf_get_lines(done, 0, -1, false) or {},
     view_is_float = view_win ~= -1 and vim.api.nvim_win_get_config(view_win).relative ~= '',
     view_shown = view_win ~= -1,

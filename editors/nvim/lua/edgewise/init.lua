@@ -21,6 +21,7 @@ M.NAME = 'edgewise'
 ---@field ghosts table<integer, edgewise.Ghost> by buffer
 ---@field status table<integer, edgewise.Status> by client id
 ---@field messages edgewise.Message[] the server's messages (newest last)
+---@field progress table<integer, table<string|integer, edgewise.Progress>> runs in progress by client id
 ---@field located? edgewise.Located the server command and where it was found
 ---@field augroup integer
 
@@ -94,11 +95,16 @@ end
 
 --- The last edgewise/status of the current buffer's server, as one short line (for a
 --- statusline), e.g. `edgewise idle · 12 req · 0.0123 USD`; a notice such as
---- `edgewise hidden: not sure enough (0.03)` for a moment; '' when there is none.
+--- `edgewise hidden: not sure enough (0.03)` for a moment; the action running and its
+--- progress; '' when there is none.
 ---@return string
 function M.statusline()
   local client = M.client()
-  return status.line(client and M.state and M.state.status[client.id] or nil)
+  local state = M.state
+  if not client or not state then
+    return ''
+  end
+  return status.line(state.status[client.id], state.progress[client.id])
 end
 
 ---@param lhs string|false
@@ -194,6 +200,7 @@ function M.setup(opts)
     ghosts = {},
     status = {},
     messages = {},
+    progress = {},
     located = server.locate(options.cmd),
     augroup = vim.api.nvim_create_augroup('edgewise', { clear = true }),
   }
@@ -258,8 +265,10 @@ function M.setup(opts)
     group = state.augroup,
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
-      if client and client.name == M.NAME then
-        explain.on_progress(client.id, ev.data.params and ev.data.params.value)
+      local params = ev.data.params or {}
+      if client and client.name == M.NAME and M.state then
+        status.progress(M.state.progress, client.id, params.token, params.value)
+        explain.on_progress(client.id, params.value)
       end
     end,
   })

@@ -123,17 +123,54 @@ local function money(status)
   return vim.trim(('%.4f %s'):format(cloud, currency))
 end
 
+---@class edgewise.Progress a model run in progress ($/progress of the server)
+---@field title string e.g. "edgewise: Explain"
+---@field message string e.g. "generating (2.1 s)"
+
+--- Follow the server's $/progress: begin and report keep the run's title and latest
+--- message, end forgets it. The statusline is redrawn.
+---@param store table<integer, table<string|integer, edgewise.Progress>> by client id, then token
+---@param client_id integer
+---@param token string|integer
+---@param value table the progress value
+function M.progress(store, client_id, token, value)
+  if type(value) ~= 'table' or token == nil then
+    return
+  end
+  local runs = store[client_id] or {}
+  store[client_id] = runs
+  if value.kind == 'end' then
+    runs[token] = nil
+  else
+    local run = runs[token] or { title = '', message = '' }
+    if type(value_of(value.title)) == 'string' then
+      run.title = value.title
+    end
+    if type(value_of(value.message)) == 'string' then
+      run.message = value.message
+    end
+    runs[token] = run
+  end
+  M.redraw()
+end
+
 --- One short line for a statusline, e.g. `edgewise idle · 12 req · 0.0123 USD · this
 --- week: 61 % of budget`; while a notice is shown, `edgewise hidden: not sure enough
---- (0.03)`.
+--- (0.03)`; while an action runs, `edgewise: Explain · generating (2.1 s)`.
 ---@param status edgewise.Status?
+---@param runs? table<string|integer, edgewise.Progress> the client's runs in progress
 ---@return string
-function M.line(status)
+function M.line(status, runs)
   if not status then
     return ''
   end
   if status.notice and status.notice.until_ms > vim.uv.now() then
     return 'edgewise ' .. status.notice.text
+  end
+  local _, run = next(runs or {})
+  if run and run.title ~= '' then
+    -- "edgewise: Explain · generating (2.1 s)"
+    return run.message ~= '' and ('%s · %s'):format(run.title, run.message) or run.title
   end
   local state = tostring(value_of(status.state) or '?')
   local parts = { 'edgewise ' .. (STATES[state] or state) }
