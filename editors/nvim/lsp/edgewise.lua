@@ -13,7 +13,9 @@
 -- is the configured one) and through workspace/didChangeConfiguration (Neovim does that
 -- by itself). Ghost text, :EdgewiseCost and friends need require('edgewise').setup().
 
-local located = require('edgewise.server').locate()
+-- (a copy of this file without the plugin's lua/ folder falls back to PATH)
+local found, server = pcall(require, 'edgewise.server')
+local located = found and server.locate() or nil
 
 ---@type vim.lsp.Config
 return {
