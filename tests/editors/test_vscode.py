@@ -185,11 +185,7 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     def session(attempt: int) -> tuple[dict, str]:
         """One code-server and one browser run: what the workbench showed."""
         home = tmp_path / f"code-server-{attempt}"
-        user_data, extensions, workspace = (
-            home / "user-data",
-            home / "extensions",
-            home / "workspace",
-        )
+        user_data, extensions, workspace = home / "user-data", home / "extensions", home / "workspace"
         for folder in (user_data / "User", extensions, workspace):
             folder.mkdir(parents=True)
         (workspace / "files.py").write_text(FIXTURE.read_text("utf-8"), "utf-8")
@@ -267,9 +263,7 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
         lines = driver.stdout.strip().splitlines()
         assert lines, f"the browser driver printed nothing:\n{driver.stderr[-3000:]}"
         seen = json.loads(lines[-1])
-        (ARTIFACTS / "result.json").write_text(
-            json.dumps(seen, indent=1, ensure_ascii=False), "utf-8"
-        )
+        (ARTIFACTS / "result.json").write_text(json.dumps(seen, indent=1, ensure_ascii=False), "utf-8")
         return seen, driver.stderr
 
     # one more run when the browser run ends in a step that timed out: on 2 shared cores a
