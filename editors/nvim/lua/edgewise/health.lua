@@ -180,14 +180,17 @@ function M.check()
   local cmd = config.cmd --[[@as string[] ]]
   local exe = vim.fn.exepath(cmd[1])
   local server = require('edgewise.server')
-  if exe == '' then
-    vim.health.error(server.not_found_message(), {
-      'scripts/setup (or scripts/run) in the checkout makes .venv/bin/edgewise; or put edgewise on PATH',
-    })
-    return
-  end
   local state = require('edgewise').state
   local located = state and state.located
+  if exe == '' then
+    local given = located and located.source == 'setting'
+    vim.health.error(
+      given and ('server not found: `%s` (the `cmd` option) is not an executable'):format(cmd[1])
+        or server.not_found_message(),
+      { 'scripts/setup (or scripts/run) in the checkout makes .venv/bin/edgewise; or put edgewise on PATH' }
+    )
+    return
+  end
   local WHERE = { setting = 'the `cmd` option', checkout = "the checkout's .venv", PATH = 'PATH' }
   vim.health.ok(
     ('server found: %s%s'):format(
