@@ -480,16 +480,24 @@ def test_readme_setup_starts_the_checkouts_server_when_edgewise_is_not_on_path(r
     assert completion["report"], "the report of the accepted text arrived"
 
 
-def test_without_a_server_the_plugin_says_so_once(nvim, tmp_path):
-    """A checkout that was never set up (no .venv) and no `edgewise` on PATH."""
+@pytest.mark.parametrize("cmd", [None, ["/nonexistent/edgewise", "serve"]], ids=["none", "bad-cmd"])
+def test_without_a_server_the_plugin_says_so_once(nvim, tmp_path, cmd):
+    """A checkout that was never set up (no .venv) and no `edgewise` on PATH; or a `cmd`
+    that is not an executable (Neovim itself skips it without a word)."""
     checkout = tmp_path / "edgewise"
     shutil.copytree(PLUGIN, checkout / "editors" / "nvim")
     project = make_project(tmp_path / "project")
     (project / "other.py").write_text("x = 1\n", "utf-8")
+    config: dict[str, Any] = {
+        "settings": {},
+        "files": [str(project / "files.py"), str(project / "other.py")],
+    }
+    if cmd:
+        config["cmd"] = cmd
     result = run_nvim(
         nvim,
         "noserver_driver.lua",
-        {"settings": {}, "files": [str(project / "files.py"), str(project / "other.py")]},
+        config,
         tmp_path,
         plugin=checkout / "editors" / "nvim",
         edgewise_on_path=False,
@@ -499,9 +507,18 @@ def test_without_a_server_the_plugin_says_so_once(nvim, tmp_path):
     assert steps["after_setup"] == [], "nothing is said before a file edgewise serves opens"
     [note] = result["notifications"]
     assert note["level"] == 3  # vim.log.levels.WARN
-    assert note["message"].startswith("edgewise: server not found (not in "), note
-    assert str(checkout.name) + "/.venv" in note["message"]
-    assert "scripts/setup" in note["message"] and "`cmd`" in note["message"]
+    if cmd:
+        assert note["message"] == (
+            "edgewise: server not found: `/nonexistent/edgewise` (the `cmd` option of setup()) "
+            "is not an executable"
+        )
+    else:
+        assert note["message"].startswith("edgewise: server not found (not in "), note
+        shown = "~/edgewise"  # (the editor's HOME is tmp_path)
+        assert note["message"] == (
+            f"edgewise: server not found (not in {shown}/.venv, not on PATH): "
+            f"run {shown}/scripts/setup, or set `cmd` in setup()"
+        )
     assert steps["clients"] == 0
     assert steps["filetypes"].count("python") == 2, "both files were opened"
 

@@ -1,5 +1,6 @@
--- The README's setup in a checkout with no server (no .venv, `edgewise` not on PATH):
--- opening files edgewise would serve says so once, with vim.notify, and starts nothing.
+-- The README's setup in a checkout with no server (no .venv, `edgewise` not on PATH), or
+-- with a `cmd` that is no executable: opening files edgewise would serve says so once,
+-- with vim.notify, and starts nothing.
 --
 --   EDGEWISE_TEST=config.json nvim --headless --clean -u noserver_driver.lua
 local h = dofile(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/harness.lua')
@@ -10,7 +11,7 @@ h.record_notify()
 
 h.run(function()
   local edgewise = require('edgewise')
-  edgewise.setup({ settings = cfg.settings })
+  edgewise.setup({ settings = cfg.settings, cmd = cfg.cmd })
   h.step('located', edgewise.state.located or false)
   h.step('after_setup', vim.deepcopy(h.result.notifications))
   for _, file in ipairs(cfg.files) do

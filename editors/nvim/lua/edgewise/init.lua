@@ -195,13 +195,14 @@ function M.setup(opts)
       detach(bufnr)
     end
   end
+  local located, not_found = server.locate(options.cmd)
   local state = {
     options = options,
     ghosts = {},
     status = {},
     messages = {},
     progress = {},
-    located = server.locate(options.cmd),
+    located = located,
     augroup = vim.api.nvim_create_augroup('edgewise', { clear = true }),
   }
   M.state = state
@@ -233,7 +234,7 @@ function M.setup(opts)
       [explain.COMMAND] = explain.command,
     },
   }
-  lsp.cmd = state.located and state.located.cmd or nil
+  lsp.cmd = located and located.cmd or options.cmd
   lsp.filetypes = options.filetypes
   lsp.root_markers = options.root_markers
   vim.lsp.config(M.NAME, lsp)
@@ -292,7 +293,7 @@ function M.setup(opts)
       once = true,
       callback = function()
         vim.schedule(function()
-          vim.notify(server.not_found_message(), vim.log.levels.WARN, { title = 'edgewise' })
+          vim.notify(not_found or server.not_found_message(), vim.log.levels.WARN, { title = 'edgewise' })
         end)
       end,
     })

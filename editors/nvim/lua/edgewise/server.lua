@@ -32,11 +32,14 @@ function M.checkout_server(root)
 end
 
 --- The command that starts the server: `cmd` when given, else the checkout's `.venv`,
---- else `edgewise` on PATH; nil when there is none.
+--- else `edgewise` on PATH. When there is none: nil and what to tell the user (one line).
 ---@param cmd? string[] the `cmd` option of setup() (or of vim.lsp.config)
----@return edgewise.Located?
+---@return edgewise.Located?, string?
 function M.locate(cmd)
   if cmd then
+    if vim.fn.executable(cmd[1]) ~= 1 then
+      return nil, ('edgewise: server not found: `%s` (the `cmd` option of setup()) is not an executable'):format(cmd[1])
+    end
     return { cmd = cmd, source = 'setting' }
   end
   local own = M.checkout_server()
@@ -47,7 +50,7 @@ function M.locate(cmd)
   if on_path ~= '' then
     return { cmd = { on_path, 'serve' }, source = 'PATH' }
   end
-  return nil
+  return nil, M.not_found_message()
 end
 
 --- What to tell the user when no server was found (one line).
