@@ -534,6 +534,12 @@ def test_the_statusline_redraws_when_the_status_changes(readme):
     budget = "edgewise idle · 4 req · 0.0123 USD · ! this week: 61 % of budget"
     assert line["after_notice"] == budget
     assert line["budget_kept"] == budget, "a status without a budget keeps the last one"
+    # shown by the statusline, so not in the command line too; without edgewise in the
+    # statusline, in the command line for a moment (not kept in :messages)
+    assert line["notice_echoed"] == []
+    assert line["without_statusline"] == [
+        {"text": "edgewise hidden: not sure enough (0.02)", "history": False}
+    ]
 
 
 def test_an_information_message_is_one_line_that_fits(readme):

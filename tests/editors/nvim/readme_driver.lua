@@ -24,6 +24,19 @@ end
 vim.o.laststatus = 2
 vim.o.statusline = '%!v:lua.EdgewiseTestStatusline()'
 
+-- what goes to the command line through nvim_echo
+local echoed = {}
+local echo = vim.api.nvim_echo
+vim.api.nvim_echo = function(chunks, history, opts)
+  table.insert(echoed, { text = chunks[1] and chunks[1][1], history = history })
+  return echo(chunks, history, opts)
+end
+local function echoed_since(n)
+  return vim.tbl_map(function(e)
+    return e.text
+  end, vim.list_slice(echoed, n + 1))
+end
+
 local function last_drawn()
   return drawn[#drawn]
 end
@@ -129,14 +142,33 @@ local function main()
     notice = { kind = 'hidden', text = 'hidden: not sure enough (0.03)', ms = 400 },
     budget = { text = 'this week: 61 % of budget', level = 'warn', percent = 61.0 },
   }, ctx)
+  local echoes0 = #echoed
   h.sleep(150)
   local notice = last_drawn()
+  local notice_echoed = echoed_since(echoes0)
   h.sleep(600)
   local after_notice = last_drawn()
   on_status(nil, { state = 'idle', session = session, hidden = 1 }, ctx)
   h.sleep(200)
   local budget_kept = last_drawn()
+  -- with no edgewise in the statusline, a notice goes to the command line for a moment
+  local statusline = vim.o.statusline
+  vim.o.statusline = ''
+  h.sleep(1100)
+  local echoes1 = #echoed
+  on_status(nil, {
+    state = 'idle',
+    session = session,
+    hidden = 2,
+    notice = { kind = 'hidden', text = 'hidden: not sure enough (0.02)', ms = 400 },
+  }, ctx)
+  h.sleep(300)
+  local without_statusline = vim.deepcopy(vim.list_slice(echoed, echoes1 + 1))
+  vim.o.statusline = statusline
+  h.sleep(600)
   h.step('statusline', {
+    notice_echoed = notice_echoed,
+    without_statusline = without_statusline,
     busy = busy,
     idle = idle,
     notice = notice,

@@ -23,6 +23,7 @@ M.NAME = 'edgewise'
 ---@field messages edgewise.Message[] the server's messages (newest last)
 ---@field progress table<integer, table<string|integer, edgewise.Progress>> runs in progress by client id
 ---@field located? edgewise.Located the server command and where it was found
+---@field statusline_drawn? integer vim.uv.now() when a statusline last showed statusline()
 ---@field augroup integer
 
 ---@type edgewise.State?
@@ -104,6 +105,7 @@ function M.statusline()
   if not client or not state then
     return ''
   end
+  state.statusline_drawn = vim.uv.now()
   return status.line(state.status[client.id], state.progress[client.id])
 end
 
@@ -182,6 +184,22 @@ local function configure_diagnostics(client_id)
   }, ns)
 end
 
+--- A notice (e.g. "hidden: not sure enough (0.03)") where it can be seen: in the
+--- statusline when it shows edgewise's status (statusline() ran in the redraw the notice
+--- asked for), else for a moment in the command line, on one line and not in :messages.
+---@param notice edgewise.Notice
+local function show_notice(notice)
+  vim.defer_fn(function()
+    local state = M.state
+    local drawn = state and state.statusline_drawn
+    if drawn and vim.uv.now() - drawn < 1000 then
+      return
+    end
+    local text = require('edgewise.messages').one_line('edgewise ' .. notice.text, math.max(vim.v.echospace, 20))
+    vim.api.nvim_echo({ { text, 'ModeMsg' } }, false, {})
+  end, 100)
+end
+
 --- Configure and enable edgewise. Raises an error naming the wrong key on bad options;
 --- server settings go to the server as they are (it reports each wrong key).
 ---@param opts? edgewise.Options|table
@@ -223,7 +241,10 @@ function M.setup(opts)
     handlers = {
       ['edgewise/status'] = function(_, params, ctx)
         if M.state and ctx.client_id and type(params) == 'table' then
-          status.update(M.state.status, ctx.client_id, params)
+          local notice = status.update(M.state.status, ctx.client_id, params)
+          if notice then
+            show_notice(notice)
+          end
         end
       end,
       ['window/showMessage'] = require('edgewise.messages').handler(state.messages),

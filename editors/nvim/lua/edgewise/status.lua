@@ -92,6 +92,7 @@ end
 ---@param store table<integer, edgewise.Status> statuses by client id
 ---@param client_id integer
 ---@param params table
+---@return edgewise.Notice? notice a notice this status brings (not shown before)
 function M.update(store, client_id, params)
   local old = store[client_id]
   local status = vim.deepcopy(params) --[[@as edgewise.Status]]
@@ -112,6 +113,7 @@ function M.update(store, client_id, params)
     end, notice.ms)
   end
   M.redraw()
+  return notice ~= (old and old.notice) and notice or nil
 end
 
 ---@param status edgewise.Status
