@@ -540,6 +540,16 @@ def test_the_statusline_redraws_when_the_status_changes(readme):
     assert line["without_statusline"] == [
         {"text": "edgewise hidden: not sure enough (0.02)", "history": False}
     ]
+    # while typing, where the suggestion would have been, until the next key
+    typing = line["typing"]
+    assert typing["notes"] == [
+        {
+            "row": typing["row"],
+            "text": "  edgewise hidden: not sure enough (0.01)",
+            "hl": "EdgewiseNotice",
+        }
+    ]
+    assert typing["echoed"] == [] and typing["notes_after_key"] == []
 
 
 def test_an_information_message_is_one_line_that_fits(readme):

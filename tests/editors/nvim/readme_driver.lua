@@ -164,11 +164,45 @@ local function main()
   }, ctx)
   h.sleep(300)
   local without_statusline = vim.deepcopy(vim.list_slice(echoed, echoes1 + 1))
+  -- while typing: at the end of the cursor's line, until the next key
+  h.input('A')
+  local echoes2 = #echoed
+  on_status(nil, {
+    state = 'idle',
+    session = session,
+    hidden = 3,
+    notice = { kind = 'hidden', text = 'hidden: not sure enough (0.01)', ms = 500 },
+  }, ctx)
+  h.sleep(300)
+  local ghost_ns = vim.api.nvim_create_namespace('edgewise.ghost')
+  local function notes()
+    local out = {}
+    for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, ghost_ns, 0, -1, { details = true })) do
+      if mark[4].virt_text_pos == 'eol' then
+        table.insert(out, {
+          row = mark[2],
+          text = mark[4].virt_text[1][1],
+          hl = mark[4].virt_text[1][2],
+        })
+      end
+    end
+    return out
+  end
+  local typing = {
+    notes = notes(),
+    row = vim.api.nvim_win_get_cursor(0)[1] - 1,
+    echoed = echoed_since(echoes2),
+  }
+  h.input('x')
+  typing.notes_after_key = notes()
+  h.input('<Esc>')
+  vim.cmd('silent undo')
   vim.o.statusline = statusline
   h.sleep(600)
   h.step('statusline', {
     notice_echoed = notice_echoed,
     without_statusline = without_statusline,
+    typing = typing,
     busy = busy,
     idle = idle,
     notice = notice,

@@ -162,6 +162,8 @@ local function define_highlights()
     italic = true,
     default = true,
   })
+  -- a note where a suggestion would be (e.g. why it was hidden): not ghost text
+  vim.api.nvim_set_hl(0, 'EdgewiseNotice', { link = 'DiagnosticVirtualTextHint', default = true })
 end
 
 --- Report diagnostics in virtual text (when the user turns virtual text on): only the
@@ -186,7 +188,9 @@ end
 
 --- A notice (e.g. "hidden: not sure enough (0.03)") where it can be seen: in the
 --- statusline when it shows edgewise's status (statusline() ran in the redraw the notice
---- asked for), else for a moment in the command line, on one line and not in :messages.
+--- asked for); else, while typing, at the end of the cursor's line, where the suggestion
+--- would have been (until the next key; Neovim redraws "-- INSERT --" over a message);
+--- else for a moment in the command line, on one line and not in :messages.
 ---@param notice edgewise.Notice
 local function show_notice(notice)
   vim.defer_fn(function()
@@ -195,8 +199,16 @@ local function show_notice(notice)
     if drawn and vim.uv.now() - drawn < 1000 then
       return
     end
-    local text = require('edgewise.messages').one_line('edgewise ' .. notice.text, math.max(vim.v.echospace, 20))
-    vim.api.nvim_echo({ { text, 'ModeMsg' } }, false, {})
+    local text = 'edgewise ' .. notice.text
+    local ghost = M.ghost()
+    if ghost and ghost:note(text, notice.ms) then
+      return
+    end
+    vim.api.nvim_echo(
+      { { require('edgewise.messages').one_line(text, math.max(vim.v.echospace, 20)), 'ModeMsg' } },
+      false,
+      {}
+    )
   end, 100)
 end
 
