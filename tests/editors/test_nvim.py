@@ -563,6 +563,8 @@ def test_an_information_message_is_one_line_that_fits(readme):
 
 
 def test_an_edit_that_asks_for_confirmation_is_previewed_then_applied_or_not(readme):
+    # what a server checks before it annotates an edit (annotated edits need documentChanges)
+    assert readme["client"]["change_annotations"] and readme["client"]["document_changes"]
     step = readme["preview"]
     accepted, rejected = step["accepted"], step["rejected"]
     assert step["line_before"] == "def list_files(path):"

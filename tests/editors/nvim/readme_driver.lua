@@ -66,6 +66,7 @@ local function main()
     cmd = client.config.cmd,
     server = client.server_info,
     change_annotations = workspace_caps.changeAnnotationSupport ~= nil,
+    document_changes = workspace_caps.documentChanges == true,
   })
   local ctx = { client_id = client.id, bufnr = buf }
 

@@ -230,7 +230,8 @@ function M.rewrite(instruction, line1, line2, bufnr)
     local message = 'edgewise: rewrite not applied: '
       .. (type(why) == 'table' and (why.reason or vim.inspect(why)) or tostring(why))
     local state = require('edgewise').state
-    local said = state and require('edgewise.messages').just_said(state.messages, message)
+    local said = value_of(result.told) == true
+      or (state ~= nil and require('edgewise.messages').just_said(state.messages, message))
     if why and reason ~= require('edgewise.preview').REJECTED and not said then
       notify(message, vim.log.levels.WARN)
     end

@@ -247,8 +247,11 @@ function M.setup(opts)
     capabilities = {
       -- Neovim 0.11 has no inline completion of its own: this plugin renders it
       textDocument = { inlineCompletion = { dynamicRegistration = false } },
-      -- edits that ask for confirmation are previewed (edgewise/preview.lua)
-      workspace = { workspaceEdit = { changeAnnotationSupport = { groupsOnLabel = false } } },
+      -- edits that ask for confirmation are previewed (edgewise/preview.lua); annotated
+      -- edits travel in documentChanges, which Neovim applies but does not declare
+      workspace = {
+        workspaceEdit = { documentChanges = true, changeAnnotationSupport = { groupsOnLabel = false } },
+      },
     },
     handlers = {
       ['edgewise/status'] = function(_, params, ctx)
