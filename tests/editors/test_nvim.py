@@ -605,7 +605,7 @@ def test_explain_opens_beside_the_code_with_progress(readme):
     assert re.fullmatch(r"edgewise: Explain · .+ \(\d+\.\d s\)", step["statusline_progress"])
     assert step["statusline_after"].startswith("edgewise idle · ")
     assert step["lines"][0].startswith("# Explanation of files.py, lines "), step["lines"]
-    assert any(line.startswith("edgewise: ") for line in step["lines"]), "with its report"
+    assert any(line.startswith("report id: ") for line in step["lines"]), "with its report"
     assert step["view_shown"] and not step["view_is_float"], "a window beside the code"
     assert step["code_win_current"] and step["code_buffer_kept"] and step["cursor_kept"]
     assert step["windows"] == 2
@@ -617,7 +617,8 @@ def test_virtual_text_shows_the_report_not_the_unsure_hints(readme):
     assert texts, "virtual text, once turned on, shows edgewise's report"
     assert all("model unsure here" not in t for t in texts), texts
     on_report = [m["text"] for m in step["marks"] if m["row"] == step["report_row"]]
-    assert on_report and "edgewise: " in on_report[0], on_report
+    first_line = step["report_message"].split("\n")[0]
+    assert on_report and first_line in on_report[0], (on_report, first_line)
 
 
 def test_the_explain_code_action_opens_the_view_and_q_stops_it(readme):

@@ -122,7 +122,12 @@ local function main()
       end
     end
   end
-  h.step('virtual_text', { marks = vt, hints = hints, report_row = report and report.lnum })
+  h.step('virtual_text', {
+    marks = vt,
+    hints = hints,
+    report_row = report and report.lnum,
+    report_message = report and report.message,
+  })
   vim.diagnostic.config({ virtual_text = false })
 
   -- 3) the statusline follows edgewise/status with no key pressed (the server is quiet)
