@@ -51,10 +51,15 @@ local function edgewise_diagnostics(buf, code)
   for _, d in ipairs(vim.diagnostic.get(buf)) do
     local data = d.user_data and d.user_data.lsp and d.user_data.lsp.data
     if d.source == 'edgewise' and (code == nil or d.code == code) then
-      table.insert(
-        out,
-        { message = d.message, code = d.code, lnum = d.lnum, col = d.col, data = data, severity = d.severity }
-      )
+      table.insert(out, {
+        message = d.message,
+        source = d.source,
+        code = d.code,
+        lnum = d.lnum,
+        col = d.col,
+        data = data,
+        severity = d.severity,
+      })
     end
   end
   return out
