@@ -9,7 +9,9 @@ tests of this module (it takes about ten seconds), each test checking one behavi
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -42,6 +44,7 @@ SETTINGS_WARNINGS = [
 ]
 DRIVERS = Path(__file__).resolve().parent / "nvim"
 VENV_BIN = Path(sys.executable).parent
+CHECKOUT_SERVER = ROOT / ".venv" / "bin" / "edgewise"
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +58,28 @@ def nvim() -> str:
     return found
 
 
-def run_nvim(nvim: str, driver: str, config: dict[str, Any], home: Path, *files: str):
+def without_edgewise_on_path(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with every PATH folder that holds an ``edgewise`` executable left out."""
+    folders = env["PATH"].split(os.pathsep)
+    kept = [f for f in folders if not shutil.which("edgewise", path=f)]
+    return {**env, "PATH": os.pathsep.join(kept)}
+
+
+def run_nvim(
+    nvim: str,
+    driver: str,
+    config: dict[str, Any],
+    home: Path,
+    *files: str,
+    plugin: Path = PLUGIN,
+    edgewise_on_path: bool = True,
+):
     out = home / "result.json"
-    config = {**config, "plugin_dir": str(PLUGIN), "out": str(out)}
+    config = {"plugin_dir": str(plugin), **config, "out": str(out)}
     (home / "config.json").write_text(json.dumps(config), "utf-8")
     env = editor_env(home)
+    if not edgewise_on_path:
+        env = without_edgewise_on_path(env)
     env["EDGEWISE_TEST"] = str(home / "config.json")
     finished = run_editor(
         [nvim, "--headless", "--clean", "-u", str(DRIVERS / driver), *files],
@@ -185,8 +205,9 @@ def test_an_option_no_longer_used_is_a_warning_not_an_error(session):
 def test_wrong_server_settings_pass_through_and_the_server_names_each(session):
     # no second validator in the plugin: setup() succeeded with them, and the server's
     # per-key warnings reached the user (the valid keys stand: the session runs on)
+    # (each one vim.notify at level WARN: no hit-enter prompt forced by a trailing newline)
     shown = sorted(set(session["settings_warnings"]))
-    assert shown == sorted(f"LSP[edgewise][Warning] {w}" for w in SETTINGS_WARNINGS)
+    assert shown == sorted(SETTINGS_WARNINGS)
     assert session["attached"]["server"]["name"] == "edgewise"
 
 
@@ -359,7 +380,8 @@ def test_vim_lsp_enable_with_only_the_lsp_config(nvim, tiny_model, tmp_path):
     )
     assert result["plugin_loaded"] is False
     assert result["filetype"] == "python" and result["attached"] is True
-    assert result["cmd"] == ["edgewise", "serve"]
+    # (the checkout's own server, as the plugin finds it)
+    assert result["cmd"] == [str(CHECKOUT_SERVER), "serve"]
     assert Path(result["root_dir"]) == project
     assert result["server_info"] == {"name": "edgewise", "version": __version__}
     item = result["item"]
@@ -424,3 +446,184 @@ def test_lua_is_formatted_with_stylua(tmp_path):
         text=True,
     )
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def readme(nvim: str, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The README's setup (no `cmd`) with `edgewise` not on PATH: the plugin starts the
+    server of its own checkout (.venv/bin/edgewise, which scripts/setup makes)."""
+    if not CHECKOUT_SERVER.is_file():
+        pytest.fail(f"{CHECKOUT_SERVER} is missing: run scripts/setup in the checkout")
+    home = tmp_path_factory.mktemp("nvim-readme")
+    project = make_project(home / "project")
+    result = run_nvim(
+        nvim,
+        "readme_driver.lua",
+        {
+            "settings": tiny_settings(tiny_model),
+            "file": str(project / "files.py"),
+            "timeout_ms": 240000,
+        },
+        home,
+        edgewise_on_path=False,
+    )
+    return result["steps"]
+
+
+def test_readme_setup_starts_the_checkouts_server_when_edgewise_is_not_on_path(readme):
+    assert readme["located"] == {"cmd": [str(CHECKOUT_SERVER), "serve"], "source": "checkout"}
+    assert readme["client"]["cmd"] == [str(CHECKOUT_SERVER), "serve"]
+    assert readme["client"]["server"]["name"] == "edgewise"
+    completion = readme["completion"]
+    assert completion["ghost"], "ghost text appeared while typing"
+    assert completion["accepted"], "<Tab> inserted it"
+    assert completion["report"], "the report of the accepted text arrived"
+
+
+@pytest.mark.parametrize("cmd", [None, ["/nonexistent/edgewise", "serve"]], ids=["none", "bad-cmd"])
+def test_without_a_server_the_plugin_says_so_once(nvim, tmp_path, cmd):
+    """A checkout that was never set up (no .venv) and no `edgewise` on PATH; or a `cmd`
+    that is not an executable (Neovim itself skips it without a word)."""
+    checkout = tmp_path / "edgewise"
+    shutil.copytree(PLUGIN, checkout / "editors" / "nvim")
+    project = make_project(tmp_path / "project")
+    (project / "other.py").write_text("x = 1\n", "utf-8")
+    config: dict[str, Any] = {
+        "settings": {},
+        "files": [str(project / "files.py"), str(project / "other.py")],
+    }
+    if cmd:
+        config["cmd"] = cmd
+    result = run_nvim(
+        nvim,
+        "noserver_driver.lua",
+        config,
+        tmp_path,
+        plugin=checkout / "editors" / "nvim",
+        edgewise_on_path=False,
+    )
+    steps = result["steps"]
+    assert steps["located"] is False
+    assert steps["after_setup"] == [], "nothing is said before a file edgewise serves opens"
+    [note] = result["notifications"]
+    assert note["level"] == 3  # vim.log.levels.WARN
+    if cmd:
+        assert note["message"] == (
+            "edgewise: server not found: `/nonexistent/edgewise` (the `cmd` option of setup()) "
+            "is not an executable"
+        )
+    else:
+        assert note["message"].startswith("edgewise: server not found (not in "), note
+        shown = "~/edgewise"  # (the editor's HOME is tmp_path)
+        assert note["message"] == (
+            f"edgewise: server not found (not in {shown}/.venv, not on PATH): "
+            f"run {shown}/scripts/setup, or set `cmd` in setup()"
+        )
+    assert steps["clients"] == 0
+    assert steps["filetypes"].count("python") == 2, "both files were opened"
+
+
+def test_the_statusline_redraws_when_the_status_changes(readme):
+    """No key is pressed between the notifications: Neovim draws the statusline again
+    because the plugin asks it to (it stayed on "busy" before)."""
+    line = readme["statusline"]
+    assert line["busy"] == "edgewise busy · 4 req · 0.0123 USD"
+    assert line["idle"] == "edgewise idle · 4 req · 0.0123 USD"
+    # the notice is shown for its ms, then the status comes back with the budget
+    assert line["notice"] == "edgewise hidden: not sure enough (0.03)"
+    budget = "edgewise idle · 4 req · 0.0123 USD · ! this week: 61 % of budget"
+    assert line["after_notice"] == budget
+    assert line["budget_kept"] == budget, "a status without a budget keeps the last one"
+    # shown by the statusline, so not in the command line too; without edgewise in the
+    # statusline, in the command line for a moment (not kept in :messages)
+    assert line["notice_echoed"] == []
+    assert line["without_statusline"] == [
+        {"text": "edgewise hidden: not sure enough (0.02)", "history": False}
+    ]
+    # while typing, where the suggestion would have been, until the next key
+    typing = line["typing"]
+    assert typing["notes"] == [
+        {
+            "row": typing["row"],
+            "text": "  edgewise hidden: not sure enough (0.01)",
+            "hl": "EdgewiseNotice",
+        }
+    ]
+    assert typing["echoed"] == [] and typing["notes_after_key"] == []
+
+
+def test_an_information_message_is_one_line_that_fits(readme):
+    """The server's startup message about the model is no hit-enter prompt: one line
+    that fits the command line; the whole text is kept (:checkhealth edgewise)."""
+    message = readme["message"]
+    echoed = message["echoed"]
+    assert "\n" not in echoed and len(echoed) <= message["echospace"]
+    assert echoed.endswith("…") and message["long"].startswith(echoed[:-1])
+    assert message["kept"] == message["long"]
+
+
+def test_an_edit_that_asks_for_confirmation_is_previewed_then_applied_or_not(readme):
+    # what a server checks before it annotates an edit (annotated edits need documentChanges)
+    assert readme["client"]["change_annotations"] and readme["client"]["document_changes"]
+    step = readme["preview"]
+    accepted, rejected = step["accepted"], step["rejected"]
+    assert step["line_before"] == "def list_files(path):"
+    # the diff float, focused, with the action's label; nothing applied while it is open
+    assert accepted["filetype"] == "diff" and accepted["focused"]
+    assert "-def list_files(path):" in accepted["lines"]
+    assert "+def list_files(folder):" in accepted["lines"]
+    assert accepted["lines"][0] == "--- a/project/files.py"
+    # titled with the annotation's label, which names the action
+    title = "".join(chunk[0] for chunk in accepted["title"])
+    assert title == " edgewise: Rewrite: def list_files(folder): "
+    assert accepted["unchanged_while_open"] and not accepted["answered_while_open"]
+    # `a` applies it, and the server hears that it was applied
+    assert accepted["answer"] == {"applied": True}
+    assert accepted["line_after"] == "def list_files(folder):"
+    assert accepted["closed"] and accepted["back_in_code"]
+    # `r` rejects it: nothing changes and the server hears why
+    assert "+def list_files(directory):" in rejected["lines"]
+    assert rejected["answer"] == {
+        "applied": False,
+        "failureReason": "rejected in the edgewise preview",
+    }
+    assert rejected["line_after"] == "def list_files(folder):"
+    assert rejected["closed"] and rejected["back_in_code"]
+    # an edit with no annotation asking for confirmation: applied at once, no preview
+    plain = step["plain"]
+    assert plain["answer"]["applied"] is True and plain["floats"] == 0
+    assert plain["line_after"] == "def list_files(path):"
+
+
+def test_explain_opens_beside_the_code_with_progress(readme):
+    step = readme["explain"]
+    assert step["done"], "the explanation arrived"
+    assert step["progress"], "the view showed progress while the model ran"
+    assert step["progress"].startswith("# Explanation of files.py, lines ")
+    assert step["server_progress"], "the server's progress messages reached the view"
+    # and the statusline: the action and its progress while it runs, the status after
+    assert re.fullmatch(r"edgewise: Explain · .+ \(\d+\.\d s\)", step["statusline_progress"])
+    assert step["statusline_after"].startswith("edgewise idle · ")
+    assert step["lines"][0].startswith("# Explanation of files.py, lines "), step["lines"]
+    assert any(line.startswith("report id: ") for line in step["lines"]), "with its report"
+    assert step["view_shown"] and not step["view_is_float"], "a window beside the code"
+    assert step["code_win_current"] and step["code_buffer_kept"] and step["cursor_kept"]
+    assert step["windows"] == 2
+
+
+def test_virtual_text_shows_the_report_not_the_unsure_hints(readme):
+    step = readme["virtual_text"]
+    texts = [m["text"] for m in step["marks"]]
+    assert texts, "virtual text, once turned on, shows edgewise's report"
+    assert all("model unsure here" not in t for t in texts), texts
+    on_report = [m["text"] for m in step["marks"] if m["row"] == step["report_row"]]
+    first_line = step["report_message"].split("\n")[0]
+    assert on_report and first_line in on_report[0], (on_report, first_line)
+
+
+def test_the_explain_code_action_opens_the_view_and_q_stops_it(readme):
+    step = readme["explain_action"]
+    assert step["opened"] and step["code_win_current"], "beside the code, cursor kept"
+    assert step["closed"], "q closed the view"
+    assert step["request_ended"], "and the request was cancelled"
+    assert not step["reopened"] and step["windows"] == 1

@@ -2,7 +2,9 @@
 --
 --   vim.lsp.enable('edgewise')
 --
--- (this directory must be on 'runtimepath'). Server settings use the shape of
+-- (this directory must be on 'runtimepath'). The server is the `.venv/bin/edgewise` of
+-- the edgewise checkout this file is in, else `edgewise` on PATH; set `cmd` to choose
+-- another. Server settings use the shape of
 -- schemas/config.schema.json, e.g.
 --
 --   vim.lsp.config('edgewise', { settings = { model = '/path/to/model.gguf' } })
@@ -11,9 +13,13 @@
 -- is the configured one) and through workspace/didChangeConfiguration (Neovim does that
 -- by itself). Ghost text, :EdgewiseCost and friends need require('edgewise').setup().
 
+-- (a copy of this file without the plugin's lua/ folder falls back to PATH)
+local found, server = pcall(require, 'edgewise.server')
+local located = found and server.locate() or nil
+
 ---@type vim.lsp.Config
 return {
-  cmd = { 'edgewise', 'serve' },
+  cmd = located and located.cmd or { 'edgewise', 'serve' },
   filetypes = {
     'python',
     'javascript',

@@ -5,78 +5,14 @@
 --
 -- config.json: {plugin_dir, cmd, settings, file, out}. Results go to `out` as JSON; the
 -- pytest side (tests/editors/test_nvim.py) asserts on them.
-local cfg = vim.json.decode(assert(io.open(assert(os.getenv('EDGEWISE_TEST')))):read('*a'))
+local h = dofile(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/harness.lua')
+local cfg, result = h.cfg, h.result
 vim.opt.rtp:prepend(cfg.plugin_dir)
 vim.o.showmode = false -- headless Neovim would print "-- INSERT --" to stdout
 vim.o.swapfile = false
-
-local t0 = vim.uv.hrtime()
-local function ms()
-  return math.floor((vim.uv.hrtime() - t0) / 1e6)
-end
-
-local result = { nvim = tostring(vim.version()), steps = {}, notifications = {} }
-local function finish(code)
-  result.total_ms = ms()
-  local f = assert(io.open(cfg.out, 'w'))
-  f:write(vim.json.encode(result))
-  f:close()
-  for _, client in ipairs(vim.lsp.get_clients()) do
-    client:stop(true)
-  end
-  vim.cmd(code == 0 and 'qa!' or 'cq!')
-end
-
-local notify = vim.notify
-vim.notify = function(msg, level, opts)
-  table.insert(result.notifications, { message = msg, level = level })
-  return notify(msg, level, opts)
-end
-
-local co ---@type thread
-local function sleep(delay)
-  vim.defer_fn(function()
-    local ok, err = coroutine.resume(co)
-    if not ok then
-      result.error = debug.traceback(co, err)
-      finish(1)
-    end
-  end, delay)
-  coroutine.yield()
-end
-local function wait_until(check, timeout)
-  local deadline = ms() + (timeout or 30000)
-  while true do
-    local value = check()
-    if value then
-      return value
-    end
-    if ms() > deadline then
-      return nil
-    end
-    sleep(20)
-  end
-end
-local function step(name, value)
-  result.steps[name] = value
-  result.steps[name .. '_ms'] = ms()
-end
-local function expect(value, message)
-  if not value then
-    error(message, 2)
-  end
-  return value
-end
-local function input(keys)
-  vim.api.nvim_input(keys)
-  sleep(30)
-end
-local function mode()
-  return vim.api.nvim_get_mode().mode
-end
-local function buffer_text(buf)
-  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
-end
+h.record_notify()
+local ms, sleep, wait_until, step, expect, input, mode, buffer_text, finish =
+  h.ms, h.sleep, h.wait_until, h.step, h.expect, h.input, h.mode, h.buffer_text, h.finish
 
 local edgewise = require('edgewise')
 local NS = vim.api.nvim_create_namespace('edgewise.ghost')
@@ -115,10 +51,15 @@ local function edgewise_diagnostics(buf, code)
   for _, d in ipairs(vim.diagnostic.get(buf)) do
     local data = d.user_data and d.user_data.lsp and d.user_data.lsp.data
     if d.source == 'edgewise' and (code == nil or d.code == code) then
-      table.insert(
-        out,
-        { message = d.message, code = d.code, lnum = d.lnum, col = d.col, data = data, severity = d.severity }
-      )
+      table.insert(out, {
+        message = d.message,
+        source = d.source,
+        code = d.code,
+        lnum = d.lnum,
+        col = d.col,
+        data = data,
+        severity = d.severity,
+      })
     end
   end
   return out
@@ -162,12 +103,18 @@ local function main()
   expect(client, 'the edgewise client attached to the buffer')
   local commands = (client.server_capabilities.executeCommandProvider or {}).commands or {}
   step('attached', { server = client.server_info, commands = commands })
-  -- (Neovim shows window/showMessage as "LSP[name][Warning] …" in :messages)
+  -- (the plugin shows the server's warnings with vim.notify, one message each)
   local function settings_warnings()
-    local messages = vim.api.nvim_exec2('messages', { output = true }).output
-    return vim.tbl_filter(function(line)
-      return vim.startswith(line, 'LSP[edgewise]') and line:find('setting', 1, true) ~= nil
-    end, vim.split(messages, '\n', { plain = true }))
+    return vim.tbl_map(
+      function(n)
+        return n.message
+      end,
+      vim.tbl_filter(function(n)
+        return n.level == vim.log.levels.WARN
+          and vim.startswith(n.message, 'edgewise: ')
+          and n.message:find('setting', 1, true) ~= nil
+      end, result.notifications)
+    )
   end
   wait_until(function()
     return #settings_warnings() >= #cfg.settings_warnings
@@ -454,24 +401,4 @@ local function main()
   finish(0)
 end
 
-vim.api.nvim_create_autocmd('VimEnter', {
-  nested = true, -- :edit inside must fire FileType (and so start the client)
-  callback = function()
-    vim.defer_fn(function()
-      result.error = 'watchdog: the driver did not finish in time'
-      finish(1)
-    end, cfg.timeout_ms or 240000)
-    co = coroutine.create(function()
-      local ok, err = xpcall(main, debug.traceback)
-      if not ok then
-        result.error = err
-        finish(1)
-      end
-    end)
-    local ok, err = coroutine.resume(co)
-    if not ok then
-      result.error = err
-      finish(1)
-    end
-  end,
-})
+h.run(main)

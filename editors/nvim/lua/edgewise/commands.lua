@@ -1,5 +1,5 @@
---- :EdgewiseCost, :EdgewisePrompt and :EdgewiseRewrite, on the server's
---- workspace/executeCommand commands.
+--- :EdgewiseCost, :EdgewisePrompt, :EdgewiseRewrite and :EdgewiseExplain, on the
+--- server's workspace/executeCommand commands.
 local M = {}
 
 local CMD_COST = 'edgewise.costReport'
@@ -226,14 +226,36 @@ function M.rewrite(instruction, line1, line2, bufnr)
       c:exec_cmd(result.command, { bufnr = bufnr })
     end
     local why = value_of(result.disabled) or value_of(result.error)
-    if why then
-      notify(
-        'edgewise: rewrite not applied: '
-          .. (type(why) == 'table' and (why.reason or vim.inspect(why)) or tostring(why)),
-        vim.log.levels.WARN
-      )
+    local reason = type(why) == 'table' and why.reason or why
+    local message = 'edgewise: rewrite not applied: '
+      .. (type(why) == 'table' and (why.reason or vim.inspect(why)) or tostring(why))
+    local state = require('edgewise').state
+    local said = value_of(result.told) == true
+      or (state ~= nil and require('edgewise.messages').just_said(state.messages, message))
+    if why and reason ~= require('edgewise.preview').REJECTED and not said then
+      notify(message, vim.log.levels.WARN)
     end
   end)
+end
+
+--- :EdgewiseExplain: explain the range (default: the current line) beside the code.
+---@param line1 integer
+---@param line2 integer
+---@param bufnr? integer
+function M.explain(line1, line2, bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = require('edgewise').client(bufnr)
+  if not client then
+    notify('edgewise: no edgewise language server is running (see :checkhealth edgewise)', vim.log.levels.ERROR)
+    return
+  end
+  local explain = require('edgewise.explain')
+  if not server_knows(client, explain.COMMAND) then
+    notify('edgewise: this edgewise server cannot explain code; update edgewise (the server)', vim.log.levels.ERROR)
+    return
+  end
+  local args = { uri = vim.uri_from_bufnr(bufnr), range = lines_range(bufnr, line1, line2, client.offset_encoding) }
+  client:exec_cmd({ title = 'Explain', command = explain.COMMAND, arguments = { args } }, { bufnr = bufnr })
 end
 
 --- Create the user commands.
@@ -247,6 +269,9 @@ function M.create()
   vim.api.nvim_create_user_command('EdgewiseRewrite', function(cmd)
     M.rewrite(cmd.args, cmd.line1, cmd.line2)
   end, { nargs = '+', range = true, desc = 'edgewise: rewrite the range with an instruction' })
+  vim.api.nvim_create_user_command('EdgewiseExplain', function(cmd)
+    M.explain(cmd.line1, cmd.line2)
+  end, { range = true, desc = 'edgewise: explain the range, beside the code' })
 end
 
 return M

@@ -30,6 +30,7 @@ local TRIGGER_AUTOMATIC = 2 -- lsp.InlineCompletionTriggerKind.Automatic
 ---@field queued boolean a request is to be sent on the next turn of the event loop
 ---@field suggestion edgewise.Suggestion?
 ---@field mark integer? extmark id of the ghost text
+---@field note_mark integer? extmark id of a note at the end of the cursor's line
 ---@field requests integer requests sent (for tests and :checkhealth)
 ---@field empty integer answers with nothing to show (a newer request superseded them)
 ---@field cancelled integer requests cancelled before their answer
@@ -125,6 +126,42 @@ function Ghost:clear()
     pcall(vim.api.nvim_buf_del_extmark, self.bufnr, self.ns, self.mark)
     self.mark = nil
   end
+  self:clear_note()
+end
+
+function Ghost:clear_note()
+  if self.note_mark then
+    pcall(vim.api.nvim_buf_del_extmark, self.bufnr, self.ns, self.note_mark)
+    self.note_mark = nil
+  end
+end
+
+--- A short note where the ghost text would be, at the end of the cursor's line (e.g.
+--- "edgewise hidden: not sure enough (0.03)"), until the next keystroke or for `ms`.
+--- False when it cannot be shown here (not typing in this buffer, or a suggestion is
+--- shown).
+---@param text string
+---@param ms integer
+---@return boolean
+function Ghost:note(text, ms)
+  if not in_insert_mode() or vim.api.nvim_get_current_buf() ~= self.bufnr or self:visible() then
+    return false
+  end
+  self:clear_note()
+  local row = cursor()
+  local mark = vim.api.nvim_buf_set_extmark(self.bufnr, self.ns, row, 0, {
+    virt_text = { { '  ' .. text, 'EdgewiseNotice' } },
+    virt_text_pos = 'eol',
+    hl_mode = 'combine',
+    priority = 5000,
+  })
+  self.note_mark = mark
+  vim.defer_fn(function()
+    if self.note_mark == mark then
+      self:clear_note()
+    end
+  end, ms)
+  return true
 end
 
 --- Cancel the requests in flight ($/cancelRequest).

@@ -179,13 +179,25 @@ function M.check()
   end
   local cmd = config.cmd --[[@as string[] ]]
   local exe = vim.fn.exepath(cmd[1])
+  local server = require('edgewise.server')
+  local state = require('edgewise').state
+  local located = state and state.located
   if exe == '' then
-    vim.health.error(('server not found: `%s` is not an executable on PATH'):format(cmd[1]), {
-      'install edgewise (scripts/setup makes .venv/bin/edgewise), put it on PATH, or set `cmd` in setup()',
-    })
+    local given = located and located.source == 'setting'
+    vim.health.error(
+      given and ('server not found: `%s` (the `cmd` option) is not an executable'):format(cmd[1])
+        or server.not_found_message(),
+      { 'scripts/setup (or scripts/run) in the checkout makes .venv/bin/edgewise; or put edgewise on PATH' }
+    )
     return
   end
-  vim.health.ok(('server found: %s'):format(table.concat(vim.list_extend({ exe }, vim.list_slice(cmd, 2)), ' ')))
+  local WHERE = { setting = 'the `cmd` option', checkout = "the checkout's .venv", PATH = 'PATH' }
+  vim.health.ok(
+    ('server found: %s%s'):format(
+      table.concat(vim.list_extend({ exe }, vim.list_slice(cmd, 2)), ' '),
+      located and (' (from %s)'):format(WHERE[located.source]) or ''
+    )
+  )
 
   local base = base_command(cmd)
   local done = run(vim.list_extend(vim.deepcopy(base), { '--version' }), config.cmd_env)
@@ -211,6 +223,9 @@ function M.check()
     local status = edgewise.statusline()
     if status ~= '' then
       vim.health.ok('last status: ' .. status)
+    end
+    for _, message in ipairs(edgewise.state and edgewise.state.messages or {}) do
+      vim.health.info(('server said (%s): %s'):format(message.kind, message.text))
     end
   else
     vim.health.info('no edgewise client is running yet (open a file of a supported filetype)')

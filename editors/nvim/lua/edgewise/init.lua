@@ -3,25 +3,27 @@
 ---
 ---   require('edgewise').setup({ settings = { model = '/path/to/model.gguf' } })
 ---
+--- The server is found as the VS Code extension finds it: `cmd`, else the `.venv` of the
+--- edgewise checkout this plugin is in, else `edgewise` on PATH (edgewise/server.lua).
 --- Code actions come through vim.lsp.buf.code_action(); report diagnostics arrive as
 --- native vim.diagnostic entries with source `edgewise` (report in user_data.lsp.data).
 local config = require('edgewise.config')
 local Ghost = require('edgewise.ghost').Ghost
+local server = require('edgewise.server')
+local status = require('edgewise.status')
 
 local M = {}
 
 M.NAME = 'edgewise'
 
----@class edgewise.Status the last edgewise/status notification of a client
----@field state string idle|busy
----@field last? {id: string, summary: string}
----@field session table session totals
----@field hidden integer completions hidden by minConfidence
-
 ---@class edgewise.State
 ---@field options edgewise.Options
 ---@field ghosts table<integer, edgewise.Ghost> by buffer
 ---@field status table<integer, edgewise.Status> by client id
+---@field messages edgewise.Message[] the server's messages (newest last)
+---@field progress table<integer, table<string|integer, edgewise.Progress>> runs in progress by client id
+---@field located? edgewise.Located the server command and where it was found
+---@field statusline_drawn? integer vim.uv.now() when a statusline last showed statusline()
 ---@field augroup integer
 
 ---@type edgewise.State?
@@ -93,23 +95,18 @@ function M.suggest()
 end
 
 --- The last edgewise/status of the current buffer's server, as one short line (for a
---- statusline); '' when there is none.
+--- statusline), e.g. `edgewise idle · 12 req · 0.0123 USD`; a notice such as
+--- `edgewise hidden: not sure enough (0.03)` for a moment; the action running and its
+--- progress; '' when there is none.
 ---@return string
 function M.statusline()
   local client = M.client()
-  local status = client and M.state and M.state.status[client.id]
-  if not status then
+  local state = M.state
+  if not client or not state then
     return ''
   end
-  local session = status.session or {}
-  local cloud = tonumber(session.cloud_equivalent) or 0
-  local currency = type(session.currency) == 'string' and session.currency or ''
-  return ('edgewise %s · %d req · %.4f %s'):format(
-    status.state or '?',
-    tonumber(session.requests) or 0,
-    cloud,
-    currency
-  )
+  state.statusline_drawn = vim.uv.now()
+  return status.line(state.status[client.id], state.progress[client.id])
 end
 
 ---@param lhs string|false
@@ -154,6 +151,67 @@ local function detach(bufnr)
   end
 end
 
+--- The colour of ghost text: grey and italic, in true colour and in 256 colours (a
+--- link to Comment has no colour in some colour schemes without 'termguicolors', and
+--- ghost text then looks like code). A definition of the user's own wins (default).
+local function define_highlights()
+  local dark = vim.o.background ~= 'light'
+  vim.api.nvim_set_hl(0, 'EdgewiseGhost', {
+    fg = dark and '#808080' or '#8a8a8a',
+    ctermfg = dark and 244 or 245,
+    italic = true,
+    default = true,
+  })
+  -- a note where a suggestion would be (e.g. why it was hidden): not ghost text
+  vim.api.nvim_set_hl(0, 'EdgewiseNotice', { link = 'DiagnosticVirtualTextHint', default = true })
+end
+
+--- Report diagnostics in virtual text (when the user turns virtual text on): only the
+--- report's summary, not the "model unsure here" hints on the same line, which would
+--- otherwise take its place. The hints stay underlined and in the diagnostic float.
+---@param client_id integer
+local function configure_diagnostics(client_id)
+  local ns = vim.lsp.diagnostic.get_namespace(client_id, false)
+  vim.diagnostic.config({
+    virtual_text = function()
+      local global = vim.diagnostic.config() or {}
+      local shown = global.virtual_text
+      if not shown then
+        return false
+      end
+      local opts = type(shown) == 'table' and vim.deepcopy(shown) or {}
+      opts.severity = { min = vim.diagnostic.severity.INFO }
+      return opts
+    end,
+  }, ns)
+end
+
+--- A notice (e.g. "hidden: not sure enough (0.03)") where it can be seen: in the
+--- statusline when it shows edgewise's status (statusline() ran in the redraw the notice
+--- asked for); else, while typing, at the end of the cursor's line, where the suggestion
+--- would have been (until the next key; Neovim redraws "-- INSERT --" over a message);
+--- else for a moment in the command line, on one line and not in :messages.
+---@param notice edgewise.Notice
+local function show_notice(notice)
+  vim.defer_fn(function()
+    local state = M.state
+    local drawn = state and state.statusline_drawn
+    if drawn and vim.uv.now() - drawn < 1000 then
+      return
+    end
+    local text = 'edgewise ' .. notice.text
+    local ghost = M.ghost()
+    if ghost and ghost:note(text, notice.ms) then
+      return
+    end
+    vim.api.nvim_echo(
+      { { require('edgewise.messages').one_line(text, math.max(vim.v.echospace, 20)), 'ModeMsg' } },
+      false,
+      {}
+    )
+  end, 100)
+end
+
 --- Configure and enable edgewise. Raises an error naming the wrong key on bad options;
 --- server settings go to the server as they are (it reports each wrong key).
 ---@param opts? edgewise.Options|table
@@ -167,42 +225,58 @@ function M.setup(opts)
       detach(bufnr)
     end
   end
+  local located, not_found = server.locate(options.cmd)
   local state = {
     options = options,
     ghosts = {},
     status = {},
+    messages = {},
+    progress = {},
+    located = located,
     augroup = vim.api.nvim_create_augroup('edgewise', { clear = true }),
   }
   M.state = state
 
-  vim.api.nvim_set_hl(0, 'EdgewiseGhost', { link = 'Comment', default = true })
+  define_highlights()
+  vim.api.nvim_create_autocmd('ColorScheme', { group = state.augroup, callback = define_highlights })
 
+  local explain = require('edgewise.explain')
   ---@type vim.lsp.Config
   local lsp = {
     settings = as_json_object(options.settings),
     capabilities = {
       -- Neovim 0.11 has no inline completion of its own: this plugin renders it
       textDocument = { inlineCompletion = { dynamicRegistration = false } },
+      -- edits that ask for confirmation are previewed (edgewise/preview.lua); annotated
+      -- edits travel in documentChanges, which Neovim applies but does not declare
+      workspace = {
+        workspaceEdit = { documentChanges = true, changeAnnotationSupport = { groupsOnLabel = false } },
+      },
     },
     handlers = {
       ['edgewise/status'] = function(_, params, ctx)
-        if M.state and ctx.client_id then
-          M.state.status[ctx.client_id] = params
+        if M.state and ctx.client_id and type(params) == 'table' then
+          local notice = status.update(M.state.status, ctx.client_id, params)
+          if notice then
+            show_notice(notice)
+          end
         end
       end,
+      ['window/showMessage'] = require('edgewise.messages').handler(state.messages),
+      ['workspace/applyEdit'] = require('edgewise.preview').handler,
+      ['window/showDocument'] = explain.show_document,
+    },
+    commands = {
+      [explain.COMMAND] = explain.command,
     },
   }
-  lsp.cmd = options.cmd
+  lsp.cmd = located and located.cmd or options.cmd
   lsp.filetypes = options.filetypes
   lsp.root_markers = options.root_markers
   vim.lsp.config(M.NAME, lsp)
   local resolved = vim.lsp.config[M.NAME]
-  if not resolved or not resolved.cmd then
-    error(
-      "edgewise.setup: lsp/edgewise.lua is not on 'runtimepath' (add the editors/nvim "
-        .. 'folder of edgewise to it) and no cmd was given',
-      0
-    )
+  if not resolved or not resolved.filetypes then
+    error("edgewise.setup: lsp/edgewise.lua is not on 'runtimepath' (add the editors/nvim folder of edgewise to it)", 0)
   end
 
   vim.api.nvim_create_autocmd('LspAttach', {
@@ -210,6 +284,7 @@ function M.setup(opts)
     callback = function(ev)
       local client = vim.lsp.get_client_by_id(ev.data.client_id)
       if client and client.name == M.NAME then
+        configure_diagnostics(client.id)
         attach(ev.buf, client)
       end
     end,
@@ -223,17 +298,44 @@ function M.setup(opts)
       end
     end,
   })
+  vim.api.nvim_create_autocmd('LspProgress', {
+    group = state.augroup,
+    callback = function(ev)
+      local client = vim.lsp.get_client_by_id(ev.data.client_id)
+      local params = ev.data.params or {}
+      if client and client.name == M.NAME and M.state then
+        status.progress(M.state.progress, client.id, params.token, params.value)
+        explain.on_progress(client.id, params.value)
+      end
+    end,
+  })
   -- buffers an edgewise client is already attached to (setup called late)
   for _, client in ipairs(vim.lsp.get_clients({ name = M.NAME })) do
+    configure_diagnostics(client.id)
     for bufnr in pairs(client.attached_buffers) do
       attach(bufnr, client)
     end
   end
 
   require('edgewise.commands').create()
-  if options.enable then
-    vim.lsp.enable(M.NAME)
+  if not options.enable then
+    return
   end
+  if not state.located then
+    -- nothing to start: say so once, when a file edgewise would serve is opened
+    vim.api.nvim_create_autocmd('FileType', {
+      group = state.augroup,
+      pattern = resolved.filetypes,
+      once = true,
+      callback = function()
+        vim.schedule(function()
+          vim.notify(not_found or server.not_found_message(), vim.log.levels.WARN, { title = 'edgewise' })
+        end)
+      end,
+    })
+    return
+  end
+  vim.lsp.enable(M.NAME)
 end
 
 return M
