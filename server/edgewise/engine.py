@@ -56,7 +56,9 @@ class Engine(Services):
         single_line: bool = False,
         heal: bool = True,
     ) -> Completion:
-        """A completion at ``pos`` (see pipeline/completion.py)."""
+        """A completion at ``pos`` (see pipeline/completion.py); BudgetExceeded while a
+        budget pauses the model."""
+        self.budget.check()
         return await completion.complete(
             self,
             uri,
@@ -117,7 +119,9 @@ class Engine(Services):
         **options: Any,
     ) -> ActionResult:
         """Run one action (options: diagnostic, instruction, workspace, cancel,
-        on_attempt; see pipeline/action.py)."""
+        on_attempt; see pipeline/action.py); BudgetExceeded while a budget pauses the
+        model."""
+        self.budget.check()
         return await action.run_action(
             self, action_id, uri, text, start, end, language_id, **options
         )

@@ -181,6 +181,11 @@ class EdgewiseServer(HookedServer):
             "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
         }
+        budget = self.engine.budget.status()
+        if budget is not None:  # {"text": "this week: 61 % of budget", "level", "percent"}
+            params["budget"] = budget
+            for message in self.engine.budget.news():
+                self.tell(message, types.MessageType.Warning)
         log = self.engine.session.ledger.log
         while log is not None and log.errors:
             self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
@@ -207,6 +212,7 @@ class EdgewiseServer(HookedServer):
         report = self.engine.session.reports.get(str(report_id))
         if report is None:
             return False
+        self.engine.session.outcome(report["id"], "applied")  # accepted or applied
         self.book.add(report["uri"], report_diagnostics(report))
         self.publish(report["uri"])
         return True
