@@ -9,7 +9,7 @@ import hashlib
 from typing import Any
 
 from edgewise.lsp.language_server import EdgewiseServer
-from edgewise.report.comparison import cost_summary
+from edgewise.report.comparison import cost_summary, to_csv
 from edgewise.report.ledger import unit_costs
 
 
@@ -28,11 +28,13 @@ def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
     read = ledger.read()
     engine.budget.refresh()  # other sessions' reports count too
     session = dict(ledger.session)
+    summary = cost_summary(engine.settings, read)
     return {
         "session": session,
         "units": unit_costs(session),
         "today": ledger.today(),
-        "summary": cost_summary(engine.settings, read),
+        "summary": summary,
+        "csv": to_csv(summary),
         "budget": engine.budget.status(),
         "log": str(ledger.log.path) if ledger.log is not None else None,
     }

@@ -178,6 +178,18 @@ def render(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _payback(months: float | None) -> str:
+    """ "3.5 months", "4.2 years", "more than a century", "never"."""
+    if months == 0.0:
+        return "no hardware price set"
+    if months is None:
+        return "never"
+    if months < 24:
+        return f"{months:.1f} months"
+    years = months / 12
+    return "more than a century" if years > 100 else f"{years:.1f} years"
+
+
 def _usage(tokens: float | None) -> str:
     if tokens is None:
         return "—"
@@ -185,6 +197,8 @@ def _usage(tokens: float | None) -> str:
 
 
 def _hours(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
