@@ -73,6 +73,7 @@ class BudgetTracker:
         self._until: dt.datetime | None = None  # ... until the earliest period ends
         self.resumed_until: dt.datetime | None = None
         self._told: set[tuple[str, str, str]] = set()  # (period, its start, level)
+        self._sums: dict[tuple[dt.datetime, dt.datetime], dict[str, float]] = {}
         ledger.listeners.append(self.add)
 
     def configure(self, settings: Budget) -> None:
@@ -102,6 +103,7 @@ class BudgetTracker:
         spans = self.periods(now)
         if not spans:
             self._entries, self._since, self._until = [], now, None
+            self._sums.clear()
             return
         since = min(p.start for p, _ in spans)
         self._until = min(p.end for p, _ in spans)
@@ -115,6 +117,7 @@ class BudgetTracker:
         if self.ledger.log is None:  # no log: this session's reports, as recorded
             entries = [(w, a) for w, a in self._entries if w >= since]
         self._entries = entries
+        self._sums.clear()
 
     def _current(self, now: dt.datetime) -> None:
         if self._since is None or (self._until is not None and now >= self._until):
@@ -127,7 +130,25 @@ class BudgetTracker:
     def add(self, report: dict[str, object]) -> None:
         """A report this process recorded (the ledger's listener)."""
         when = created_at(str(report.get("created", ""))) or dt.datetime.now(dt.UTC)
-        self._entries.append((when, self._amounts(report)))
+        amounts = self._amounts(report)
+        self._entries.append((when, amounts))
+        for (start, end), sums in self._sums.items():  # the running sums stay exact
+            if start <= when < end:
+                for unit, value in amounts.items():
+                    sums[unit] += value
+
+    def _used(self, span: Period) -> dict[str, float]:
+        """The sums of ``span`` in every unit (computed once, then kept by :meth:`add`)."""
+        key = (span.start, span.end)
+        sums = self._sums.get(key)
+        if sums is None:
+            sums = dict.fromkeys(UNITS, 0.0)
+            for when, amounts in self._entries:
+                if span.holds(when):
+                    for unit, value in amounts.items():
+                        sums[unit] += value
+            self._sums[key] = sums
+        return sums
 
     def usage(self, now: dt.datetime | None = None) -> list[PeriodUse]:
         now = now or self.clock()
@@ -137,7 +158,7 @@ class BudgetTracker:
         unit, warn = self.settings.unit, self.settings.warn_at_percent
         out = []
         for span, limit in self.periods(now):
-            used = sum(a[unit] for when, a in self._entries if span.holds(when))
+            used = self._used(span)[unit]
             out.append(PeriodUse(span, limit, used, level_of(used, limit, warn)))
         return out
 
