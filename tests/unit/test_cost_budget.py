@@ -17,7 +17,7 @@ from edgewise.report.comparison import break_even, cost_summary, fixed_per_month
 from edgewise.report.cost import active_ms, compute_cost, compute_remote_cost, hardware_per_hour
 from edgewise.report.cost_text import bar, render
 from edgewise.report.ledger import Ledger, ReportLog, totals, unit_costs
-from edgewise.report.outcomes import make_event
+from edgewise.report.outcomes import Outcomes, make_event
 from edgewise.report.periods import period
 
 TZ = dt.timezone(dt.timedelta(hours=1))  # the tests' local time: fixed, no DST
@@ -387,3 +387,38 @@ def test_unicode_bars_in_eighths():
     assert bar(0.5, 1.0, width=3) == "█▌"  # 12 eighths: one full block and a half
     assert bar(0.0, 1.0) == ""
     assert bar(1e-9, 1.0) == "▏", "a cost too small to see still shows"
+
+
+def test_accepting_a_typed_through_text_credits_the_call_that_made_it():
+    """A type-through report costs nothing itself (no model call): accepting it moves
+    the report of the call that produced the text to accepted too, its lines once."""
+    from edgewise.pipeline.services import Session
+
+    session = Session()
+    origin = report("origin")
+    through = report("through", local=0.0, hardware=0.0, cached_from="origin", cache="type-through")
+    through["tokens"].update(prompt=0, completion=0)
+    session.add(origin)
+    session.add(through)
+    assert session.outcome("through", "applied")  # what edgewise.inlineAccepted records
+    out = session.ledger.session
+    assert out["outcomes"]["accepted"]["requests"] == 2
+    assert out["outcomes"]["accepted"]["cost"] == pytest.approx(0.03)
+    assert out["outcomes"]["ignored"]["requests"] == 0
+    assert out["accepted_lines"] == 2, "the lines of the text accepted, counted once"
+    assert not session.outcome("unknown-id", "applied")
+
+
+def test_a_lost_request_with_null_figures_is_counted_without_its_unknowns():
+    lost = report("lost")
+    lost["tokens"].update(prompt=None, completion=None, cached=None)
+    lost["cost"]["cloud_equivalent"] = None
+    split = Outcomes()  # (the totals' own sums of null figures: issue 18's lost requests)
+    split.add_report(lost)
+    split.add_report(report("ok"))
+    assert split.buckets["ignored"]["tokens"] == 120
+    assert split.buckets["ignored"]["cost"] == pytest.approx(0.06)
+    now = dt.datetime.now(TZ)
+    ledger, budget = tracker(Budget(unit="tokens", daily=1000), now)
+    budget.add(dict(lost, created=now.isoformat()))
+    assert budget.status()["percent"] == 0.0

@@ -67,6 +67,9 @@ class Session:
         span = report["range"]
         lines = span["end"]["line"] - span["start"]["line"] + 1
         self.ledger.outcome(make_event(report["id"], outcome, lines))
+        origin = report.get("cached_from")  # served again without a model call: the
+        if origin and outcome in ("accepted", "applied"):  # call that made it, accepted
+            self.ledger.outcome(make_event(str(origin), "accepted", 0))
         return True
 
 

@@ -39,8 +39,8 @@ def amount(report: dict[str, object], unit: str) -> float:
     tokens = report["tokens"]
     cost = report["cost"]
     assert isinstance(tokens, dict) and isinstance(cost, dict)
-    if unit == "tokens":
-        return float(tokens["prompt"] + tokens["completion"])
+    if unit == "tokens":  # a lost request's counts are null (unknown)
+        return float((tokens["prompt"] or 0) + (tokens["completion"] or 0))
     if unit == "energyWh":
         return float(cost["energy_wh"])
     return total_cost(cost)

@@ -83,12 +83,12 @@ def event_outcome(report: dict[str, Any], event: str) -> str:
 
 def amounts(report: dict[str, Any]) -> dict[str, float]:
     tokens, cost = report["tokens"], report["cost"]
-    return {
+    return {  # a lost request's tokens and cloud price are null (unknown): 0 here
         "requests": 1,
-        "tokens": tokens["prompt"] + tokens["completion"],
+        "tokens": (tokens["prompt"] or 0) + (tokens["completion"] or 0),
         "energy_wh": cost["energy_wh"],
         "cost": total_cost(cost),
-        "cloud_equivalent": cost["cloud_equivalent"],
+        "cloud_equivalent": cost["cloud_equivalent"] or 0.0,
     }
 
 
@@ -168,8 +168,8 @@ class Outcomes:
         self._add(bucket, {k: -v for k, v in rest.items()})
         self._add(target, rest)
         self._where[report_id] = (target, rest, kind)
-        if target == "accepted":
-            self.accepted_lines += max(int(event.get("lines") or 1), 1)
+        if target == "accepted":  # lines 0: the call that made a text accepted later
+            self.accepted_lines += int(event.get("lines") or 0)
         elif target == "applied":
             self.applied_changes += 1
 
