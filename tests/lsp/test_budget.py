@@ -83,15 +83,29 @@ async def test_a_budget_crossed_in_a_session_warns_then_pauses_until_resumed(
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={**client.options, "budget": budget})  # type: ignore[attr-defined]
     )
-    await client.text_document_inline_completion_async(inline(uri, 9, 4))  # over the limit now
-    status = await wait_until(
+    warned = await wait_until(
         lambda: [s for s in client.status_updates if s.get("budget")][-1:]  # type: ignore[attr-defined]
     )
-    assert status[-1]["budget"]["level"] == "limit"
+    assert warned[-1]["budget"] == {"text": "this week: 80 % of budget", "level": "warn",
+                                    "percent": 80.0}  # fmt: skip
+    said = await wait_until(lambda: [w for w in warnings(client) if "budget" in w])
+    assert said == [f"edgewise: this week: 80 % of the budget used ({used:,} tokens of "
+                    f"{weekly:,.0f} tokens)"]  # fmt: skip
+    assert (await client.text_document_inline_completion_async(inline(uri, 9, 4))).items, (
+        "warned, still running"
+    )  # and over the limit now
+    status = await wait_until(
+        lambda: [
+            s
+            for s in client.status_updates  # type: ignore[attr-defined]
+            if (s.get("budget") or {}).get("level") == "limit"
+        ]
+    )
     assert status[-1]["budget"]["text"].startswith("this week: ")
     assert status[-1]["budget"]["text"].endswith("% of budget (model paused)")
-    said = await wait_until(lambda: [w for w in warnings(client) if "budget" in w])
-    assert any("this week's budget is used up" in w and "resumeBudget" in w for w in said)
+    said = await wait_until(lambda: [w for w in warnings(client) if "used up" in w])
+    assert len(said) == 1 and "this week's budget is used up" in said[0]
+    assert "the model is paused until" in said[0] and "edgewise.resumeBudget" in said[0]
 
     # the chosen behaviour: no model runs; completions answer nothing, actions say why
     before = (await command(client, "edgewise.costReport"))["session"]["requests"]

@@ -134,6 +134,8 @@ class EdgewiseServer(HookedServer):
             self.tell(f"edgewise: {problem}", types.MessageType.Warning)
         self.engine.configure(result.settings)
         self.bound_parses()
+        if self.protocol.writer is not None:  # a budget changed: the status says so now
+            self.status("busy" if self.busy else "idle")
 
     def bound_parses(self) -> None:
         """Completions re-parse within a time limit while typing (``typingOptimizations``);
