@@ -167,9 +167,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_cost(args: argparse.Namespace) -> int:
     """The week and the month from the cost ledger (see report/comparison.py)."""
     from edgewise.paths import state_dir
+    from edgewise.report.budget import BudgetTracker
     from edgewise.report.comparison import cost_summary, to_csv
     from edgewise.report.cost_text import render
-    from edgewise.report.ledger import LOG_NAME, ReportLog
+    from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
 
     try:
         settings = _settings_from(args)
@@ -180,7 +181,10 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if args.log and not path.exists():
         print(f"edgewise: no report log at {path}", file=sys.stderr)
         return EXIT_USAGE
-    summary = cost_summary(settings, ReportLog(path).read())
+    log = ReportLog(path)
+    summary = cost_summary(settings, log.read())
+    budget = BudgetTracker(Ledger(log), settings.budget)  # the budget as the server sees it
+    summary["budget"] = budget.status()
     if args.json:
         print(json.dumps({**summary, "log": str(path)}, indent=2))
     elif args.csv:

@@ -65,6 +65,10 @@ def render(summary: dict[str, Any]) -> str:
         f"edgewise cost — week from {week['start'][:10]}, month from {month['start'][:10]}",
         "",
     ]
+    if summary.get("budget"):
+        budget = summary["budget"]
+        note = {"warn": " — nearly used up", "limit": " — used up"}.get(budget["level"], "")
+        lines += [f"Budget: {budget['text']}{note}", ""]
     rows = [["", "this week", "this month"]]
 
     def add(label: str, w: str, m: str) -> None:
@@ -152,18 +156,13 @@ def render(summary: dict[str, Any]) -> str:
         ]
     ]
     for row in rolling["break_even"]:
-        payback = row["payback_months"]
         rows.append(
             [
                 row["name"],
                 money(row["per_month"], cur),
                 money(row["saving_per_month"], cur),
-                "no hardware price set"
-                if payback == 0.0
-                else ("never" if payback is None else f"{payback:,.1f} months"),
-                "—"
-                if row["break_even_tokens_per_month"] is None
-                else f"{row['break_even_tokens_per_month']:,.0f} tokens/month",
+                _payback(row["payback_months"]),
+                _usage(row["break_even_tokens_per_month"]),
             ]
         )
     lines += _table(rows, {1, 2})
