@@ -135,6 +135,7 @@ def test_cost_view_shows_the_week_month_comparison_and_fits_a_narrow_editor(
         assert Path(page["screenshot"]).stat().st_size > 10_000
     text = seen["widths"]["1000"]["text"]
     for expected in (
+        "edgewise: this session, this week and this month",
         "This week and this month",
         "hardware (amortised)",
         "per hour of active use",

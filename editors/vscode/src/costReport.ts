@@ -327,7 +327,7 @@ td.num { white-space: nowrap; }
 .budget.limit { color: var(--vscode-errorForeground, #e51400); }
 </style></head>
 <body>
-<h1>edgewise cost</h1>
+<h1>edgewise: this session, this week and this month</h1>
 ${budgetLine(answer?.budget)}
 <h2>This session</h2>
 ${totalsTable(totals, hidden)}

@@ -25,14 +25,14 @@ def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
     figures ``edgewise cost`` prints), and the budget."""
     engine = ls.engine
     ledger = engine.session.ledger
-    read = ledger.read()
-    engine.budget.refresh()  # other sessions' reports count too
+    read = ledger.read()  # once, for every figure below
+    engine.budget.refresh(read=read)  # other sessions' reports count too
     session = dict(ledger.session)
     summary = cost_summary(engine.settings, read)
     return {
         "session": session,
         "units": unit_costs(session),
-        "today": ledger.today(),
+        "today": ledger.today(read=read),
         "summary": summary,
         "csv": to_csv(summary),
         "budget": engine.budget.status(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from edgewise.config import Budget
 from edgewise.errors import BudgetExceeded
-from edgewise.report.ledger import Ledger
+from edgewise.report.ledger import Ledger, ReadResult
 from edgewise.report.outcomes import total_cost
 from edgewise.report.periods import PERIODS, Period, created_at, local_now, period
 
@@ -97,8 +97,9 @@ class BudgetTracker:
             if limits[kind] > 0
         ]
 
-    def refresh(self, now: dt.datetime | None = None) -> None:
-        """Read the current periods' reports from the log again."""
+    def refresh(self, now: dt.datetime | None = None, read: ReadResult | None = None) -> None:
+        """Read the current periods' reports from the log again (``read``: the log as
+        just read by the caller)."""
         now = now or self.clock()
         spans = self.periods(now)
         if not spans:
@@ -108,7 +109,7 @@ class BudgetTracker:
         since = min(p.start for p, _ in spans)
         self._until = min(p.end for p, _ in spans)
         self._since = since
-        read = self.ledger.read()
+        read = read or self.ledger.read()
         entries = []
         for report in read.reports:
             when = created_at(report["created"])

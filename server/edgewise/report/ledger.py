@@ -435,12 +435,13 @@ class Ledger:
         if self._writer is not None:
             self._writer.close()
 
-    def today(self, day: dt.date | None = None) -> dict[str, Any]:
-        """Totals of the reports logged today (local time), by every session."""
+    def today(self, day: dt.date | None = None, read: ReadResult | None = None) -> dict[str, Any]:
+        """Totals of the reports logged today (local time), by every session (``read``:
+        the log as just read, to read it once for several figures)."""
         day = day or dt.date.today()
         if self.log is None:
             return dict(self.session)
-        read = self.read()
+        read = read or self.read()
         out = totals((r for r in read.reports if local_day(r["created"]) == day), read.events)
         out["skipped_lines"] = read.skipped
         return out
