@@ -74,6 +74,7 @@ class BudgetTracker:
         self.resumed_until: dt.datetime | None = None
         self._told: set[tuple[str, str, str]] = set()  # (period, its start, level)
         self._sums: dict[tuple[dt.datetime, dt.datetime], dict[str, float]] = {}
+        self._periods: tuple[Budget, list[tuple[Period, float]]] | None = None
         ledger.listeners.append(self.add)
 
     def configure(self, settings: Budget) -> None:
@@ -90,12 +91,17 @@ class BudgetTracker:
         """The periods with a budget, with their limits."""
         now = now or self.clock()
         s = self.settings
+        cached = self._periods
+        if cached is not None and cached[0] == s and all(p.holds(now) for p, _ in cached[1]):
+            return cached[1]  # the same periods until one of them ends
         limits = {"day": s.daily, "week": s.weekly, "month": s.monthly}
-        return [
+        spans = [
             (period(kind, now, s.week_starts_on, s.start_hour), limits[kind])
             for kind in PERIODS
             if limits[kind] > 0
         ]
+        self._periods = (s, spans)
+        return spans
 
     def refresh(self, now: dt.datetime | None = None, read: ReadResult | None = None) -> None:
         """Read the current periods' reports from the log again (``read``: the log as
