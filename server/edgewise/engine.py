@@ -41,7 +41,9 @@ class Engine(Services):
 
     def prefill_at(self, uri: str, text: str, pos: Pos, language_id: str | None = None) -> int:
         """Evaluate the prompt a completion at ``pos`` would send while the user is idle
-        there (see pipeline/completion.py)."""
+        there (see pipeline/completion.py); nothing while a budget pauses the model."""
+        if self.budget.blocked() is not None:
+            return 0
         return completion.prefill_at(self, uri, text, pos, language_id)
 
     async def complete(
