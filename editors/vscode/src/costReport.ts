@@ -25,6 +25,9 @@ const CHART_WIDTH = 640;
 const CHART_HEIGHT = 180;
 const RECENT_ROWS = 20;
 export const EXPORT_COST = "edgewise.exportCost";
+/** The palette's way to the server's `edgewise.resumeBudget` (which vscode-languageclient
+ * registers under the server's name; the extension's own commands take other names). */
+export const RESUME_AFTER_BUDGET = "edgewise.resumeAfterBudget";
 
 const OUTCOME_NAMES: Record<string, string> = {
   accepted: "suggestions accepted",
@@ -267,7 +270,7 @@ function budgetLine(budget: BudgetStatus | null | undefined): string {
     return "";
   }
   const paused = budget.level === "limit" && budget.text.includes("paused")
-    ? ` — run <a href="${escapeHtml(commandUri("edgewise.resumeBudget", []))}">Edgewise: Resume After Budget</a> to go on`
+    ? ` — run <a href="${escapeHtml(commandUri(RESUME_AFTER_BUDGET, []))}">Edgewise: Resume After Budget</a> to go on`
     : "";
   return `<p class="budget ${escapeHtml(budget.level)}">Budget: ${escapeHtml(budget.text)}${paused}</p>`;
 }
@@ -355,6 +358,14 @@ export class CostReportPanel implements vscode.Disposable {
     this.subscriptions = [
       ledger.onDidChange(() => this.render()),
       vscode.commands.registerCommand(EXPORT_COST, (format: unknown) => this.exportTo(format === "json" ? "json" : "csv")),
+      vscode.commands.registerCommand(RESUME_AFTER_BUDGET, async () => {
+        try {
+          const said = await vscode.commands.executeCommand<string>("edgewise.resumeBudget");
+          void vscode.window.setStatusBarMessage(String(said ?? "edgewise: resumed"), 5000);
+        } catch (error) {
+          void vscode.window.showWarningMessage(`edgewise: cannot resume: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
     ];
   }
 
@@ -365,7 +376,7 @@ export class CostReportPanel implements vscode.Disposable {
       // the editor area's active group, full width: a side split made the tables scroll
       this.panel = vscode.window.createWebviewPanel("edgewise.costReport", "edgewise cost report", vscode.ViewColumn.Active, {
         enableScripts: false,
-        enableCommandUris: [EXPORT_COST, "edgewise.resumeBudget"],
+        enableCommandUris: [EXPORT_COST, RESUME_AFTER_BUDGET],
       });
       this.panel.onDidDispose(() => (this.panel = undefined));
     }
