@@ -422,3 +422,16 @@ def test_a_lost_request_with_null_figures_is_counted_without_its_unknowns():
     ledger, budget = tracker(Budget(unit="tokens", daily=1000), now)
     budget.add(dict(lost, created=now.isoformat()))
     assert budget.status()["percent"] == 0.0
+
+
+def test_a_servers_running_split_keeps_a_bounded_number_of_reports():
+    split = Outcomes(keep=2)
+    for rid in ("old", "mid", "new"):
+        split.add_report(report(rid))
+    split.add_event(make_event("old", "accepted", 3))  # forgotten: stays where it was
+    split.add_event(make_event("new", "accepted", 1))
+    assert split.buckets["accepted"]["requests"] == 1 and split.accepted_lines == 1
+    assert split.buckets["ignored"]["requests"] == 2
+    for n in range(10):  # events about unknown reports do not pile up either
+        split.add_event(make_event(f"never-{n}", "superseded"))
+    assert len(split._early) == 2

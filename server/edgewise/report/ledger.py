@@ -31,6 +31,7 @@ from typing import Any
 import jsonschema
 
 from edgewise.private_files import narrow_file, open_private, private_dir
+from edgewise.report.outcomes import KEEP as OUTCOMES_KEPT
 from edgewise.report.outcomes import Outcomes, total_cost, well_formed_event
 from edgewise.schemas import load_schema
 
@@ -397,7 +398,7 @@ class Ledger:
     def __init__(self, log: ReportLog | None) -> None:
         self.log = log
         self.session = empty_totals()
-        self.outcomes = Outcomes()
+        self.outcomes = Outcomes(keep=OUTCOMES_KEPT)
         self._writer = LogWriter(log) if log is not None else None
         # told of each report recorded (the budget's running figures)
         self.listeners: list[Callable[[dict[str, Any]], None]] = []

@@ -18,6 +18,7 @@ accepted or superseded while typing, an action's edit applied, a batch change re
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any
 
 OUTCOMES = (
@@ -33,6 +34,7 @@ OUTCOMES = (
 # what an event may say about a report (the ledger's outcome events)
 EVENTS = frozenset({"accepted", "superseded", "applied", "refused", "proposed"})
 FIELDS = ("requests", "tokens", "energy_wh", "cost", "cloud_equivalent")
+KEEP = 4096  # reports a server's running split can still move (events come soon after)
 
 
 def empty_outcomes() -> dict[str, dict[str, float]]:
@@ -124,15 +126,18 @@ class Outcomes:
     """Running outcome totals: each report's amounts in one bucket, moved when an event
     about it arrives (in any order: an event before its report waits for it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int | None = None) -> None:
+        """``keep``: how many recent reports may still get an event (a server's running
+        split; None: all, for totals read from the log)."""
+        self.keep = keep
         self.buckets = empty_outcomes()
         self.accepted_lines = 0
         self.applied_changes = 0
         self.completion_cost = 0.0
         self.action_cost = 0.0
         # report id -> (bucket, its amounts less the regenerated share, kind)
-        self._where: dict[str, tuple[str, dict[str, float], str]] = {}
-        self._early: dict[str, dict[str, Any]] = {}  # events whose report is not in yet
+        self._where: OrderedDict[str, tuple[str, dict[str, float], str]] = OrderedDict()
+        self._early: OrderedDict[str, dict[str, Any]] = OrderedDict()  # report not in yet
 
     def add_report(self, report: dict[str, Any]) -> None:
         whole = amounts(report)
@@ -149,6 +154,7 @@ class Outcomes:
         bucket = base_outcome(report)
         self._add(bucket, rest)
         self._where[report["id"]] = (bucket, rest, kind)
+        self._trim(self._where)
         early = self._early.pop(report["id"], None)
         if early is not None:
             self.add_event(early)
@@ -158,6 +164,7 @@ class Outcomes:
         found = self._where.get(report_id)
         if found is None:
             self._early[report_id] = event
+            self._trim(self._early)
             return
         bucket, rest, kind = found
         target = event_outcome({"kind": kind}, event["outcome"])
@@ -172,6 +179,10 @@ class Outcomes:
             self.accepted_lines += int(event.get("lines") or 0)
         elif target == "applied":
             self.applied_changes += 1
+
+    def _trim(self, table: OrderedDict[str, Any]) -> None:
+        while self.keep is not None and len(table) > self.keep:
+            table.popitem(last=False)
 
     def _add(self, bucket: str, values: dict[str, float]) -> None:
         into = self.buckets[bucket]

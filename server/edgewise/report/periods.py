@@ -29,10 +29,9 @@ def local_now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-def _at_hour(day: dt.date, hour: int, tz: dt.tzinfo | None) -> dt.datetime:
-    naive = dt.datetime.combine(day, dt.time(hour))
-    # the zone's offset on that day (a period across a DST change is an hour off)
-    return naive.astimezone() if tz is None else naive.replace(tzinfo=tz).astimezone()
+def _at_hour(day: dt.date, hour: int) -> dt.datetime:
+    """``hour`` o'clock local time on ``day``, with the zone's offset of that day."""
+    return dt.datetime.combine(day, dt.time(hour)).astimezone()
 
 
 def period(kind: str, now: dt.datetime, week_starts_on: str = "monday", hour: int = 0) -> Period:
@@ -40,26 +39,25 @@ def period(kind: str, now: dt.datetime, week_starts_on: str = "monday", hour: in
     if now.tzinfo is None:
         now = now.astimezone()
     local = now.astimezone()
-    tz = None  # the system's local zone
     if kind == "day":
-        start = _at_hour(local.date(), hour, tz)
+        start = _at_hour(local.date(), hour)
         if start > local:
-            start = _at_hour(local.date() - dt.timedelta(days=1), hour, tz)
-        end = _at_hour(start.date() + dt.timedelta(days=1), hour, tz)
+            start = _at_hour(local.date() - dt.timedelta(days=1), hour)
+        end = _at_hour(start.date() + dt.timedelta(days=1), hour)
     elif kind == "week":
         first = WEEKDAYS.index(week_starts_on)
         day = local.date() - dt.timedelta(days=(local.weekday() - first) % 7)
-        start = _at_hour(day, hour, tz)
+        start = _at_hour(day, hour)
         if start > local:
-            start = _at_hour(day - dt.timedelta(days=7), hour, tz)
-        end = _at_hour(start.date() + dt.timedelta(days=7), hour, tz)
+            start = _at_hour(day - dt.timedelta(days=7), hour)
+        end = _at_hour(start.date() + dt.timedelta(days=7), hour)
     elif kind == "month":
-        start = _at_hour(local.date().replace(day=1), hour, tz)
+        start = _at_hour(local.date().replace(day=1), hour)
         if start > local:
             previous = local.date().replace(day=1) - dt.timedelta(days=1)
-            start = _at_hour(previous.replace(day=1), hour, tz)
+            start = _at_hour(previous.replace(day=1), hour)
         following = (start.date().replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        end = _at_hour(following, hour, tz)
+        end = _at_hour(following, hour)
     else:
         raise ValueError(f"unknown period {kind!r}")
     return Period(kind, start, end)
