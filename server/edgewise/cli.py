@@ -168,7 +168,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
     """The week and the month from the cost ledger (see report/comparison.py)."""
     from edgewise.paths import state_dir
     from edgewise.report.budget import BudgetTracker
-    from edgewise.report.comparison import cost_summary, to_csv
+    from edgewise.report.comparison import cost_summary, reads_from, to_csv
     from edgewise.report.cost_text import render
     from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
 
@@ -182,7 +182,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
         print(f"edgewise: no report log at {path}", file=sys.stderr)
         return EXIT_USAGE
     log = ReportLog(path)
-    summary = cost_summary(settings, log.read())
+    summary = cost_summary(settings, log.read(reads_from(settings)))
     budget = BudgetTracker(Ledger(log), settings.budget)  # the budget as the server sees it
     summary["budget"] = budget.status()
     if args.json:

@@ -435,3 +435,17 @@ def test_a_servers_running_split_keeps_a_bounded_number_of_reports():
     for n in range(10):  # events about unknown reports do not pile up either
         split.add_event(make_event(f"never-{n}", "superseded"))
     assert len(split._early) == 2
+
+
+def test_a_rotated_log_last_written_before_the_window_is_not_read(tmp_path: Path):
+    import os
+
+    log = ReportLog(tmp_path / "reports.jsonl")
+    rotated = tmp_path / "reports.jsonl.1"
+    rotated.write_text(json.dumps(report("last-year")) + "\n", "utf-8")
+    (tmp_path / "reports.jsonl").write_text(json.dumps(report("now")) + "\n", "utf-8")
+    year_ago = dt.datetime.now().timestamp() - 365 * 86400
+    os.utime(rotated, (year_ago, year_ago))
+    assert [r["id"] for r in log.read().reports] == ["last-year", "now"]
+    assert [r["id"] for r in log.read(since=year_ago + 86400).reports] == ["now"]
+    assert [r["id"] for r in log.read(since=year_ago - 86400).reports] == ["last-year", "now"]

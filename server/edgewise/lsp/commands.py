@@ -9,7 +9,7 @@ import hashlib
 from typing import Any
 
 from edgewise.lsp.language_server import EdgewiseServer
-from edgewise.report.comparison import cost_summary, to_csv
+from edgewise.report.comparison import cost_summary, reads_from, to_csv
 from edgewise.report.ledger import unit_costs
 
 
@@ -25,7 +25,7 @@ def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
     figures ``edgewise cost`` prints), and the budget."""
     engine = ls.engine
     ledger = engine.session.ledger
-    read = ledger.read()  # once, for every figure below
+    read = ledger.read(reads_from(engine.settings))  # once, for every figure below
     engine.budget.refresh(read=read)  # other sessions' reports count too
     session = dict(ledger.session)
     summary = cost_summary(engine.settings, read)

@@ -115,7 +115,7 @@ class BudgetTracker:
         since = min(p.start for p, _ in spans)
         self._until = min(p.end for p, _ in spans)
         self._since = since
-        read = read or self.ledger.read()
+        read = read or self.ledger.read(since.timestamp())  # older rotated files skipped
         entries = []
         for report in read.reports:
             when = created_at(report["created"])

@@ -115,6 +115,17 @@ def _within(report: dict[str, Any], start: dt.datetime, end: dt.datetime) -> boo
     return when is not None and start <= when < end
 
 
+def reads_from(settings: Settings, now: dt.datetime | None = None) -> float:
+    """The earliest time :func:`cost_summary` needs reports from (POSIX time): the
+    month's start or 30 days ago, whichever is earlier (older rotated logs are skipped)."""
+    now = now or local_now()
+    b = settings.budget
+    month = period("month", now, b.week_starts_on, b.start_hour)
+    week = period("week", now, b.week_starts_on, b.start_hour)
+    rolling = now - dt.timedelta(days=ROLLING_DAYS)
+    return min(month.start, week.start, rolling).timestamp()
+
+
 def cost_summary(
     settings: Settings, read: ReadResult, now: dt.datetime | None = None
 ) -> dict[str, Any]:

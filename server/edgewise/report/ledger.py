@@ -274,11 +274,14 @@ class ReportLog:
                 older.rename(self.path.with_name(f"{self.path.name}.{number + 1}"))
         self.path.rename(self.path.with_name(f"{self.path.name}.1"))
 
-    def read(self) -> ReadResult:
-        """Every whole, well-formed report in the log files, oldest first."""
+    def read(self, since: float | None = None) -> ReadResult:
+        """Every whole, well-formed report in the log files, oldest first (``since``: a
+        POSIX time; rotated files last written before it are not read)."""
         out = ReadResult()
         for path in self.files():
             try:
+                if since is not None and path != self.path and path.stat().st_mtime < since:
+                    continue
                 data = path.read_bytes()
             except OSError:
                 continue
@@ -420,12 +423,13 @@ class Ledger:
         if self._writer is not None:
             self._writer.put(event)
 
-    def read(self) -> ReadResult:
-        """Everything in the log (what is pending written first)."""
+    def read(self, since: float | None = None) -> ReadResult:
+        """Everything in the log (what is pending written first; ``since``: see
+        :meth:`ReportLog.read`)."""
         if self.log is None:
             return ReadResult()
         self.flush()
-        return self.log.read()
+        return self.log.read(since)
 
     def flush(self) -> None:
         """Every report recorded so far is in the log (or its failure in ``log.errors``)."""
