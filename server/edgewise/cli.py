@@ -1,4 +1,4 @@
-"""Command line: serve | context | models | doctor | calibrate | refactor | replay."""
+"""Command line: serve | context | models | doctor | calibrate | refactor | replay | cost."""
 
 from __future__ import annotations
 
@@ -182,6 +182,36 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK if replayed.identical else EXIT_FAILED
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    """The week and the month from the cost ledger (see report/comparison.py)."""
+    from edgewise.paths import state_dir
+    from edgewise.report.budget import BudgetTracker
+    from edgewise.report.comparison import cost_summary, reads_from, to_csv
+    from edgewise.report.cost_text import render
+    from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
+
+    try:
+        settings = _settings_from(args)
+    except (OSError, ValueError) as exc:
+        print(f"edgewise: --settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.log) if args.log else state_dir() / LOG_NAME
+    if args.log and not path.exists():
+        print(f"edgewise: no report log at {path}", file=sys.stderr)
+        return EXIT_USAGE
+    log = ReportLog(path)
+    summary = cost_summary(settings, log.read(reads_from(settings)))
+    budget = BudgetTracker(Ledger(log), settings.budget)  # the budget as the server sees it
+    summary["budget"] = budget.status()
+    if args.json:
+        print(json.dumps({**summary, "log": str(path)}, indent=2))
+    elif args.csv:
+        sys.stdout.write(to_csv(summary))
+    else:
+        sys.stdout.write(render(summary))
+    return EXIT_OK
+
+
 def add_model_options(parser: argparse.ArgumentParser, json_output: bool = False) -> None:
     """--model and --settings (what ``_settings_from`` reads); --json where the output
     has a JSON form."""
@@ -265,6 +295,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--backend", metavar="URL", help="the server a remote report came from")
     add_model_options(replay, json_output=True)
     replay.set_defaults(func=cmd_replay)
+
+    cost = sub.add_parser(
+        "cost",
+        help="what edgewise cost this week and month, and what hosted tools would",
+        description="Reads the cost ledger (every report of every session) and prints this "
+        "week and this month: edgewise's energy and amortised hardware, where the tokens "
+        "went, the same tokens at the hosted price points of the settings "
+        "(costComparison), a flat subscription, and the break-even.",
+    )
+    cost.add_argument("--settings", help="JSON settings file (pricing, costComparison, budget)")
+    cost.add_argument("--log", help="report log to read (default: the state directory's)")
+    export = cost.add_mutually_exclusive_group()
+    export.add_argument("--json", action="store_true", help="the figures as JSON")
+    export.add_argument("--csv", action="store_true", help="the figures as CSV")
+    cost.set_defaults(func=cmd_cost)
 
     # --- refactor: the headless batch mode (edgewise/batch/) ---------------------------
     from edgewise.batch.arguments import add_refactor_parser

@@ -24,6 +24,10 @@ class Pricing:
     price_per_kwh: float = 0.3
     cloud_input_per_million: float = 3.0
     cloud_output_per_million: float = 15.0
+    hardware_price: float = 0.0
+    hardware_life_years: float = 3.0
+    hardware_hours_per_day: float = 8.0
+    hardware_share: float = 1.0
     currency: str = "USD"
 
 
@@ -35,6 +39,46 @@ class RemotePricing:
     price_per_kwh: float = 0.3
     input_per_million: float = 0.0
     output_per_million: float = 0.0
+    per_hour: float = 0.0
+
+
+@dataclass(kw_only=True, frozen=True)
+class Budget:
+    """Budgets per period (0: none) in ``unit``; see report/budget.py."""
+
+    unit: str = "money"
+    daily: float = 0.0
+    weekly: float = 0.0
+    monthly: float = 0.0
+    warn_at_percent: float = 80.0
+    at_limit: str = "warn"
+    week_starts_on: str = "monday"
+    start_hour: int = 0
+
+
+@dataclass(kw_only=True, frozen=True)
+class HostedPrice:
+    name: str
+    input_per_million: float
+    output_per_million: float
+
+
+def _default_hosted() -> tuple[HostedPrice, ...]:
+    return (
+        HostedPrice(name="small hosted model", input_per_million=0.15, output_per_million=0.6),
+        HostedPrice(name="mid-size hosted model", input_per_million=3.0, output_per_million=15.0),
+        HostedPrice(name="large hosted model", input_per_million=15.0, output_per_million=75.0),
+    )
+
+
+@dataclass(kw_only=True, frozen=True)
+class CostComparison:
+    """What the cost views compare edgewise's cost with (see report/comparison.py)."""
+
+    hosted: tuple[HostedPrice, ...] = field(default_factory=_default_hosted)
+    price_multiplier: float = 1.0
+    subscription_name: str = "flat subscription"
+    subscription_per_month: float = 19.0
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -61,6 +105,8 @@ class Settings:
     keep_prompts: bool = False
     pricing: Pricing = field(default_factory=Pricing)
     remote_pricing: RemotePricing = field(default_factory=RemotePricing)
+    budget: Budget = field(default_factory=Budget)
+    cost_comparison: CostComparison = field(default_factory=CostComparison)
 
 
 def camel(name: str) -> str:
@@ -70,7 +116,7 @@ def camel(name: str) -> str:
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
-    for cls in (Pricing, RemotePricing, Settings):
+    for cls in (Pricing, RemotePricing, Budget, HostedPrice, CostComparison, Settings):
         names = {f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)}
         structure = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)  # type: ignore[arg-type]  # mypy matches **names against the _cattrs_ flags too; its keys are field names
         unstructure = make_dict_unstructure_fn(cls, conv, **names)  # type: ignore[arg-type]  # **names: field names, which mypy matches against the _cattrs_ flags too

@@ -41,7 +41,9 @@ class Engine(Services):
 
     def prefill_at(self, uri: str, text: str, pos: Pos, language_id: str | None = None) -> int:
         """Evaluate the prompt a completion at ``pos`` would send while the user is idle
-        there (see pipeline/completion.py)."""
+        there (see pipeline/completion.py); nothing while a budget pauses the model."""
+        if self.budget.blocked() is not None:
+            return 0
         return completion.prefill_at(self, uri, text, pos, language_id)
 
     async def complete(
@@ -56,7 +58,9 @@ class Engine(Services):
         single_line: bool = False,
         heal: bool = True,
     ) -> Completion:
-        """A completion at ``pos`` (see pipeline/completion.py)."""
+        """A completion at ``pos`` (see pipeline/completion.py); BudgetExceeded while a
+        budget pauses the model."""
+        self.budget.check()
         return await completion.complete(
             self,
             uri,
@@ -117,7 +121,9 @@ class Engine(Services):
         **options: Any,
     ) -> ActionResult:
         """Run one action (options: diagnostic, instruction, workspace, cancel,
-        on_attempt; see pipeline/action.py)."""
+        on_attempt; see pipeline/action.py); BudgetExceeded while a budget pauses the
+        model."""
+        self.budget.check()
         return await action.run_action(
             self, action_id, uri, text, start, end, language_id, **options
         )

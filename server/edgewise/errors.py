@@ -7,6 +7,7 @@ place that says how a door shows them.
         UnknownAction                  no action by that id
         ActionNotApplicable            the action does not apply at that place
         BadInput                       the input itself is unusable (too long, ...)
+        BudgetExceeded                 a budget's limit pauses the model (settings budget)
 
 Until every LSP handler catches :class:`EdgewiseError`, the request errors also derive
 from :class:`ModelError`, so handlers written as ``except ModelError`` still answer.
@@ -42,6 +43,11 @@ class ActionNotApplicable(RequestError):
 
 class BadInput(RequestError):
     """The input itself cannot be used (e.g. code too long for the model's context)."""
+
+
+class BudgetExceeded(RequestError):
+    """A budget is used up and ``budget.atLimit`` is ``stop``: no model runs until the
+    period ends, the user resumes, or the budget is raised."""
 
 
 Severity = Literal["error", "warning"]

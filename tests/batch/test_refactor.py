@@ -15,6 +15,7 @@ from tests.batch.conftest import (
     CLI,
     IGNORED_FILES,
     SOURCE_FILES,
+    Run,
     parse_errors,
     read_report,
     tree_hashes,
@@ -319,3 +320,45 @@ def test_a_model_error_fails_its_target_with_a_valid_zero_cost_record(
         assert r["tokens"]["prompt"] == r["tokens"]["completion"] == 0
         assert r["cost"]["cloud_equivalent"] == 0 and r["diff"] == ""
     assert lines[-1]["outcomes"] == {"proposed": len(proposed), "failed": len(failed)}
+
+
+def test_a_period_budget_stops_the_run_cleanly_and_resume_finishes_it_later(
+    project: Path, settings_file: Path, cli_env: dict[str, str], tmp_path: Path
+):
+    """budget.atLimit 'stop': the run stops before the next target once this week's
+    budget is used up (here: after the first), says how to go on, and a later run with
+    --resume (the budget raised, or the week over) does the rest and nothing twice."""
+    state = tmp_path / "own-state"  # a ledger of its own: other tests' tokens not counted
+    env = {**cli_env, "EDGEWISE_STATE_DIR": str(state)}
+    settings = json.loads(settings_file.read_text())
+    tight = tmp_path / "tight.json"
+    tight.write_text(json.dumps({**settings, "budget": {"unit": "tokens", "weekly": 1,
+                                                         "atLimit": "stop"}}))  # fmt: skip
+    report = tmp_path / "budget.jsonl"
+
+    def run(settings: Path, *args: str) -> Run:
+        command = [*CLI, "inventory", "--action", "docstring", "--settings", str(settings),
+                   "--report", str(report), *args]  # fmt: skip
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+        return Run(done.returncode, done.stdout, done.stderr, read_report(report))
+
+    first = run(tight)
+    assert first.returncode == 1, first.stderr
+    assert first.summary["stopped"] == "period-budget"
+    assert first.summary["targets"]["processed"] == 1 and first.summary["targets"]["remaining"] > 0
+    assert "this week's budget is used up" in first.stderr
+    assert "run again with --resume" in first.stderr
+    assert "Traceback" not in first.stderr
+    ledger = (state / "reports.jsonl").read_text("utf-8").splitlines()
+    assert len([line for line in ledger if '"kind":"action"' in line]) == 1, "one model call"
+
+    again = run(tight, "--resume")  # still over: nothing runs, nothing changes
+    assert again.returncode == 1 and again.summary["targets"]["processed"] == 0
+
+    later = run(settings_file, "--resume")  # the budget raised (or next week)
+    assert later.returncode == 0, later.stderr
+    assert later.summary["targets"]["done_before"] == 1
+    assert later.summary["targets"]["remaining"] == 0
+    done = [(r["target"]["path"], r["target"]["symbol"]) for r in later.records]
+    assert len(done) == len(set(done)) == later.summary["targets"]["found"], "nothing twice"

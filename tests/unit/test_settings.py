@@ -34,6 +34,11 @@ def test_schema_and_dataclasses_agree_on_names_types_and_defaults():
                 nested = getattr(instance, field.name)
                 assert field.type == type(nested).__name__, f"{where}{key}"
                 agree(nested, prop["properties"], f"{where}{key}.")
+            elif prop["type"] == "array":  # a tuple of dataclasses (costComparison.hosted)
+                items = getattr(instance, field.name)
+                assert field.type.startswith("tuple[") and items, f"{where}{key}"
+                for item in items:
+                    agree(item, prop["items"]["properties"], f"{where}{key}[].")
             else:
                 assert field.type == kinds[prop["type"]].__name__, f"{where}{key}"
 

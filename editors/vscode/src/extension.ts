@@ -41,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
       costReport.show();
       try {
         const answer = await client.executeCommand(CMD_COST_REPORT);
+        costReport.setAnswer(answer); // the week, the month and the comparison
         const session = (answer as { session?: unknown } | null)?.session;
         if (isSessionTotals(session)) {
           ledger.onTotals(session);

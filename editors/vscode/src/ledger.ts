@@ -124,7 +124,102 @@ export class SessionLedger implements vscode.Disposable {
   }
 }
 
-/** What the user saved by running locally: the cloud-equivalent price minus the local cost. */
+/** What running here cost: energy (and a remote bill) plus amortised hardware; a server
+ * that does not count hardware yet sends only the energy. */
+export function costHere(totals: SessionTotals): number {
+  const total = (totals as SessionTotals & { total_cost?: number }).total_cost;
+  return typeof total === "number" ? total : totals.local_cost;
+}
+
+/** What the user saved by running here: the same tokens at the cloud list price
+ * (`edgewise.pricing.cloudInputPerMillion` / `cloudOutputPerMillion`) minus what running
+ * here cost (energy and amortised hardware). */
 export function saved(totals: SessionTotals): number {
-  return Math.max(0, totals.cloud_equivalent - totals.local_cost);
+  return Math.max(0, totals.cloud_equivalent - costHere(totals));
+}
+
+// --- the server's cost summary (`edgewise.costReport` → summary): the figures
+// `edgewise cost` prints, from the same ledger ---------------------------------------
+
+export interface CostParts {
+  energy: number | null;
+  hardware: number | null;
+  total: number | null;
+}
+
+export interface OutcomePart {
+  requests: number;
+  tokens: number;
+  energy_wh: number;
+  cost: number;
+  cloud_equivalent: number;
+}
+
+export interface LedgerTotals extends SessionTotals {
+  hardware: number;
+  total_cost: number;
+  active_seconds: number;
+  outcomes: Record<string, OutcomePart>;
+  accepted_lines: number;
+  applied_changes: number;
+  cost_per_accepted_line: number | null;
+  cost_per_applied_change: number | null;
+}
+
+export interface Alternative {
+  name: string;
+  kind: "hosted" | "subscription";
+  cost: number;
+  input_per_million?: number;
+  output_per_million?: number;
+  per_month?: number;
+}
+
+export interface PeriodFigures {
+  label: string;
+  start: string;
+  end: string;
+  totals: LedgerTotals;
+  units: { per_request: CostParts; per_active_hour: CostParts; per_1k_tokens: CostParts };
+  alternatives: Alternative[];
+}
+
+export interface BreakEven {
+  name: string;
+  per_month: number;
+  edgewise_running_per_month: number;
+  saving_per_month: number;
+  payback_months: number | null;
+  break_even_tokens_per_month: number | null;
+}
+
+export interface CostSummary {
+  currency: string;
+  price_multiplier: number;
+  hardware_per_hour: number;
+  hardware_per_month: number;
+  week: PeriodFigures;
+  month: PeriodFigures;
+  last_30_days: { tokens: number; cost: number; break_even: BreakEven[] };
+  skipped_lines: number;
+}
+
+export interface BudgetStatus {
+  text: string;
+  level: "ok" | "warn" | "limit";
+  percent: number;
+}
+
+/** The answer of `edgewise.costReport`. */
+export interface CostAnswer {
+  session: LedgerTotals;
+  summary?: CostSummary;
+  budget?: BudgetStatus | null;
+  csv?: string;
+  log?: string | null;
+}
+
+export function isCostSummary(value: unknown): value is CostSummary {
+  const v = value as Partial<CostSummary> | null;
+  return typeof v === "object" && v !== null && typeof v.week === "object" && typeof v.month === "object";
 }

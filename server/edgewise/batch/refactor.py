@@ -83,6 +83,14 @@ STOP_NOW_SIGNALS = tuple(
 )
 
 
+# a batch record's outcome as the ledger's split of where the tokens went
+BATCH_OUTCOMES = {
+    "applied": "applied",
+    "rejected-by-syntax": "refused",
+    "rejected-by-check": "refused",
+}
+
+
 class UsageError(Exception):
     """A bad command line or setup: exit code 2, nothing changed."""
 
@@ -406,7 +414,10 @@ class BatchRun:
         while True:
             if self.hard_stop:
                 return None
-            if self.stop_reason in ("budget", "limit"):
+            if self.stop_reason in ("budget", "limit", "period-budget"):
+                return None
+            if self.engine is not None and self.engine.budget.blocked() is not None:
+                self.stop("period-budget")  # settings budget, atLimit "stop"
                 return None
             candidate = next(
                 (
@@ -454,6 +465,9 @@ class BatchRun:
             messages = {
                 "budget": "stopping: the next target would take the cost past --max-cost",
                 "limit": "stopping: --limit reached",
+                "period-budget": "stopping: "
+                + (self.engine.budget.paused_message_now() if self.engine else "budget used up")
+                + "; run again with --resume to go on from here",
                 "interrupted": "interrupted: finishing the files already started "
                 "(Ctrl-C again to stop now and roll back)",
             }
@@ -774,6 +788,10 @@ class BatchRun:
         result.recorded = True
         self.totals.add(record)
         outcome = record["outcome"]
+        if self.engine is not None and result.billed:  # where the tokens went (the ledger)
+            self.engine.session.outcome(
+                result.report["id"], BATCH_OUTCOMES.get(outcome, "proposed"), result.report
+            )
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         if result.text_only and self.options.apply:
             self.text_answers += 1
@@ -958,7 +976,7 @@ class BatchRun:
         bad = sum(n for outcome, n in self.outcomes.items() if outcome != good)
         if bad > self.text_answers:  # an explanation is "proposed" even with --apply
             return EXIT_FAILED
-        if self.stop_reason == "budget":
+        if self.stop_reason in ("budget", "period-budget"):
             return EXIT_FAILED
         return EXIT_OK
 

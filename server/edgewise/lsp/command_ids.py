@@ -5,6 +5,7 @@ from __future__ import annotations
 CMD_REPORT_APPLIED = "edgewise.reportApplied"
 CMD_INLINE_ACCEPTED = "edgewise.inlineAccepted"
 CMD_COST_REPORT = "edgewise.costReport"
+CMD_RESUME_BUDGET = "edgewise.resumeBudget"
 CMD_LAST_PROMPT = "edgewise.lastPrompt"
 CMD_APPLY_ACTION = "edgewise.applyAction"
 CMD_DOCUMENT_STATE = "edgewise.documentState"

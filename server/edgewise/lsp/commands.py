@@ -9,6 +9,8 @@ import hashlib
 from typing import Any
 
 from edgewise.lsp.language_server import EdgewiseServer
+from edgewise.report.comparison import cost_summary, reads_from, to_csv
+from edgewise.report.ledger import unit_costs
 
 
 def show_report(ls: EdgewiseServer, report_id: str) -> bool:
@@ -18,13 +20,33 @@ def show_report(ls: EdgewiseServer, report_id: str) -> bool:
 
 
 def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
-    """Totals of this session and of today (every session, from the report log)."""
-    ledger = ls.engine.session.ledger
+    """Totals of this session and of today (every session, from the report log), the
+    week and the month with the hosted comparison and break-even (``summary``, the
+    figures ``edgewise cost`` prints), and the budget."""
+    engine = ls.engine
+    ledger = engine.session.ledger
+    read = ledger.read(reads_from(engine.settings))  # once, for every figure below
+    engine.budget.refresh(read=read)  # other sessions' reports count too
+    session = dict(ledger.session)
+    summary = cost_summary(engine.settings, read)
     return {
-        "session": dict(ledger.session),
-        "today": ledger.today(),
+        "session": session,
+        "units": unit_costs(session),
+        "today": ledger.today(read=read),
+        "summary": summary,
+        "csv": to_csv(summary),
+        "budget": engine.budget.status(),
         "log": str(ledger.log.path) if ledger.log is not None else None,
     }
+
+
+def resume_budget(ls: EdgewiseServer, *args: Any) -> str:
+    """``edgewise.resumeBudget``: run the model again although a budget is used up
+    (until the periods over their limit end)."""
+    message = ls.engine.budget.resume()
+    ls.tell(message)
+    ls.status("busy" if ls.busy else "idle")
+    return message
 
 
 def document_state(ls: EdgewiseServer, uri: str) -> dict[str, Any] | None:

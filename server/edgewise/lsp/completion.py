@@ -90,6 +90,9 @@ async def completion_at(
     off, every request runs the model to the end and is answered (the baseline)."""
     if not ls.is_open(uri):
         return None  # only documents the client opened
+    if ls.engine.budget.blocked() is not None:  # paused at a budget's limit: no model run
+        ls.status("idle" if not ls.busy else "busy")
+        return None
     loop = asyncio.get_running_loop()
     received = RECEIVED_AT.get()
     arrived = min(received, loop.time()) if received is not None else loop.time()
@@ -138,6 +141,7 @@ async def completion_at(
         asyncio.get_running_loop().call_later(0.05, ls.memory.trim)
     ls.tell_notes()
     if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
+        engine.session.outcome(result.report["id"], "superseded")
         ls.status("idle" if not ls.busy else "busy", result.report)
         return None  # stale: never show text for a position that has moved on
     return answer(ls, uri, result)

@@ -134,6 +134,8 @@ class EdgewiseServer(HookedServer):
             self.tell(f"edgewise: {problem}", types.MessageType.Warning)
         self.engine.configure(result.settings)
         self.bound_parses()
+        if self.protocol.writer is not None:  # a budget changed: the status says so now
+            self.status("busy" if self.busy else "idle")
 
     def bound_parses(self) -> None:
         """Completions re-parse within a time limit while typing (``typingOptimizations``);
@@ -181,6 +183,11 @@ class EdgewiseServer(HookedServer):
             "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
         }
+        budget = self.engine.budget.status()
+        if budget is not None:  # {"text": "this week: 61 % of budget", "level", "percent"}
+            params["budget"] = budget
+            for message in self.engine.budget.news():
+                self.tell(message, types.MessageType.Warning)
         log = self.engine.session.ledger.log
         while log is not None and log.errors:
             self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
@@ -207,6 +214,7 @@ class EdgewiseServer(HookedServer):
         report = self.engine.session.reports.get(str(report_id))
         if report is None:
             return False
+        self.engine.session.outcome(report["id"], "applied")  # accepted or applied
         self.book.add(report["uri"], report_diagnostics(report))
         self.publish(report["uri"])
         return True

@@ -38,6 +38,7 @@ from edgewise.lsp.command_ids import (
     CMD_INLINE_ACCEPTED,
     CMD_LAST_PROMPT,
     CMD_REPORT_APPLIED,
+    CMD_RESUME_BUDGET,
     CMD_REWRITE,
     STATUS,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "CMD_INLINE_ACCEPTED",
     "CMD_LAST_PROMPT",
     "CMD_REPORT_APPLIED",
+    "CMD_RESUME_BUDGET",
     "CMD_REWRITE",
     "COMMANDS",
     "FEATURES",
@@ -91,6 +93,7 @@ COMMANDS: dict[str, Handler] = {
     CMD_INLINE_ACCEPTED: commands.show_report,
     CMD_REPORT_APPLIED: commands.show_report,
     CMD_COST_REPORT: commands.cost_report,
+    CMD_RESUME_BUDGET: commands.resume_budget,
     CMD_DOCUMENT_STATE: commands.document_state,
     CMD_LAST_PROMPT: commands.last_prompt,
 }

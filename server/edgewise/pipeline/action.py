@@ -320,6 +320,7 @@ def finish(
         },
         end=end_pos,
         whole_file=whole_file,
+        active_ms=services.session.active_ms(usage.total_ms),
     )
     services.session.add(report)
     services.keep_prompt(report, attempt.result)

@@ -215,6 +215,7 @@ def completion_report(
         whole_file=whole_file,
         cache=cache,
         cached_from=cached_from,
+        active_ms=services.session.active_ms(usage.total_ms),
     )
     return report.to_dict(), report.hidden is True
 

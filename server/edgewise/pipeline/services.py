@@ -4,6 +4,7 @@ calibrations, caches. One ``Services`` per server (or batch run, or CLI command)
 from __future__ import annotations
 
 import os
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,10 @@ from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend, GenerationResult
 from edgewise.model.host import ModelHost
 from edgewise.paths import state_dir
+from edgewise.report.budget import BudgetTracker
+from edgewise.report.cost import active_ms
 from edgewise.report.ledger import LOG_NAME, Ledger, ReportLog
+from edgewise.report.outcomes import make_event
 from edgewise.report.prompt_store import PromptStore
 from edgewise.report.whole_file import WholeFileCounter
 
@@ -38,12 +42,36 @@ class Session:
     reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     hidden: int = 0
     ledger: Ledger = field(default_factory=lambda: Ledger(None))
+    last_request_at: float | None = None  # time.monotonic() of the latest report
 
     def add(self, report: dict[str, Any]) -> None:
         self.reports[report["id"]] = report
         while len(self.reports) > REPORTS_KEPT:
             self.reports.popitem(last=False)
         self.ledger.record(report)
+
+    def active_ms(self, model_ms: float, now: float | None = None) -> float:
+        """The active use the request finishing now accounts for (report/cost.py
+        ``active_ms``: the time since the previous one, unless that was a pause)."""
+        now = time.monotonic() if now is None else now
+        since = None if self.last_request_at is None else (now - self.last_request_at) * 1000.0
+        self.last_request_at = now
+        return active_ms(model_ms, since)
+
+    def outcome(self, report_id: str, outcome: str, report: dict[str, Any] | None = None) -> bool:
+        """What became of a report (accepted, superseded, applied, refused, proposed):
+        into the ledger's split of where the tokens went. False for a report no longer
+        held (``report``: the report itself, when the caller has it)."""
+        report = report or self.reports.get(str(report_id))
+        if report is None:
+            return False
+        span = report["range"]
+        lines = span["end"]["line"] - span["start"]["line"] + 1
+        self.ledger.outcome(make_event(report["id"], outcome, lines))
+        origin = report.get("cached_from")  # served again without a model call: the
+        if origin and outcome in ("accepted", "applied"):  # call that made it, accepted
+            self.ledger.outcome(make_event(str(origin), "accepted", 0))
+        return True
 
 
 class Services:
@@ -64,6 +92,7 @@ class Services:
         if report_log is True:  # the default: the log in the user's state directory
             report_log = ReportLog(state_dir() / LOG_NAME)
         self.session = Session(ledger=Ledger(report_log or None))
+        self.budget = BudgetTracker(self.session.ledger, self.settings.budget)
         self.whole_file = WholeFileCounter()
         self.last_prompt: dict[str, Any] | None = None  # exactly what was last sent
         self.prompts = PromptStore()  # written only with keepPrompts (for `edgewise replay`)
@@ -93,6 +122,7 @@ class Services:
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
+        self.budget.configure(settings.budget)
         if self.host.configure(settings):
             self._builders.clear()
             self.results.clear()

@@ -45,8 +45,21 @@ class Usage:
     calls: int = 0
     source: str = "measured"
     time_source: str = "measured"
+    last_tokens: int = 0  # the latest call's (an action's earlier calls were rejected)
+    last_ms: float = 0.0
+
+    @property
+    def regenerated_tokens(self) -> int:
+        """Tokens of the calls before the latest (attempts asked again)."""
+        return self.prompt + self.completion - self.last_tokens
+
+    @property
+    def regenerated_ms(self) -> float:
+        return max(self.total_ms - self.last_ms, 0.0)
 
     def add(self, result: GenerationResult) -> None:
+        self.last_tokens = result.prompt_tokens + result.completion_tokens
+        self.last_ms = result.total_ms
         self.prompt += result.prompt_tokens
         self.completion += result.completion_tokens
         self.cached += result.cached_tokens
@@ -90,6 +103,7 @@ def make_report(
     whole_file: int | None = None,
     cache: str | None = None,
     cached_from: str | None = None,
+    active_ms: float | None = None,
 ) -> Report:
     """``inserted`` is the text placed at ``start`` (``end``: where the report's range
     ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
@@ -98,9 +112,12 @@ def make_report(
 
     ``calibration``: the model's calibration map (or None: it has none), when it was
     looked up; ``min_confidence``: hide the suggestion below this (completions);
-    ``whole_file``: the tokenizer's count of the whole document, for the saving."""
+    ``whole_file``: the tokenizer's count of the whole document, for the saving;
+    ``active_ms``: the active use the request accounts for (``Session.active_ms``; default
+    the model time), which the hardware is charged for."""
     conf = score_tokens(result.pieces, result.probs, settings.low_confidence, result.first_margin)
-    cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion)
+    active = usage.total_ms if active_ms is None else active_ms
+    cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion, active)
     if info.backend != "embedded":  # a remote server is priced with its own settings
         cost = compute_remote_cost(
             settings.remote_pricing,
@@ -108,6 +125,7 @@ def make_report(
             usage.total_ms,
             usage.prompt,
             usage.completion,
+            active,
         )
     low_spans = []
     search_from = 0
@@ -135,8 +153,22 @@ def make_report(
     if min_confidence is not None:
         score = confidence.score
         hidden = bool(min_confidence > 0 and (score is None or score < min_confidence))
-    tokens = Tokens(usage.prompt, usage.completion, usage.cached, usage.source)
-    money = Money(cost.energy_wh, cost.local, cost.cloud_equivalent, cost.currency)
+    regenerated = usage.calls > 1
+    tokens = Tokens(
+        usage.prompt,
+        usage.completion,
+        usage.cached,
+        usage.source,
+        regenerated=usage.regenerated_tokens if regenerated else ABSENT,
+    )
+    money = Money(
+        cost.energy_wh,
+        cost.local,
+        cost.cloud_equivalent,
+        cost.currency,
+        hardware=cost.hardware,
+        total=cost.total,
+    )
     if whole_file is not None:  # what sending the whole file with each call would cost
         saved = whole_file * (usage.calls or 1) - usage.prompt
         tokens = replace(tokens, whole_file=whole_file)
@@ -163,6 +195,8 @@ def make_report(
             round(usage.generation_ms, 3),
             round(usage.queue_ms, 3),
             usage.time_source,
+            active=round(max(active, 0.0), 3),
+            regenerated=round(usage.regenerated_ms, 3) if regenerated else ABSENT,
         ),
         cost=money,
         confidence=confidence,

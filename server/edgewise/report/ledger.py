@@ -23,7 +23,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from typing import Any
 import jsonschema
 
 from edgewise.private_files import narrow_file, open_private, private_dir
+from edgewise.report.outcomes import KEEP as OUTCOMES_KEPT
+from edgewise.report.outcomes import Outcomes, total_cost, well_formed_event
 from edgewise.schemas import load_schema
 
 LOG_NAME = "reports.jsonl"
@@ -59,12 +61,18 @@ def empty_totals() -> dict[str, Any]:
         "tokens_prompt_with_whole_file": 0,
         "context_saved_tokens": 0,
         "context_saved_cost": 0.0,
+        "hardware": 0.0,
+        "total_cost": 0.0,
+        "active_seconds": 0.0,
+        "tokens_regenerated": 0,
         "currency": None,
+        **Outcomes().to_dict(),
     }
 
 
 def add_report(out: dict[str, Any], report: dict[str, Any]) -> None:
-    """Add one report to running totals."""
+    """Add one report to running totals (a report written before hardware and active
+    time were counted reads as hardware 0, its model time active)."""
     tokens, cost = report["tokens"], report["cost"]
     out["requests"] += 1
     out["completions" if report.get("kind") == "completion" else "actions"] += 1
@@ -76,6 +84,10 @@ def add_report(out: dict[str, Any], report: dict[str, Any]) -> None:
     out["energy_wh"] += cost["energy_wh"]
     out["local_cost"] += cost["local"]
     out["cloud_equivalent"] += cost["cloud_equivalent"]
+    out["hardware"] += cost.get("hardware", 0.0)
+    out["total_cost"] += total_cost(cost)
+    out["active_seconds"] += report["time_ms"].get("active", report["time_ms"]["total"]) / 1000.0
+    out["tokens_regenerated"] += tokens.get("regenerated", 0)
     if "whole_file" in tokens:
         calls = int(report.get("verified", {}).get("attempts") or 1)
         out["tokens_whole_file"] += tokens["whole_file"] * calls
@@ -85,11 +97,41 @@ def add_report(out: dict[str, Any], report: dict[str, Any]) -> None:
     out["currency"] = out["currency"] or cost["currency"]
 
 
-def totals(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def totals(
+    reports: Iterable[dict[str, Any]], events: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """Totals of ``reports``, their cost split by outcome (``events``: the outcome events
+    about them; events about other reports are left out)."""
     out = empty_totals()
+    outcomes = Outcomes()
     for report in reports:
         add_report(out, report)
+        outcomes.add_report(report)
+    for event in events:
+        outcomes.add_event(event)
+    out.update(outcomes.to_dict())
     return out
+
+
+def unit_costs(totals: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Energy (what was paid per kWh, plus a remote endpoint's bill), amortised hardware
+    and their sum, per request, per hour of active use and per 1,000 tokens (None where
+    there is nothing to divide by)."""
+    parts = {
+        "energy": totals["local_cost"],
+        "hardware": totals["hardware"],
+        "total": totals["total_cost"],
+    }
+    tokens = totals["tokens_prompt"] + totals["tokens_completion"]
+    per = {
+        "per_request": totals["requests"],
+        "per_active_hour": totals["active_seconds"] / 3600.0,
+        "per_1k_tokens": tokens / 1000.0,
+    }
+    return {
+        unit: {name: (value / amount if amount else None) for name, value in parts.items()}
+        for unit, amount in per.items()
+    }
 
 
 def _well_formed(report: Any) -> bool:
@@ -125,6 +167,7 @@ def local_day(created: str) -> dt.date | None:
 @dataclass
 class ReadResult:
     reports: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # outcome events
     skipped: int = 0  # torn or invalid lines that were not read as data
 
 
@@ -156,9 +199,15 @@ class ReportLog:
             os.close(lock)
 
     def append(self, report: dict[str, Any]) -> bool:
-        """Write one schema-valid report as one line. False (and a note in ``errors``)
-        when the report is invalid or the disk refuses; the session goes on."""
-        problem = next(iter(self._validator.iter_errors(report)), None)
+        """Write one schema-valid report (or outcome event) as one line. False (and a
+        note in ``errors``) when it is invalid or the disk refuses; the session goes on."""
+        if "event" in report:
+            if not well_formed_event(report):
+                self.errors.append(f"outcome event not logged: {report!r:.200}")
+                return False
+            problem = None
+        else:
+            problem = next(iter(self._validator.iter_errors(report)), None)
         if problem is not None:
             self.errors.append(f"report {report.get('id')} not logged: {problem.message}")
             return False
@@ -225,11 +274,14 @@ class ReportLog:
                 older.rename(self.path.with_name(f"{self.path.name}.{number + 1}"))
         self.path.rename(self.path.with_name(f"{self.path.name}.1"))
 
-    def read(self) -> ReadResult:
-        """Every whole, well-formed report in the log files, oldest first."""
+    def read(self, since: float | None = None) -> ReadResult:
+        """Every whole, well-formed report in the log files, oldest first (``since``: a
+        POSIX time; rotated files last written before it are not read)."""
         out = ReadResult()
         for path in self.files():
             try:
+                if since is not None and path != self.path and path.stat().st_mtime < since:
+                    continue
                 data = path.read_bytes()
             except OSError:
                 continue
@@ -246,6 +298,8 @@ class ReportLog:
                     continue
                 if _well_formed(report):
                     out.reports.append(report)
+                elif well_formed_event(report):
+                    out.events.append(report)
                 else:
                     out.skipped += 1
         return out
@@ -347,12 +401,35 @@ class Ledger:
     def __init__(self, log: ReportLog | None) -> None:
         self.log = log
         self.session = empty_totals()
+        self.outcomes = Outcomes(keep=OUTCOMES_KEPT)
         self._writer = LogWriter(log) if log is not None else None
+        # told of each report recorded (the budget's running figures)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def record(self, report: dict[str, Any]) -> None:
         add_report(self.session, report)
+        self.outcomes.add_report(report)
+        self.session.update(self.outcomes.to_dict())
         if self._writer is not None:
             self._writer.put(report)
+        for listener in self.listeners:
+            listener(report)
+
+    def outcome(self, event: dict[str, Any]) -> None:
+        """An outcome event (report/outcomes.py ``make_event``): into the session's
+        split and the log."""
+        self.outcomes.add_event(event)
+        self.session.update(self.outcomes.to_dict())
+        if self._writer is not None:
+            self._writer.put(event)
+
+    def read(self, since: float | None = None) -> ReadResult:
+        """Everything in the log (what is pending written first; ``since``: see
+        :meth:`ReportLog.read`)."""
+        if self.log is None:
+            return ReadResult()
+        self.flush()
+        return self.log.read(since)
 
     def flush(self) -> None:
         """Every report recorded so far is in the log (or its failure in ``log.errors``)."""
@@ -363,13 +440,13 @@ class Ledger:
         if self._writer is not None:
             self._writer.close()
 
-    def today(self, day: dt.date | None = None) -> dict[str, Any]:
-        """Totals of the reports logged today (local time), by every session."""
+    def today(self, day: dt.date | None = None, read: ReadResult | None = None) -> dict[str, Any]:
+        """Totals of the reports logged today (local time), by every session (``read``:
+        the log as just read, to read it once for several figures)."""
         day = day or dt.date.today()
         if self.log is None:
             return dict(self.session)
-        self.flush()
-        read = self.log.read()
-        out = totals(r for r in read.reports if local_day(r["created"]) == day)
+        read = read or self.read()
+        out = totals((r for r in read.reports if local_day(r["created"]) == day), read.events)
         out["skipped_lines"] = read.skipped
         return out

@@ -51,6 +51,7 @@ class Tokens:
     cached: int
     source: str
     whole_file: int | Absent = ABSENT
+    regenerated: int | Absent = ABSENT
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Times:
     generation: float
     queue: float
     source: str
+    active: float | Absent = ABSENT
+    regenerated: float | Absent = ABSENT
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Money:
     cloud_equivalent: float
     currency: str
     context_saving: float | Absent = ABSENT
+    hardware: float | Absent = ABSENT
+    total: float | Absent = ABSENT
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Section:
 
 VSCODE_SECTIONS = (
     Section("Edgewise", "edgewise", ()),
-    Section("Edgewise: Pricing", "edgewise.pricing", ("pricing",)),
+    Section("Edgewise: Pricing", "edgewise.pricing", ("pricing", "budget", "costComparison")),
     Section(
         "Shared inference server",
         None,
