@@ -26,6 +26,7 @@ from edgewise.model.cpu_safety import choose_extra_buffers, cpu_flags, installed
 from edgewise.model.llama import LlamaBackend, ModelWorker, thread_counts
 from edgewise.model.process_backend import ProcessBackend, WorkerFacts, speeds
 from edgewise.model.registry import resolve_model
+from edgewise.model.stops import guarded
 from edgewise.model.worker_client import ModelProcess, WorkerExit, WorkerGone
 from edgewise.paths import cache_dir
 
@@ -269,6 +270,7 @@ class ModelHost:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         backend = await self.backend()
+        request.stop = guarded(request.stop)  # every generation: stop when it loops
         if runs_in_worker(backend):
             return await self._generate_embedded(backend, request)
         if hasattr(backend, "agenerate"):

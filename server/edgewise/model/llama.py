@@ -35,6 +35,7 @@ from edgewise.model.backend import (
 from edgewise.model.fim import detect_fim
 from edgewise.model.healing import PieceIndex
 from edgewise.model.registry import SETTING_HINT, check_gguf, file_sha256
+from edgewise.model.stops import stop_reason as why_stopped
 
 if TYPE_CHECKING:
     from edgewise.model.chat_template import ChatTemplate
@@ -309,9 +310,9 @@ class LlamaBackend:
             if request.stop is not None:
                 keep = request.stop(text)
                 if keep is not None:
+                    stop_reason = why_stopped(request.stop, text)
                     pieces, probs = _truncate(pieces, probs, keep)
                     text = text[:keep]
-                    stop_reason = "stop"
                     break
             if step + 1 < max_tokens:
                 llm.eval([token])

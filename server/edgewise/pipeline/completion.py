@@ -28,7 +28,12 @@ from edgewise.pipeline.prompts import completion_prompt, fim_parts, healed, prom
 from edgewise.pipeline.services import Services
 from edgewise.report.builder import Usage, make_report
 
-CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
+CACHEABLE_STOPS = (
+    "eos",
+    "stop",
+    "repeat",
+    "max_tokens",
+)  # complete answers, not cut by time or cancel
 # Of ``maxCompletionMs``: how long generation may go on once the prompt is evaluated,
 # even when evaluating it used up the cap (a cold prompt on a slow CPU).
 GENERATION_SHARE = 0.5
