@@ -15,6 +15,7 @@ import codecs
 import concurrent.futures
 import contextlib
 import ctypes
+import dataclasses
 import io
 import logging
 import os
@@ -119,8 +120,10 @@ class LlamaBackend:
         return backend
 
     @classmethod
-    def load_vocab(cls, path: Path) -> LlamaBackend:
-        """Just the vocabulary (no weights): enough to build and count prompts."""
+    def load_vocab(cls, path: Path, context_length: int | None = None) -> LlamaBackend:
+        """Just the vocabulary (no weights): enough to build and count prompts;
+        ``context_length``: the context the model is run with (``contextLength``), which
+        the prompt budget leaves room in (a vocabulary alone has none of its own)."""
         check_gguf(path)
         import llama_cpp
 
@@ -130,7 +133,10 @@ class LlamaBackend:
                 llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"could not read the vocabulary of {path}: {exc}") from exc
-        return cls(llm, path, "unknown")
+        backend = cls(llm, path, "unknown")
+        if context_length is not None:
+            backend._info = dataclasses.replace(backend._info, context_length=context_length)
+        return backend
 
     # --- tokenizer -------------------------------------------------------------------
 
