@@ -173,3 +173,26 @@ class TypeStop:
                     return index
                 depth -= 1
         return None
+
+
+@dataclass(frozen=True)
+class FirstStop:
+    """Stops where the first of ``rules`` stops."""
+
+    rules: tuple[StopCheck, ...]
+
+    def __call__(self, text: str) -> int | None:
+        found = [keep for rule in self.rules if (keep := rule(text)) is not None]
+        return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class SectionStop:
+    """Stops a reply to a prefix prompt where the model starts a section of its own
+    (``### Instruction`` again, after its answer)."""
+
+    heading: str = "\n### "
+
+    def __call__(self, text: str) -> int | None:
+        found = text.find(self.heading)
+        return found if found >= 0 else None

@@ -12,6 +12,7 @@ from edgewise.actions.base import Plan
 from edgewise.actions.catalog import ActionSpec
 from edgewise.errors import BadInput
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, StopCheck
+from edgewise.model.stops import FirstStop, SectionStop
 from edgewise.pipeline.postprocess import marker_stop
 from edgewise.pipeline.prompts import ChatPrompt, infill_prompt, instruction_prompt
 from edgewise.pipeline.services import Services
@@ -43,7 +44,7 @@ async def generate_plain(
         prompt = await instruction_prompt(backend, spec.system, user, plan.prefill)
         check_fits(prompt, budget)
         services.last_prompt = prompt.described(spec.id, uri)
-        stop = plan.stop or marker_stop(plan.stop_markers)
+        stop = FirstStop((plan.stop or marker_stop(plan.stop_markers), SectionStop()))
         return await send(services, prompt, stop, settings.action_max_tokens, cancel)
     prompts: list[ChatPrompt] = []
     results: list[GenerationResult] = []

@@ -135,8 +135,10 @@ def action_format(choice: str, info: ModelInfo, has_infill: bool) -> str:
 
 async def instruction_prompt(backend: Backend, system: str, user: str, prefill: str) -> ChatPrompt:
     """The action's instruction as plain text the model continues, from the start of the
-    reply (a model without a chat template reads it as a document)."""
-    text = f"{system}\n\n{user}\n\n{prefill}"
+    reply: an instruction and response document (the Alpaca layout, which small base and
+    instruct models answer in prose rather than echo the code; ``SectionStop`` ends the
+    reply where the model starts another section)."""
+    text = f"{system}\n\n### Instruction\n{user}\n\n### Response\n{prefill}"
     tokens = await off_loop_if_remote(backend, backend.tokenize, text, False)
     return ChatPrompt(None, text, backend.bos() + tokens, "prefix")
 
