@@ -69,6 +69,13 @@ def healed(prompt: Prompt, backend: Backend, heal: bool) -> Sent:
         return Sent(prompt.tokens, "", described)
     described["text"] = prompt.text[: len(prompt.text) - len(fixed.heal_prefix)]
     described["prompt_tokens"] = len(fixed.tokens)
+    # the token dropped is the last one of the last piece that has tokens: the pieces
+    # add up to what is sent
+    dropped = len(prompt.tokens) - len(fixed.tokens)
+    for piece in reversed(described["pieces"]):
+        if piece["tokens"] >= dropped:
+            piece["tokens"] -= dropped
+            break
     described["heal_prefix"] = fixed.heal_prefix
     return Sent(fixed.tokens, fixed.heal_prefix, described)
 
