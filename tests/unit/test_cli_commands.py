@@ -52,6 +52,16 @@ def test_scripts_run_takes_paths_relative_to_the_caller(caller: Path, tiny_model
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["file"] == "proj/files.py"
+    # linked into a folder on PATH: still the checkout's edgewise, still the caller's paths
+    (caller / "bin").mkdir()
+    (caller / "bin" / "edgewise").symlink_to(RUN)
+    linked = subprocess.run(
+        ["bin/edgewise", "context", "proj/files.py", "--line", "7", "--column", "9",
+         "--tokenizer", str(tiny_model), "--json"],
+        cwd=caller, env=env_for(caller), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert linked.returncode == 0, linked.stderr
+    assert json.loads(linked.stdout)["text"] == json.loads(shown.stdout)["text"]
 
     calibrated = script(
         "calibrate", "proj", "--samples", "12", "--model", str(tiny_model), cwd=caller
