@@ -133,7 +133,7 @@ async def test_an_action_without_an_infill_form_is_a_prefix_prompt(client: Langu
     assert "<|im_start|>" not in sent["text"] and "<|fim_prefix|>" not in sent["text"]
 
 
-async def test_typescript_return_type_is_the_infill_after_the_colon(client: LanguageClient):
+async def test_typescript_and_jsdoc_types_are_infills(client: LanguageClient):
     editor: Editor = client.editor  # type: ignore[attr-defined]
     uri = editor.open("web/shapes.ts", "typescript")
     action = await resolved(client, titled(await actions_at(client, uri, 7, 3), RETURN_TYPE))
@@ -142,6 +142,15 @@ async def test_typescript_return_type_is_the_infill_after_the_colon(client: Lang
     assert "  area(): <|fim_suffix|> {" in sent["text"]
     if action.disabled is None:
         check_applies(editor, action, uri, "typescript", (7, 7))
+
+    js = editor.open("web/format.js", "javascript")
+    jsdoc = titled(await actions_at(client, js, 0, 18), "Add JSDoc types (edgewise)")
+    jsdoc = await resolved(client, jsdoc)
+    assert (await report_of(client, jsdoc, js))["prompt_format"] == "fim"
+    sent = await last_prompt(client)
+    assert sent["notes"][0] == "3 infills, one per hole"
+    assert "/**\n * @param {<|fim_suffix|>} name\n */\nexport function label" in sent["text"]
+    assert " * @returns {<|fim_suffix|>}\n */\n" in sent["text"]
 
 
 async def test_forced_prefix_prompt_writes_the_docstring_after_its_quotes(

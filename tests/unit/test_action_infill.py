@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from edgewise.actions.annotate import find_python, plan_python
+from edgewise.actions.annotate import find_jsdoc_types, find_python, plan_jsdoc_types, plan_python
 from edgewise.actions.docstring import find_target, plan_insert
 from edgewise.model.llama import LlamaBackend
 from edgewise.model.stops import FirstStop, SectionStop, TypeStop
@@ -98,3 +98,22 @@ def test_an_infill_prompt_is_cut_to_the_context_around_the_hole(tiny_model: Path
     prefix = asyncio.run(infill_prompt(backend, hole, False, 200))
     assert prefix.format == "prefix" and prefix.text.endswith('**kwargs):\n    """')
     assert "<|fim_" not in prefix.text and len(prefix.tokens) <= 200
+
+
+def test_each_jsdoc_type_is_the_infill_between_its_braces() -> None:
+    js = "export function label(name, count = 1) {\n  return `${name}: ${count}`;\n}\n"
+    ctx = context(js, 0, 18, "javascript")
+    target = find_jsdoc_types(ctx)
+    assert target is not None
+    plan = plan_jsdoc_types(ctx, target)
+    assert plan is not None and plan.infill is not None
+    holes = plan.infill.holes
+    assert [h.before.rsplit("\n", 1)[1] + "|" + h.after.split("\n", 1)[0] for h in holes] == [
+        " * @param {|} name",
+        " * @param {|} count",
+        " * @returns {|}",
+    ]
+    assert holes[0].after.endswith(" */\n" + js)
+    assert holes[0].stop("string} name\n") == len("string")
+    reply = plan.infill.reply(["string", "*/ evil", "string"])
+    assert plan.render(reply).text == "/**\n * @param {string} name\n * @returns {string}\n */\n"

@@ -414,4 +414,47 @@ def plan_jsdoc_types(ctx: ActionContext, target: Target) -> Plan | None:
         return Rendered(f"{indent}/**\n{middle}{indent} */\n")
 
     offset = char_offset(data, line_start)
-    return Plan(offset, offset, render, stop=fence_stop(), prefill=fence("javascript") + "/**\n")
+    return Plan(
+        offset,
+        offset,
+        render,
+        stop=fence_stop(),
+        prefill=fence("javascript") + "/**\n",
+        infill=_jsdoc_infill(doc.text, offset, indent, names),
+    )
+
+
+def _jsdoc_infill(text: str, offset: int, indent: str, names: list[str]) -> Infill:
+    """Each type as the infill between ``{`` and ``}`` of its ``@param`` (or
+    ``@returns``) line in a JSDoc comment written above the function, for a model without
+    a chat template; the infills are written back as the comment a chat model replies
+    with."""
+    before, after = plain_lines(text[:offset]), plain_lines(text[offset:])
+    tags = [f"@param {{|}} {name}" for name in names] + ["@returns {|}"]
+    holes = []
+    for tag in tags:
+        opening, closing = tag.split("|")
+        holes.append(
+            Hole(
+                f"{before}{indent}/**\n{indent} * {opening}",
+                f"{closing}\n{indent} */\n{after}",
+                TypeStop(""),
+                TYPE_TOKENS,
+            )
+        )
+
+    def usable(kind: str) -> bool:  # an infill that is no JSDoc type is left out
+        try:
+            return _jsdoc_type(kind, "") is not None
+        except RenderError:
+            return False
+
+    def reply(texts: list[str]) -> str:
+        body = "".join(
+            f" * {tag.replace('|', kind.strip())}\n"
+            for tag, kind in zip(tags, texts, strict=False)
+            if usable(kind)
+        )
+        return f"{fence('javascript')}/**\n{body} */\n{FENCE}"
+
+    return Infill(tuple(holes), reply)
