@@ -127,6 +127,7 @@ class ChatPrompt:
 
 ActionPrompt = ChatPrompt
 ACTION_FORMATS = ("chat", "fim", "prefix")
+MAX_CHARS_PER_TOKEN = 64  # of any vocabulary's token, with room to spare
 
 
 def action_format(choice: str, info: ModelInfo, has_infill: bool) -> str:
@@ -155,8 +156,11 @@ async def infill_prompt(backend: Backend, hole: Hole, fim: bool, budget: int) ->
     as the text before it alone (``fim`` False); cut to ``budget`` tokens on the far
     sides: ¾ before, ¼ after."""
     info = backend.info()
-    before = await off_loop_if_remote(backend, backend.tokenize, hole.before, False)
-    after = await off_loop_if_remote(backend, backend.tokenize, hole.after, False) if fim else []
+    # a long file is not tokenized whole for a hole: no token spans more characters
+    span = budget * MAX_CHARS_PER_TOKEN
+    before_text, after_text = hole.before[-span:], hole.after[:span]
+    before = await off_loop_if_remote(backend, backend.tokenize, before_text, False)
+    after = await off_loop_if_remote(backend, backend.tokenize, after_text, False) if fim else []
     bos = backend.bos()
     room = max(budget - len(bos) - (3 if fim else 0), 16)
     notes: list[str] = []
@@ -168,8 +172,8 @@ async def infill_prompt(backend: Backend, hole: Hole, fim: bool, budget: int) ->
             f"to fit {budget} tokens"
         )
         before, after = before[len(before) - keep_before :], after[:keep_after]
-    before_text = backend.detokenize(before) if notes else hole.before
-    after_text = backend.detokenize(after) if notes else hole.after
+    if notes:
+        before_text, after_text = backend.detokenize(before), backend.detokenize(after)
     if not fim or info.fim is None:
         marker_bos = "".join(backend.detokenize_special(t) for t in bos)
         return ChatPrompt(
