@@ -266,8 +266,9 @@ def _build_vocab() -> tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]:
     return tuple(tokens), tuple(types), tuple(f"{left} {right}" for left, right in merges)
 
 
-def write_tiny_gguf(path: Path, seed: int = 0) -> Path:
-    """Write the tiny random model to ``path`` (parents created) and return ``path``."""
+def write_tiny_gguf(path: Path, seed: int = 0, chat_template: bool = True) -> Path:
+    """Write the tiny random model to ``path`` (parents created) and return ``path``;
+    ``chat_template=False`` leaves the template out (a base or FIM-only model)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tokens, types, merges = _build_vocab()
@@ -305,7 +306,8 @@ def write_tiny_gguf(path: Path, seed: int = 0) -> Path:
     writer.add_uint32(Keys.Tokenizer.FIM_MID_ID, special["<|fim_middle|>"])
     writer.add_uint32(Keys.Tokenizer.FIM_PAD_ID, special["<|fim_pad|>"])
     writer.add_uint32(Keys.Tokenizer.FIM_SEP_ID, special["<|file_sep|>"])
-    writer.add_chat_template(CHAT_TEMPLATE)
+    if chat_template:
+        writer.add_chat_template(CHAT_TEMPLATE)
 
     rng = np.random.default_rng(seed)
 

@@ -73,7 +73,8 @@ def cmd_context(args: argparse.Namespace) -> int:
     engine.workspace_roots = roots
     try:
         model_path = Path(args.tokenizer) if args.tokenizer else resolve_model(settings.model).path
-        backend = LlamaBackend.load_vocab(model_path)
+        # the context the server runs the model with: its prompts leave room in it
+        backend = LlamaBackend.load_vocab(model_path, settings.context_length)
     except ModelError as exc:
         print(f"edgewise: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -81,15 +82,16 @@ def cmd_context(args: argparse.Namespace) -> int:
     if note and len(data) <= MAX_PARSE_BYTES:
         doc.drop_tree(note)
     budget = args.budget or settings.context_budget
-    prompt = engine.completion_prompt(backend, doc, Pos(args.line - 1, args.column - 1), budget)
-    if len(prompt.tokens) > budget:
+    # what the server sends at this position (edgewise.lastPrompt), by the same path
+    sent = engine.sent_prompt(backend, doc, Pos(args.line - 1, args.column - 1), budget)
+    if sent["prompt_tokens"] > budget:
         print(
             f"edgewise: a budget of {budget} tokens cannot hold even the prompt's markers "
-            f"({len(prompt.tokens)} tokens)",
+            f"({sent['prompt_tokens']} tokens)",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    out = prompt.to_dict()
+    out = dict(sent)
     out["file"] = str(path)
     out["budget"] = budget
     out["tokenizer"] = str(model_path)
@@ -98,19 +100,21 @@ def cmd_context(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(
-            f"{out['prompt_tokens']} of {out['budget']} tokens, {prompt.format} prompt, "
-            f"assembled in {prompt.assembly_ms:.2f} ms"
+            f"{out['prompt_tokens']} of {out['budget']} tokens, {out['format']} prompt, "
+            f"assembled in {out['assembly_ms']:.2f} ms"
         )
-        for piece in prompt.pieces:
-            where = piece.source if piece.source != doc.uri else "this file"
+        for piece in out["pieces"]:
+            where = piece["source"] if piece["source"] != doc.uri else "this file"
             print(
-                f"  {piece.kind:<13} {where} lines {piece.start_line + 1}-{piece.end_line + 1}: "
-                f"{piece.tokens} tokens"
+                f"  {piece['kind']:<13} {where} lines {piece['start_line']}-{piece['end_line']}: "
+                f"{piece['tokens']} tokens"
             )
-        for line in prompt.notes:
+        for line in out["notes"]:
             print(f"  note: {line}")
+        if out.get("heal_prefix"):
+            print(f"  note: token healing: the model writes {out['heal_prefix']!r} again")
         print("----- prompt -----")
-        print(prompt.text)
+        print(out["text"])
     return EXIT_OK
 
 
@@ -147,6 +151,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.samples < 1:
         print("edgewise: --samples must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.time_limit is not None and args.time_limit <= 0:
+        print("edgewise: --time-limit must be a positive number of minutes", file=sys.stderr)
+        return EXIT_USAGE
     settings = _settings_from(args)
     try:
         asyncio.run(
@@ -156,6 +163,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 args.samples,
                 seed=args.seed,
                 method=args.method,
+                time_limit_s=args.time_limit * 60 if args.time_limit is not None else None,
             )
         )
     except (CalibrationError, ModelError) as exc:
@@ -267,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("paths", nargs="*", metavar="PATH", help="code to sample (default .)")
     calibrate.add_argument("--samples", type=int, default=200, help="positions (default 200)")
     calibrate.add_argument("--seed", type=int, default=0, help="sampling seed")
+    calibrate.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="MINUTES",
+        help="measure for at most this long, then fit on the positions measured by then",
+    )
     calibrate.add_argument(
         "--method",
         choices=["auto", "platt", "isotonic"],

@@ -93,6 +93,7 @@ class Settings:
     context_budget: int = 1024
     max_tokens: int = 64
     action_max_tokens: int = 256
+    action_prompt: str = "auto"
     min_confidence: float = 0.05
     low_confidence: float = 0.3
     temperature: float = 0.0

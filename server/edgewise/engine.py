@@ -34,6 +34,15 @@ class Engine(Services):
     ) -> Prompt:
         return completion_prompt(self, backend, doc, pos, budget)
 
+    def sent_prompt(
+        self, backend: Backend, doc: ParsedDocument, pos: Pos, budget: int | None = None
+    ) -> dict[str, Any]:
+        """Exactly what a completion at ``pos`` sends, as ``edgewise.lastPrompt`` shows it
+        (the same path as the server's completions; see pipeline/completion.py)."""
+        completion.sent_prompt(self, backend, doc, pos, budget=budget)
+        assert self.last_prompt is not None
+        return self.last_prompt
+
     def prepare(self, uri: str, text: str, pos: Pos, language_id: str | None = None) -> None:
         """Bring the syntax tree and the context choice for ``pos`` up to date now (the LSP
         server calls this while the debounce runs)."""

@@ -241,3 +241,28 @@ async def test_cancelling_the_progress_stops_the_model_between_tokens(vscode: La
     )
     waited = after["report"]["time_ms"]["queue"]
     assert waited < full["report"]["time_ms"]["total"] / 2, "the cancelled reply did not run on"
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def prefix_prompts(lsp_client: LanguageClient, smollm2, tmp_path):
+    """SmolLM2 asked as a model without a chat template is asked (a base model)."""
+    root = make_workspace(tmp_path / "project")
+    options = real_options(smollm2, actionPrompt="prefix")
+    lsp_client.editor = await start_editor(lsp_client, "neovim", options, root)  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_without_its_chat_template_the_docstring_is_written_where_it_goes(
+    prefix_prompts: LanguageClient,
+):
+    editor = editor_of(prefix_prompts)
+    uri = editor.open("geometry.py", "python")
+    action = await resolved(
+        prefix_prompts,
+        titled(await actions_at(prefix_prompts, uri, 3, 5), "Add docstring (edgewise)"),
+    )
+    after = check_applies(editor, action, uri, "python", (4, 4))
+    docstring = after.splitlines()[4]
+    # the model continued `def area(width, height):\n    """` with what the function does
+    assert docstring.startswith('    """') and "area" in docstring.lower(), docstring

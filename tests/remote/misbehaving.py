@@ -27,6 +27,7 @@ LOOPING_TEMPLATE = (
 HUGE_TEMPLATE = "{{ 'x' * 4000000000 }}" + PLAIN_TEMPLATE
 REPLY = "ok"
 BUILD_INFO = "b4242-misbehaving"  # /props' build_info, as llama-server reports its build
+LOOP = "This function returns the area of the rectangle it is given. "
 
 
 class MisbehavingServer(LoopbackServer):
@@ -147,6 +148,17 @@ class MisbehavingServer(LoopbackServer):
                     self._sse_start()
                     self._event(self._chunk(chat, "x = 1\n" * 20000, "stop"))
                     self.wfile.write(b"data: [DONE]\n\n")
+                elif mode == "loops":  # one sentence again and again, to max_tokens
+                    self._sse_start()
+                    limit = int(body.get("max_tokens") or 16)
+                    reply = (LOOP * (limit // len(LOOP) + 1))[:limit]
+                    try:
+                        for index, char in enumerate(reply):
+                            finish = "length" if index + 1 == limit else None
+                            self._event(self._chunk(chat, char, finish))
+                        self.wfile.write(b"data: [DONE]\n\n")
+                    except OSError:
+                        pass  # the client stopped reading: it saw the loop
                 elif mode == "echo-mid-stream":
                     self._sse_start()
                     self._event({"error": {"message": f"echo {dict(self.headers)}"}})

@@ -13,7 +13,17 @@ import re
 
 from tree_sitter import Node
 
-from edgewise.actions.base import ActionContext, Plan, Rendered, RenderError, Target, char_offset
+from edgewise.actions.base import (
+    ActionContext,
+    Hole,
+    Infill,
+    Plan,
+    Rendered,
+    RenderError,
+    Target,
+    char_offset,
+    plain_lines,
+)
 from edgewise.actions.codeblock import extract_code, fence, fence_stop
 from edgewise.actions.docstring import _has_jsdoc
 from edgewise.actions.imports import python_import_offset, typing_imports
@@ -31,8 +41,10 @@ from edgewise.actions.safe_fill import (
 )
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.languages import LanguageInfo
+from edgewise.model.stops import FENCE, TypeStop
 
 MAX_TYPE = 120
+TYPE_TOKENS = 32  # most tokens of one type written as an infill
 SELF_NAMES = {"self", "cls"}
 
 
@@ -211,7 +223,48 @@ def plan_python(ctx: ActionContext, target: Target) -> Plan | None:
         stop=fence_stop(),
         prefill=prefill,
         import_offset=python_import_offset(doc),
+        infill=_python_infill(doc, target.name, unannotated, params if needs_return else None),
     )
+
+
+def _python_infill(
+    doc: ParsedDocument, name: str, unannotated: list[tuple[Node, str]], params: Node | None
+) -> Infill:
+    """Each missing type as the infill after ``: `` (or ``-> ``) in the file, for a model
+    without a chat template; the infills are written back as the annotated ``def`` line
+    a chat model replies with. Infills that are no plain type are left out."""
+    text, data = doc.text, doc.data
+    holes: list[Hole] = []
+    written: list[str] = []  # how each parameter is written in the def line ('*args')
+
+    def hole(cut_byte: int, opener: str, resume_byte: int, lead: str, ends: str) -> Hole:
+        cut, resume = char_offset(data, cut_byte), char_offset(data, resume_byte)
+        before = plain_lines(text[:cut]) + opener
+        return Hole(before, lead + plain_lines(text[resume:]), TypeStop(ends), TYPE_TOKENS)
+
+    for param, param_name in unannotated:
+        if param.type == "default_parameter":
+            name_node, value = param.child_by_field_name("name"), param.child_by_field_name("value")
+            assert name_node is not None and value is not None
+            holes.append(hole(name_node.end_byte, ": ", value.start_byte, " = ", ",="))
+            written.append(param_name)
+        else:
+            holes.append(hole(param.end_byte, ": ", param.end_byte, "", ",="))
+            written.append(node_text(param))
+    if params is not None:
+        colon = _colon(params.parent) if params.parent is not None else None
+        resume = colon.start_byte if colon is not None else params.end_byte
+        holes.append(hole(params.end_byte, " -> ", resume, "", ":"))
+
+    def reply(texts: list[str]) -> str:
+        types = [t.strip() for t in texts]
+        usable = [t if _plain(t) and python_type_problem(t) is None else "" for t in types]
+        parts = [f"{w}: {t}" for w, t in zip(written, usable, strict=False) if t]
+        ret = usable[len(written)] if params is not None else ""
+        arrow = f" -> {ret}" if ret else ""
+        return fence("python") + f"def {name}({', '.join(parts)}){arrow}:\n{FENCE}"
+
+    return Infill(tuple(holes), reply)
 
 
 # --- TypeScript: explicit return types ---------------------------------------------------
@@ -268,7 +321,11 @@ def plan_return_type(ctx: ActionContext, target: Target) -> Plan | None:
             )
         return Rendered(f": {first}")
 
-    return Plan(at, at, render, stop=fence_stop(), prefill=fence("typescript"))
+    hole = Hole(
+        plain_lines(doc.text[:at]) + ": ", plain_lines(doc.text[at:]), TypeStop(";="), TYPE_TOKENS
+    )
+    infill = Infill((hole,), lambda texts: texts[0])
+    return Plan(at, at, render, stop=fence_stop(), prefill=fence("typescript"), infill=infill)
 
 
 # --- JavaScript: JSDoc types ---------------------------------------------------------------
@@ -357,4 +414,47 @@ def plan_jsdoc_types(ctx: ActionContext, target: Target) -> Plan | None:
         return Rendered(f"{indent}/**\n{middle}{indent} */\n")
 
     offset = char_offset(data, line_start)
-    return Plan(offset, offset, render, stop=fence_stop(), prefill=fence("javascript") + "/**\n")
+    return Plan(
+        offset,
+        offset,
+        render,
+        stop=fence_stop(),
+        prefill=fence("javascript") + "/**\n",
+        infill=_jsdoc_infill(doc.text, offset, indent, names),
+    )
+
+
+def _jsdoc_infill(text: str, offset: int, indent: str, names: list[str]) -> Infill:
+    """Each type as the infill between ``{`` and ``}`` of its ``@param`` (or
+    ``@returns``) line in a JSDoc comment written above the function, for a model without
+    a chat template; the infills are written back as the comment a chat model replies
+    with."""
+    before, after = plain_lines(text[:offset]), plain_lines(text[offset:])
+    tags = [f"@param {{|}} {name}" for name in names] + ["@returns {|}"]
+    holes = []
+    for tag in tags:
+        opening, closing = tag.split("|")
+        holes.append(
+            Hole(
+                f"{before}{indent}/**\n{indent} * {opening}",
+                f"{closing}\n{indent} */\n{after}",
+                TypeStop(""),
+                TYPE_TOKENS,
+            )
+        )
+
+    def usable(kind: str) -> bool:  # an infill that is no JSDoc type is left out
+        try:
+            return _jsdoc_type(kind, "") is not None
+        except RenderError:
+            return False
+
+    def reply(texts: list[str]) -> str:
+        body = "".join(
+            f" * {tag.replace('|', kind.strip())}\n"
+            for tag, kind in zip(tags, texts, strict=False)
+            if usable(kind)
+        )
+        return f"{fence('javascript')}/**\n{body} */\n{FENCE}"
+
+    return Infill(tuple(holes), reply)

@@ -99,6 +99,28 @@ class Rendered:
 
 
 @dataclass(frozen=True)
+class Hole:
+    """A place in the target file the model fills in, for a model without a chat
+    template: the file's text before it (its opening written: triple quotes, ``: ``), the text
+    after it, and where the infill ends. With fill-in-the-middle tokens the model sees
+    both sides; without, only the text before (a plain prefix prompt)."""
+
+    before: str
+    after: str
+    stop: StopCheck  # picklable (model/stops.py): it runs in the model process
+    max_tokens: int | None = None  # a type is short: fewer than ``actionMaxTokens``
+
+
+@dataclass(frozen=True)
+class Infill:
+    """The action as infills: its holes, and how their texts become the reply that the
+    plan's ``render`` takes (the same checks then apply as to a chat reply)."""
+
+    holes: tuple[Hole, ...]
+    reply: Callable[[list[str]], str]
+
+
+@dataclass(frozen=True)
 class Plan:
     """Where the generated text goes, and how raw model text becomes that text.
 
@@ -123,6 +145,9 @@ class Plan:
     language: LanguageInfo | None = None  # of the target file, when it is another file
     output: str = "edit"  # edit | text (explain: the text is shown, nothing is edited)
     fields: Mapping[str, str] = field(default_factory=dict)  # extra prompt fields
+    # the same action as fill-in-the-middle, for models without a chat template (None:
+    # those get the instruction as a plain prefix prompt)
+    infill: Infill | None = None
 
 
 def char_offset(data: bytes, byte_offset: int) -> int:

@@ -8,11 +8,22 @@ import textwrap
 
 from tree_sitter import Node
 
-from edgewise.actions.base import ActionContext, Plan, Rendered, RenderError, Target, char_offset
+from edgewise.actions.base import (
+    ActionContext,
+    Hole,
+    Infill,
+    Plan,
+    Rendered,
+    RenderError,
+    Target,
+    char_offset,
+    plain_lines,
+)
 from edgewise.actions.regions import kind_of, name_of, node_text
 from edgewise.actions.safe_fill import jsdoc_comment_problem, python_docstring_problem
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.scopes import definitions_at
+from edgewise.model.stops import MarkerStop
 
 MAX_CHARS = 400
 WIDTH = 72
@@ -130,7 +141,15 @@ def plan_insert(ctx: ActionContext, target: Target) -> Plan | None:
             return Rendered(python_docstring(sentence, indent) if sentence else "")
 
         offset = char_offset(data, line_start)
-        return Plan(offset, offset, render_py, ('"""', "\n\n"), prefill=answer_start(target))
+        infill = infill_between(doc.text, offset, f'{indent}"""', '"""\n', '"""')
+        return Plan(
+            offset,
+            offset,
+            render_py,
+            ('"""', "\n\n"),
+            prefill=answer_start(target),
+            infill=infill,
+        )
 
     line_start = data.rfind(b"\n", 0, node.start_byte) + 1
     prefix = data[line_start : node.start_byte].decode("utf-8", "replace")
@@ -143,7 +162,27 @@ def plan_insert(ctx: ActionContext, target: Target) -> Plan | None:
         return Rendered(jsdoc(sentence, indent) if sentence else "")
 
     offset = char_offset(data, line_start)
-    return Plan(offset, offset, render_js, ("*/", "\n\n"), prefill=answer_start(target))
+    opener, closer = f"{indent}/**\n{indent} * ", f"\n{indent} */\n"
+    infill = infill_between(doc.text, offset, opener, closer, "*/")
+    return Plan(
+        offset,
+        offset,
+        render_js,
+        ("*/", "\n\n"),
+        prefill=answer_start(target),
+        infill=infill,
+    )
+
+
+def infill_between(text: str, offset: int, opener: str, closer: str, end: str) -> Infill:
+    """Documentation as the infill between its opening and closing marks at ``offset``
+    (a model without a chat template writes it where it goes)."""
+    hole = Hole(
+        plain_lines(text[:offset]) + opener,
+        closer + plain_lines(text[offset:]),
+        MarkerStop((end, "\n\n")),
+    )
+    return Infill((hole,), lambda texts: texts[0])
 
 
 # --- the module's own documentation ------------------------------------------------------
@@ -207,4 +246,8 @@ def plan_module(ctx: ActionContext, target: Target) -> Plan | None:
         block = python_docstring(sentence, "") if python else jsdoc(sentence, "", "@file ")
         return Rendered(block + spacer)
 
-    return Plan(offset, offset, render, ('"""',) if python else ("*/",))
+    if python:
+        infill = infill_between(doc.text, offset, '"""', '"""\n' + spacer, '"""')
+    else:
+        infill = infill_between(doc.text, offset, "/**\n * @file ", "\n */\n" + spacer, "*/")
+    return Plan(offset, offset, render, ('"""',) if python else ("*/",), infill=infill)

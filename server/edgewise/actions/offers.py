@@ -9,6 +9,7 @@ from typing import Any
 
 from edgewise.actions.base import ActionContext, DiagnosticInfo, Workspace
 from edgewise.actions.catalog import ActionSpec, actions_for
+from edgewise.actions.regions import selected_lines
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import LineIndex, Pos
 
@@ -59,6 +60,7 @@ def offers(
     """The actions that apply at the range, cheaply (no model call)."""
     if doc.language is None or doc.tree is None:
         return []
+    start_byte, end_byte = selected_lines(doc, start_byte, end_byte)
     found: list[Offer] = []
     base = ActionContext(doc, start_byte, end_byte, workspace=workspace)
     for spec in actions_for(doc.language.name):

@@ -112,3 +112,32 @@ def lines_target(
 
 def file_indent_unit(text: str) -> str:
     return indent_unit(text.replace("\r\n", "\n"))
+
+
+def selected_lines(doc: ParsedDocument, start_byte: int, end_byte: int) -> tuple[int, int]:
+    """A selection of whole lines (from column 0, as ``V`` in Neovim or a line-wise
+    selection in VS Code) means the definitions in them: the range is narrowed to the
+    lines' code (no indentation before it, no line break after it, decorators above a
+    definition skipped), so that the finders see the definition those lines hold, as
+    with the cursor on it. Any other range is kept as it is."""
+    data = doc.data
+    if end_byte <= start_byte:
+        return start_byte, end_byte
+    first_line = data.rfind(b"\n", 0, start_byte) + 1
+    line_end = data.find(b"\n", end_byte)
+    rest = data[end_byte : len(data) if line_end < 0 else line_end]
+    at_line_end = data[end_byte - 1 : end_byte] == b"\n" or not rest.strip()
+    if data[first_line:start_byte].strip() or not at_line_end:
+        return start_byte, end_byte
+    selected = data[start_byte:end_byte]
+    a = start_byte + len(selected) - len(selected.lstrip())
+    b = start_byte + len(selected.rstrip())
+    while a < b and data[a : a + 1] == b"@":  # decorators: the definition is below them
+        below = data.find(b"\n", a, b)
+        if below < 0:
+            return start_byte, end_byte
+        line = data[below + 1 : b]
+        a = below + 1 + len(line) - len(line.lstrip())
+    if a >= b:
+        return start_byte, end_byte
+    return a, b

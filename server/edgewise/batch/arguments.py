@@ -22,6 +22,39 @@ exit codes: 0 every target applied (--apply) or proposed (dry run);
 """
 
 
+def action_ids() -> str:
+    """The actions --action takes (from the action catalog), for --help."""
+    from edgewise.actions.catalog import ACTIONS
+    from edgewise.batch.refactor import takes_instruction
+
+    rows = []
+    for spec in ACTIONS:
+        title = spec.title.replace(" (edgewise)", "").replace(": {message}", "")
+        needs = " (needs --instruction)" if takes_instruction(spec) else ""
+        languages = ", ".join(sorted(spec.languages))
+        rows.append(f"  {spec.id:<22} {title}{needs}; {languages}")
+    return "action ids (--action):\n" + "\n".join(rows)
+
+
+class HelpWithActions(argparse.Action):
+    """-h/--help: the help, with the action ids at the end (the catalog is imported only
+    then: it loads the parsers)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show this help and the action ids")
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parser.epilog = action_ids()
+        parser.print_help()
+        parser.exit()
+
+
 def add_refactor_parser(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
@@ -30,10 +63,13 @@ def add_refactor_parser(
         help="run an action across a repository (dry run unless --apply)",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
     )
+    parser.add_argument("-h", "--help", action=HelpWithActions)
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (the roots)")
     parser.add_argument(
-        "--action", help="action id, e.g. docstring (required unless --apply-reviewed)"
+        "--action",
+        help="action id, e.g. docstring (listed below; required unless --apply-reviewed)",
     )
     parser.add_argument("--instruction", help="instruction text, for actions that take one")
     parser.add_argument(

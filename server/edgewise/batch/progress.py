@@ -24,7 +24,8 @@ def money(value: float, currency: str) -> str:
     return f"{symbol}{value:.6f}" if symbol else f"{value:.6f} {currency}"
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """``1h02m03s`` or ``2m03s``."""
     seconds = max(int(seconds), 0)
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
@@ -75,7 +76,7 @@ class PlainProgress:
         self.recorded += 1
         elapsed = time.monotonic() - self.started
         left = self.total - self.done
-        eta = _duration(elapsed / self.done * left) if self.done and left > 0 else "0m00s"
+        eta = duration(elapsed / self.done * left) if self.done and left > 0 else "0m00s"
         target = record["target"]
         tok = record["tokens"]
         self.note(

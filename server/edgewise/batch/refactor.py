@@ -889,7 +889,9 @@ class BatchRun:
                     f"--jobs {opts.jobs}: the embedded model runs one request at a time; "
                     "targets are queued on it"
                 )
-            self.progress.start(self.to_run)
+            # the bar and its eta count what this run will do: --limit targets at most
+            limit = opts.limit
+            self.progress.start(self.to_run if limit is None else min(self.to_run, limit))
             commits: asyncio.Queue[FileWork | None] = asyncio.Queue()
             committer = asyncio.create_task(self.committer(commits))
             self.workers = [asyncio.create_task(self.worker(commits)) for _ in range(opts.jobs)]
@@ -1075,6 +1077,15 @@ def make_workspace(paths: list[Path]) -> Workspace:
     return Workspace(roots=roots, read=read)
 
 
+def rejection(report: dict[str, Any], new_text: str) -> str:
+    """Why the engine refused a target's edit: its reply gave nothing usable (no types,
+    no text: no edit was made of it), or the edit it made broke the syntax; else the
+    request failed."""
+    if report["verified"]["syntax_ok"] is not False:
+        return "failed"
+    return "rejected-by-syntax" if new_text else "rejected-unusable"
+
+
 def judge(found: FoundTarget, result: Any, uri: str) -> TargetResult:
     """What the engine's answer means for the batch: the edits to the target's own file
     (the action's change and any import lines), or why there are none."""
@@ -1088,7 +1099,7 @@ def judge(found: FoundTarget, result: Any, uri: str) -> TargetResult:
         else []
     )
     if result.disabled_reason:
-        outcome = "rejected-by-syntax" if report["verified"]["syntax_ok"] is False else "failed"
+        outcome = rejection(report, result.new_text)
         # the rejected text stays in the record (diff) for review, never in a file
         why = result.disabled_reason
         return TargetResult(found, report, result.new_text, proposed, outcome, why)

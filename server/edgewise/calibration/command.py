@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
+from edgewise.batch.progress import duration
 from edgewise.calibration.fit import (
     apply_isotonic,
     apply_platt,
@@ -22,6 +24,7 @@ from edgewise.calibration.fit import (
 )
 from edgewise.calibration.fit import reliability as reliability_table
 from edgewise.calibration.measure import Sample, measure
+from edgewise.calibration.progress import CalibrationProgress
 from edgewise.calibration.sampling import sample_positions
 from edgewise.calibration.store import CalibrationMap, save_map
 from edgewise.config import Settings
@@ -131,10 +134,14 @@ async def run_calibration(
     state: Path | None = None,
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,
+    time_limit_s: float | None = None,
 ) -> tuple[CalibrationMap, Path]:
+    """Measure the model at ``count`` positions of ``roots`` (or as many as
+    ``time_limit_s`` allows) and store the fitted map."""
     for root in roots:
         if not root.exists():
-            raise CalibrationError(f"{root} does not exist")
+            where = "" if root.is_absolute() else f" (relative to {Path.cwd()})"
+            raise CalibrationError(f"{root} does not exist{where}")
     positions = sample_positions(roots, count, seed=seed)
     if not positions:
         raise CalibrationError(
@@ -150,19 +157,34 @@ async def run_calibration(
             print(note, file=progress or out)
         engine.host.notes.clear()
         if progress is not None:
+            limit = f", for at most {duration(time_limit_s)}" if time_limit_s else ""
             print(
                 f"calibrating {info.name} on {len(positions)} positions from "
-                f"{', '.join(map(str, roots))}",
+                f"{', '.join(map(str, roots))}{limit}",
                 file=progress,
             )
-
-        def tick(index: int, sample: Sample) -> None:
-            if progress is not None and ((index + 1) % 10 == 0 or index + 1 == len(positions)):
-                print(f"  {index + 1}/{len(positions)}", file=progress, flush=True)
-
-        samples = await measure(engine, positions, on_sample=tick)
+        bar = CalibrationProgress(progress, len(positions), time_limit_s) if progress else None
+        if bar is not None:
+            bar.start()
+        deadline = time.monotonic() + time_limit_s if time_limit_s else None
+        try:
+            samples = await measure(
+                engine,
+                positions,
+                on_sample=lambda _, sample: bar.advance(sample.right) if bar else None,
+                deadline=deadline,
+            )
+        finally:
+            if bar is not None:
+                bar.stop()
     finally:
         engine.close()
+    if len(samples) < len(positions):
+        print(
+            f"time limit reached: {len(samples)} of {len(positions)} positions measured; "
+            "fitting on those",
+            file=progress or out,
+        )
     cal = fit_map(
         samples,
         sha256=info.sha256,

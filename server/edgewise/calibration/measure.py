@@ -86,10 +86,14 @@ async def measure(
     *,
     heal: bool = True,
     on_sample: Callable[[int, Sample], None] | None = None,
+    deadline: float | None = None,
 ) -> list[Sample]:
-    """One single-line completion per position, in order."""
+    """One single-line completion per position, in order; none is started after
+    ``deadline`` (a ``time.monotonic()`` value): the samples measured by then."""
     samples: list[Sample] = []
     for index, position in enumerate(positions):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         sample = await measure_one(engine, position, heal=heal)
         samples.append(sample)
         if on_sample is not None:

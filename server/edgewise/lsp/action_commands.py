@@ -141,6 +141,8 @@ def explanation_markdown(uri: str, text: str, report: dict[str, Any]) -> str:
     start = report["range"]["start"]["line"] + 1
     end = report["range"]["end"]["line"] + 1
     name = uri.rstrip("/").rsplit("/", 1)[-1]
+    if report.get("stop_reason") == "repeat":
+        text += "\n\n(The model started repeating itself here; edgewise stopped it.)"
     return (
         f"# Explanation of {name}, lines {start}-{end}\n\n{text}\n\n---\n\n"
         f"{summary(report)}\n\nreport id: {report['id']} (written by the model; read-only)\n"

@@ -182,12 +182,15 @@ class EdgewiseServer(HookedServer):
             "model": model,
             "session": dict(self.engine.session.ledger.session),
             "hidden": self.engine.session.hidden,
+            "repeats": self.engine.session.repeats,
         }
         budget = self.engine.budget.status()
         if budget is not None:  # {"text": "this week: 61 % of budget", "level", "percent"}
             params["budget"] = budget
             for message in self.engine.budget.news():
                 self.tell(message, types.MessageType.Warning)
+        if report is not None and report.get("hidden") is True:
+            params["notice"] = hidden_notice(report)
         log = self.engine.session.ledger.log
         while log is not None and log.errors:
             self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
@@ -221,3 +224,14 @@ class EdgewiseServer(HookedServer):
 
     def is_open(self, uri: str) -> bool:
         return uri in self.workspace.text_documents
+
+
+NOTICE_MS = 4000  # how long an editor shows a notice in its status
+
+
+def hidden_notice(report: dict[str, Any]) -> dict[str, Any]:
+    """What the status says for a moment when a suggestion was hidden for low
+    confidence (else the person sees nothing and may think the tool is broken)."""
+    score = report.get("confidence", {}).get("score")
+    sure = f"{score:.2f}" if isinstance(score, int | float) else "no score"
+    return {"kind": "hidden", "text": f"hidden: not sure enough ({sure})", "ms": NOTICE_MS}

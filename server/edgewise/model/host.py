@@ -27,6 +27,7 @@ from edgewise.model.llama import LlamaBackend, ModelWorker, thread_counts
 from edgewise.model.process_backend import ProcessBackend, WorkerFacts, speeds
 from edgewise.model.registry import resolve_model
 from edgewise.model.sent import SEEDED_SERVERS, EngineFacts, SentFacts
+from edgewise.model.stops import Guarded, guarded
 from edgewise.model.worker_client import ModelProcess, WorkerExit, WorkerGone
 from edgewise.paths import cache_dir
 
@@ -272,7 +273,12 @@ class ModelHost:
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         """The model's answer, with what determines its text (``result.sent``)."""
         backend = await self.backend()
-        result = await self._generate(backend, request)
+        asked = request.stop.inner if isinstance(request.stop, Guarded) else request.stop
+        request.stop = guarded(asked)  # every generation: stop when it loops
+        try:
+            result = await self._generate(backend, request)
+        finally:
+            request.stop = asked  # what the request asked for (a replay is guarded again)
         result.sent = SentFacts.of(
             request, result.text, result.stop_reason, self.engine_facts(backend)
         )

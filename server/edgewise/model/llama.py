@@ -15,6 +15,7 @@ import codecs
 import concurrent.futures
 import contextlib
 import ctypes
+import dataclasses
 import io
 import logging
 import os
@@ -35,6 +36,7 @@ from edgewise.model.backend import (
 from edgewise.model.fim import detect_fim
 from edgewise.model.healing import PieceIndex
 from edgewise.model.registry import SETTING_HINT, check_gguf, file_sha256
+from edgewise.model.stops import stop_reason as why_stopped
 
 if TYPE_CHECKING:
     from edgewise.model.chat_template import ChatTemplate
@@ -118,8 +120,10 @@ class LlamaBackend:
         return backend
 
     @classmethod
-    def load_vocab(cls, path: Path) -> LlamaBackend:
-        """Just the vocabulary (no weights): enough to build and count prompts."""
+    def load_vocab(cls, path: Path, context_length: int | None = None) -> LlamaBackend:
+        """Just the vocabulary (no weights): enough to build and count prompts;
+        ``context_length``: the context the model is run with (``contextLength``), which
+        the prompt budget leaves room in (a vocabulary alone has none of its own)."""
         check_gguf(path)
         import llama_cpp
 
@@ -129,7 +133,10 @@ class LlamaBackend:
                 llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"could not read the vocabulary of {path}: {exc}") from exc
-        return cls(llm, path, "unknown")
+        backend = cls(llm, path, "unknown")
+        if context_length is not None:
+            backend._info = dataclasses.replace(backend._info, context_length=context_length)
+        return backend
 
     # --- tokenizer -------------------------------------------------------------------
 
@@ -309,9 +316,9 @@ class LlamaBackend:
             if request.stop is not None:
                 keep = request.stop(text)
                 if keep is not None:
+                    stop_reason = why_stopped(request.stop, text)
                     pieces, probs = _truncate(pieces, probs, keep)
                     text = text[:keep]
-                    stop_reason = "stop"
                     break
             if step + 1 < max_tokens:
                 llm.eval([token])

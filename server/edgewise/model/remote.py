@@ -53,6 +53,7 @@ from edgewise.model.remote_http import Endpoint, RemoteError, api_key_from_env
 from edgewise.model.remote_stream import StreamState
 from edgewise.model.remote_tokenizer import LocalVocab, ServerTokenizer, Tokenizer
 from edgewise.model.stop_scan import StopScan
+from edgewise.model.stops import stop_reason as why_stopped
 
 log = logging.getLogger(__name__)
 
@@ -359,8 +360,8 @@ class RemoteBackend:
             if scan is not None and state.text:
                 keep = scan.feed(state.text) if over is None else scan.flush(state.text)
                 if keep is not None:
+                    reason.append(why_stopped(request.stop, state.text))
                     state.truncate(keep)
-                    reason.append("stop")
                     return  # leaving the stream closes it
             if over is not None:
                 reason.append("max_tokens")  # the server went on past it
@@ -368,8 +369,8 @@ class RemoteBackend:
         if scan is not None and state.text:
             keep = scan.flush(state.text)
             if keep is not None:
+                reason.append(why_stopped(request.stop, state.text))
                 state.truncate(keep)
-                reason.append("stop")
                 return
         if state.events == 0:
             raise RemoteError(

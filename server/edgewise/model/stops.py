@@ -7,9 +7,13 @@ when generation must stop there, or None to go on.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 FENCE = "```"
+# the text generated so far -> characters to keep when generation stops there, or None
+StopCheck = Callable[[str], int | None]
 
 
 @dataclass(frozen=True)
@@ -77,4 +81,118 @@ class FenceStop:
             if start == 0:
                 return None
         found = text.find(FENCE, start)
+        return found if found >= 0 else None
+
+
+REPEAT_NGRAM = 8  # words in the n-gram that must come back
+REPEAT_TIMES = 3  # ... this many times in all
+REPEAT_MIN_CHARS = 20  # non-space characters of that n-gram (a list of zeros is data)
+WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class RepeatGuard:
+    """Stops a generation that has started repeating itself: its last ``ngram`` words
+    (``min_chars`` characters at least) have come ``times`` times. What is kept ends after
+    the first full round of the repeated stretch (one copy of the looping sentence)."""
+
+    ngram: int = REPEAT_NGRAM
+    times: int = REPEAT_TIMES
+    min_chars: int = REPEAT_MIN_CHARS
+
+    def __call__(self, text: str) -> int | None:
+        spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
+        n = self.ngram
+        if len(spans) < n * self.times:
+            return None
+        words = [text[a:b] for a, b in spans]
+        last = words[-n:]
+        if sum(len(w) for w in last) < self.min_chars:
+            return None
+        seen = [i for i in range(len(words) - n + 1) if words[i : i + n] == last]
+        if len(seen) < self.times:
+            return None
+        period = seen[-1] - seen[-2]
+        start = len(words) - period  # the periodic stretch: back while it repeats
+        while start - 1 >= 0 and words[start - 1] == words[start - 1 + period]:
+            start -= 1
+        return spans[start + period - 1][1]
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A stop rule with the repeat guard next to it; ``reason`` tells which stopped."""
+
+    inner: StopCheck | None
+    guard: RepeatGuard = RepeatGuard()
+
+    def __call__(self, text: str) -> int | None:
+        found = [
+            keep
+            for keep in (self.inner(text) if self.inner else None, self.guard(text))
+            if keep is not None
+        ]
+        return min(found) if found else None
+
+    def reason(self, text: str) -> str:
+        """``repeat`` when the guard cut ``text`` (the text before the cut), else ``stop``."""
+        repeat = self.guard(text)
+        if repeat is None:
+            return "stop"
+        inner = self.inner(text) if self.inner else None
+        return "repeat" if inner is None or repeat < inner else "stop"
+
+
+def guarded(stop: StopCheck | None) -> Guarded:
+    """``stop`` with the repeat guard (every completion and action gets it)."""
+    return stop if isinstance(stop, Guarded) else Guarded(stop)
+
+
+def stop_reason(stop: StopCheck | None, text: str) -> str:
+    """Why ``stop`` stopped on ``text`` (before the cut): ``repeat`` or ``stop``."""
+    return stop.reason(text) if isinstance(stop, Guarded) else "stop"
+
+
+@dataclass(frozen=True)
+class TypeStop:
+    """Stops a type written into code (the infill after ``: `` or ``-> ``) where the type
+    ends: at a line break, or at one of ``ends`` (``,=`` after a parameter, ``:`` after
+    a return type) or a closing bracket outside any brackets of its own."""
+
+    ends: str = ",="
+
+    def __call__(self, text: str) -> int | None:
+        depth = 0
+        for index, char in enumerate(text):
+            if char == "\n" or (depth == 0 and char in self.ends):
+                return index
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    return index
+                depth -= 1
+        return None
+
+
+@dataclass(frozen=True)
+class FirstStop:
+    """Stops where the first of ``rules`` stops."""
+
+    rules: tuple[StopCheck, ...]
+
+    def __call__(self, text: str) -> int | None:
+        found = [keep for rule in self.rules if (keep := rule(text)) is not None]
+        return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class SectionStop:
+    """Stops a reply to a prefix prompt where the model starts a section of its own
+    (``### Instruction`` again, after its answer)."""
+
+    heading: str = "\n### "
+
+    def __call__(self, text: str) -> int | None:
+        found = text.find(self.heading)
         return found if found >= 0 else None

@@ -1,4 +1,5 @@
-"""An action, start to end: target -> plan -> chat prompt -> generation -> verification
+"""An action, start to end: target -> plan -> prompt (chat; infill or prefix without a
+chat template) -> generation -> verification
 (edit checks, syntax gate, one stricter retry) -> report."""
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from edgewise.actions.base import (
 from edgewise.actions.catalog import ActionSpec, get_action
 from edgewise.actions.edits import FileEdit, TextChange, check_edit
 from edgewise.actions.offers import Offer, diagnostic_info, label, offers
+from edgewise.actions.regions import selected_lines
 from edgewise.actions.verify import verify_edit
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import LineIndex, Pos
 from edgewise.errors import ActionNotApplicable, BadInput, UnknownAction
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
+from edgewise.pipeline.infill import as_prompted, generate_plain
 from edgewise.pipeline.postprocess import marker_stop
-from edgewise.pipeline.prompts import chat_prompt
+from edgewise.pipeline.prompts import action_format, chat_prompt
 from edgewise.pipeline.services import Services
 from edgewise.report.builder import Usage, build_report
 
@@ -109,6 +112,7 @@ async def plan_action(
         raise ActionNotApplicable(f"'{label(spec)}' does not support this language")
     encoding = services.position_encoding
     start_byte, end_byte = LineIndex(doc.text, encoding).byte_range(start, end)
+    start_byte, end_byte = selected_lines(doc, start_byte, end_byte)
     ctx = ActionContext(
         doc,
         start_byte,
@@ -153,6 +157,7 @@ async def run_action(
     )
     spec, doc, target, plan = planned.spec, planned.doc, planned.target, planned.plan
     backend = await services.host.backend()
+    plan = as_prompted(plan, prompt_format(services, backend, plan))
     counting = services.whole_file.start(backend, doc)
     assert doc.language is not None
     language = doc.language.name
@@ -198,10 +203,14 @@ async def generate(
     uri: str,
     cancel: threading.Event | None,
 ) -> GenerationResult:
-    """The chat prompt, checked against the model's context, sent to the model."""
-    prompt = await chat_prompt(backend, spec.system, user, plan.prefill)
+    """The chat prompt (or, for a model without a chat template, the action's infills or
+    instruction as text), checked against the model's context, sent to the model."""
     settings = services.settings
     budget = max(settings.context_length - settings.action_max_tokens - 1, 64)
+    form = prompt_format(services, backend, plan)
+    if form != "chat":
+        return await generate_plain(services, backend, spec, plan, user, uri, cancel, form, budget)
+    prompt = await chat_prompt(backend, spec.system, user, plan.prefill)
     if len(prompt.tokens) > budget:
         raise BadInput(
             f"the code is too long for the model's context "
@@ -220,6 +229,11 @@ async def generate(
     if cancel is not None:
         request.cancel = cancel
     return await services.host.generate(request)
+
+
+def prompt_format(services: Services, backend: Backend, plan: Plan) -> str:
+    """chat | fim | prefix: how this action asks this model (``actionPrompt``)."""
+    return action_format(services.settings.action_prompt, backend.info(), plan.infill is not None)
 
 
 def judge(doc: ParsedDocument, plan: Plan, result: GenerationResult, encoding: str) -> Attempt:
@@ -308,7 +322,7 @@ def finish(
         usage=usage,
         info=backend.info(),
         settings=services.settings,
-        prompt_format="chat",
+        prompt_format=last_prompt["format"] if last_prompt else "chat",
         encoding=encoding,
         syntax_ok=syntax_ok,
         reason=disabled or attempt.reason,

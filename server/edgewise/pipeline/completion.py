@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgewise.completion_cache import CacheKey, Shown, cached_text, token_key
+from edgewise.context.documents import ParsedDocument
 from edgewise.context.multiline import node_before
 from edgewise.context.positions import Pos
+from edgewise.context.prompt import Prompt
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, runs_in_worker
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.postprocess import (
@@ -24,11 +26,22 @@ from edgewise.pipeline.postprocess import (
     finish_completion,
     wants_multiline,
 )
-from edgewise.pipeline.prompts import completion_prompt, fim_parts, healed, prompt_context
+from edgewise.pipeline.prompts import (
+    Sent,
+    completion_prompt,
+    fim_parts,
+    healed,
+    prompt_context,
+)
 from edgewise.pipeline.services import Services
 from edgewise.report.builder import Usage, make_report
 
-CACHEABLE_STOPS = ("eos", "stop", "max_tokens")  # complete answers, not cut by time or cancel
+CACHEABLE_STOPS = (
+    "eos",
+    "stop",
+    "repeat",
+    "max_tokens",
+)  # complete answers, not cut by time or cancel
 # Of ``maxCompletionMs``: how long generation may go on once the prompt is evaluated,
 # even when evaluating it used up the cap (a cold prompt on a slow CPU).
 GENERATION_SHARE = 0.5
@@ -61,6 +74,22 @@ def prefill_at(
     tokens = prompt.tokens[:-1]  # token healing evaluates the last one again
     services.host.prefill(tokens)
     return len(tokens)
+
+
+def sent_prompt(
+    services: Services,
+    backend: Backend,
+    doc: ParsedDocument,
+    pos: Pos,
+    heal: bool = True,
+    budget: int | None = None,
+) -> tuple[Prompt, Sent]:
+    """What a completion at ``pos`` sends (the prompt, its last token healed), kept as
+    ``last_prompt``: the one path of the server's completions and `edgewise context`."""
+    prompt = completion_prompt(services, backend, doc, pos, budget)
+    sent = healed(prompt, backend, heal)
+    services.last_prompt = {"kind": "completion", "uri": doc.uri, **sent.described}
+    return prompt, sent
 
 
 def prepare(
@@ -97,9 +126,7 @@ async def complete(
     settings = services.settings
     doc = services.documents.sync(uri, text, language_id)
     backend = await services.host.backend()
-    prompt = await off_loop_if_remote(backend, completion_prompt, services, backend, doc, pos)
-    sent = healed(prompt, backend, heal)
-    services.last_prompt = {"kind": "completion", "uri": uri, **sent.described}
+    prompt, sent = await off_loop_if_remote(backend, sent_prompt, services, backend, doc, pos, heal)
     log.debug("completion prompt for %s: %r", uri, sent.described["text"])  # debug only
     index = services.line_index(doc)
     line, column = index.clamp(pos)

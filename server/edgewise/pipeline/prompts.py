@@ -1,17 +1,20 @@
 """Context -> prompt. A completion's prompt is chosen piece by piece from the document
 and workspace (FIM or prefix, ``context/prompt.py``), its last token healed; an action's
 is a chat: the action's system and user messages, rendered with the model's template,
-and the start of the reply written for it (prefill)."""
+and the start of the reply written for it (prefill). A model without a chat template
+fills the action's holes in the file instead (FIM, or the text before a hole as a
+prefix), or continues the instruction written as plain text (prefix)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from edgewise.actions.base import Hole
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import Pos, clamp_position
 from edgewise.context.prompt import Prompt
-from edgewise.model.backend import Backend
+from edgewise.model.backend import Backend, ModelInfo
 from edgewise.model.healing import heal_prompt
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.services import Services
@@ -66,6 +69,13 @@ def healed(prompt: Prompt, backend: Backend, heal: bool) -> Sent:
         return Sent(prompt.tokens, "", described)
     described["text"] = prompt.text[: len(prompt.text) - len(fixed.heal_prefix)]
     described["prompt_tokens"] = len(fixed.tokens)
+    # the token dropped is the last one of the last piece that has tokens: the pieces
+    # add up to what is sent
+    dropped = len(prompt.tokens) - len(fixed.tokens)
+    for piece in reversed(described["pieces"]):
+        if piece["tokens"] >= dropped:
+            piece["tokens"] -= dropped
+            break
     described["heal_prefix"] = fixed.heal_prefix
     return Sent(fixed.tokens, fixed.heal_prefix, described)
 
@@ -90,9 +100,15 @@ def prompt_context(prompt: Prompt) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ChatPrompt:
-    messages: list[dict[str, str]]  # system, user (and the prefill, for a chat server)
-    text: str  # rendered with the model's chat template, prefill included
+    """An action's prompt: chat messages rendered with the model's template (``chat``),
+    a hole of the file to fill in (``fim``), or text the model continues (``prefix``)."""
+
+    messages: list[dict[str, str]] | None  # system, user (and the prefill, for a chat server)
+    text: str  # as sent, special markers spelled out (a chat's prefill included)
     tokens: list[int]
+    format: str = "chat"  # chat | fim | prefix
+    infill: tuple[str, str, str] | None = None  # before, after, "" (a server's /infill)
+    notes: tuple[str, ...] = ()
 
     def described(self, action: str, uri: str) -> dict[str, Any]:
         """As ``last_prompt`` shows it (the same keys as a completion's)."""
@@ -102,11 +118,72 @@ class ChatPrompt:
             "uri": uri,
             "text": self.text,
             "prompt_tokens": len(self.tokens),
-            "format": "chat",
+            "format": self.format,
             "pieces": [],
             "assembly_ms": 0.0,
-            "notes": [],
+            "notes": list(self.notes),
         }
+
+
+ActionPrompt = ChatPrompt
+ACTION_FORMATS = ("chat", "fim", "prefix")
+MAX_CHARS_PER_TOKEN = 64  # of any vocabulary's token, with room to spare
+
+
+def action_format(choice: str, info: ModelInfo, has_infill: bool) -> str:
+    """How an action asks this model (``actionPrompt``): through its chat template when
+    it has one (a remote server takes chat messages in any case), else fill-in-the-middle
+    where the action has an infill form and the model FIM tokens, else a prefix prompt."""
+    if choice in ACTION_FORMATS:
+        return "prefix" if choice == "fim" and not (has_infill and info.fim) else choice
+    if info.chat_template or info.backend.startswith("remote"):
+        return "chat"
+    return "fim" if has_infill and info.fim is not None else "prefix"
+
+
+async def instruction_prompt(backend: Backend, system: str, user: str, prefill: str) -> ChatPrompt:
+    """The action's instruction as plain text the model continues, from the start of the
+    reply: an instruction and response document (the Alpaca layout, which small base and
+    instruct models answer in prose rather than echo the code; ``SectionStop`` ends the
+    reply where the model starts another section)."""
+    text = f"{system}\n\n### Instruction\n{user}\n\n### Response\n{prefill}"
+    tokens = await off_loop_if_remote(backend, backend.tokenize, text, False)
+    return ChatPrompt(None, text, backend.bos() + tokens, "prefix")
+
+
+async def infill_prompt(backend: Backend, hole: Hole, fim: bool, budget: int) -> ChatPrompt:
+    """A hole of the file as a fill-in-the-middle prompt (its text before and after), or
+    as the text before it alone (``fim`` False); cut to ``budget`` tokens on the far
+    sides: ¾ before, ¼ after."""
+    info = backend.info()
+    # a long file is not tokenized whole for a hole: no token spans more characters
+    span = budget * MAX_CHARS_PER_TOKEN
+    before_text, after_text = hole.before[-span:], hole.after[:span]
+    before = await off_loop_if_remote(backend, backend.tokenize, before_text, False)
+    after = await off_loop_if_remote(backend, backend.tokenize, after_text, False) if fim else []
+    bos = backend.bos()
+    room = max(budget - len(bos) - (3 if fim else 0), 16)
+    notes: list[str] = []
+    if len(before) + len(after) > room:
+        keep_after = min(len(after), max(room // 4, room - len(before)))
+        keep_before = min(len(before), room - keep_after)
+        notes.append(
+            f"the file cut to {keep_before} tokens before the hole and {keep_after} after "
+            f"to fit {budget} tokens"
+        )
+        before, after = before[len(before) - keep_before :], after[:keep_after]
+    if notes:
+        before_text, after_text = backend.detokenize(before), backend.detokenize(after)
+    if not fim or info.fim is None:
+        marker_bos = "".join(backend.detokenize_special(t) for t in bos)
+        return ChatPrompt(
+            None, marker_bos + before_text, bos + before, "prefix", None, tuple(notes)
+        )
+    pre, suf, mid = info.fim.prefix, info.fim.suffix, info.fim.middle
+    tokens = bos + [pre] + before + [suf] + after + [mid]
+    text = "".join(backend.detokenize_special(t) for t in (*bos, pre)) + before_text
+    text += backend.detokenize_special(suf) + after_text + backend.detokenize_special(mid)
+    return ChatPrompt(None, text, tokens, "fim", (before_text, after_text, ""), tuple(notes))
 
 
 async def chat_prompt(backend: Backend, system: str, user: str, prefill: str) -> ChatPrompt:

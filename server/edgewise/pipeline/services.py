@@ -41,11 +41,14 @@ class Session:
 
     reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     hidden: int = 0
+    repeats: int = 0  # generations the repeat guard stopped
     ledger: Ledger = field(default_factory=lambda: Ledger(None))
     last_request_at: float | None = None  # time.monotonic() of the latest report
 
     def add(self, report: dict[str, Any]) -> None:
         self.reports[report["id"]] = report
+        if report.get("stop_reason") == "repeat":
+            self.repeats += 1
         while len(self.reports) > REPORTS_KEPT:
             self.reports.popitem(last=False)
         self.ledger.record(report)

@@ -70,6 +70,12 @@ return {
     default = 256,
     description = 'Most tokens generated for one code action.',
   },
+  actionPrompt = {
+    type = 'string',
+    enum = { 'auto', 'chat', 'fim', 'prefix' },
+    default = 'auto',
+    description = "How code actions ask the model. 'auto': through the model's chat template when it has one (a remote server always takes chat messages), otherwise fill-in-the-middle (a docstring is the text between its quotes, a type the text after ': ') when the model has FIM tokens, otherwise a plain prefix prompt. 'chat', 'fim' and 'prefix' force one (an action that has no infill form takes its instruction as a prefix prompt). Each action's report says which (prompt_format).",
+  },
   minConfidence = {
     type = 'number',
     minimum = 0,
