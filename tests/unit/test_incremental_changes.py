@@ -218,3 +218,16 @@ def test_the_listener_hears_whole_text_syncs_as_one_edit() -> None:
     store.sync(URI, "a = 1\nb = 22\n")
     store.sync(URI, "a = 1\nb = 22\n")  # no change: nothing heard
     assert heard == [DocumentEdit(URI, 11, "", "2", 1, heard[0].version)]
+
+
+def test_a_failing_listener_does_not_stop_the_changes() -> None:
+    session = Session(PYTHON, types.PositionEncodingKind.Utf16)
+
+    def broken(edit: DocumentEdit) -> None:
+        raise RuntimeError("recorder bug")
+
+    session.store.listener = broken
+    session.did_change([partial((4, 0), (4, 5), "BOUND"), partial((0, 0), (0, 0), "#\n")])
+    assert session.parsed.text is session.doc.source
+    assert session.doc.source == "#\n" + PYTHON.replace("LIMIT", "BOUND")
+    assert_same_as_fresh(session.parsed, "python")

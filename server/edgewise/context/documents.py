@@ -1,16 +1,20 @@
 """Syntax trees of open documents, kept current incrementally.
 
-The canonical text stays in the pygls workspace. After every change the store diffs the
-new text against the text its tree was built from and tells tree-sitter what changed
-(``tree.edit``); the re-parse with the old tree happens when the tree is next read, so
-it covers only what changed, once for all the keystrokes typed meanwhile (a burst of
-typing that no completion waits for parses nothing). The line table and the query
-tables (definitions, imports) follow the same edits, so nothing is recomputed for the
-untouched rest of the file.
+The canonical text stays in the pygls workspace. The language server tells the store
+each change it applied (``DocumentStore.edit``: where, what was replaced, what by); a
+door that only has whole texts (batch, CLI, a whole-document sync) hands the new text to
+``DocumentStore.sync``, which finds the edit by comparing it with the old. Either way the
+store tells tree-sitter exactly what changed (``tree.edit``); the re-parse with the old
+tree happens when the tree is next read, so it covers only what changed, once for all the
+keystrokes typed meanwhile (a burst of typing that no completion waits for parses
+nothing). The line table (shared with the workspace's when the language server feeds the
+store) and the query tables (definitions, imports) follow the same edits, so nothing is
+recomputed for the untouched rest of the file.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +28,8 @@ from edgewise.context.languages import LanguageInfo, LanguageRegistry
 from edgewise.context.positions import utf8_len
 from edgewise.context.text_lines import TextLines
 from edgewise.errors import BadInput
+
+log = logging.getLogger(__name__)
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 RECENT_EDITS = 16  # edit locations remembered as a ranking signal
@@ -607,7 +613,10 @@ class DocumentStore:
 
     def _told(self, change: DocumentEdit | None) -> None:
         if change is not None and self.listener is not None:
-            self.listener(change)
+            try:
+                self.listener(change)
+            except Exception:  # a listener's fault never stops the documents following
+                log.exception("the document edit listener failed on %s", change.uri)
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
