@@ -10,12 +10,12 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 
 from edgewise.context.positions import Pos
+from edgewise.errors import ActionNotApplicable, EdgewiseError
 from edgewise.lsp.command_ids import CMD_APPLY_ACTION, CMD_EXPLAIN, CMD_REPORT_APPLIED
 from edgewise.lsp.diagnostics import SOURCE
 from edgewise.lsp.language_server import EdgewiseServer
 from edgewise.lsp.progress import run_with_progress
 from edgewise.lsp.workspace_edits import wait_for_text, workspace_edit, workspace_view
-from edgewise.model.backend import ModelError
 
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
@@ -36,7 +36,7 @@ def disable(ls: EdgewiseServer, action: types.CodeAction, reason: str) -> types.
     action.disabled = types.CodeActionDisabled(reason=reason)
     action.edit = None
     if not disabled_support(ls):
-        ls.tell(f"edgewise: {action.title}: {reason}", types.MessageType.Warning)
+        ls.tell_error(ActionNotApplicable(f"{action.title}: {reason}"))
     return action
 
 
@@ -62,9 +62,9 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
             doc.language_id or "",
             diagnostic=data.get("diagnostic"),
         )
-    except (ModelError, KeyError) as exc:
-        if isinstance(exc, ModelError):
-            ls.model_error(exc)
+    except (EdgewiseError, KeyError) as exc:
+        if isinstance(exc, EdgewiseError):
+            ls.tell_error(exc)
         return disable(ls, action, str(exc))
     if result.disabled_reason is not None:
         action.data = {**data, "report": result.report}
@@ -88,7 +88,7 @@ async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
     action = await resolve_action(ls, types.CodeAction(title="edgewise", data=dict(data)))
     if action.edit is None:
         if action.disabled is not None:
-            ls.tell(f"edgewise: {action.disabled.reason}", types.MessageType.Warning)
+            ls.tell_error(ActionNotApplicable(action.disabled.reason))
         return False
     uri = str(data.get("uri", ""))
     doc = ls.workspace.text_documents.get(uri)
