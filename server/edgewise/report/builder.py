@@ -18,6 +18,7 @@ from edgewise.report.record import (
     Absent,
     CalibrationFacts,
     Confidence,
+    Lost,
     LowSpan,
     ModelFacts,
     Money,
@@ -174,6 +175,61 @@ def make_report(
     )
 
 
+def make_lost_report(
+    *,
+    kind: str,
+    action: str,
+    uri: str,
+    start: Pos,
+    usage: Usage,
+    lost_ms: float,
+    lost: Lost,
+    info: ModelInfo,
+    settings: Settings,
+    prompt_format: str,
+    context: dict[str, Any] | None = None,
+) -> Report:
+    """The report of a request the model process lost (see :class:`Lost`): no text, no
+    confidence. What was measured is kept: the time until the loss (``usage``: earlier
+    calls of the request that finished, ``lost_ms``: the call that was lost), and the
+    energy and local cost that follow from that time as for every report. What was not
+    is null: the tokens evaluated and generated, how the time split between prompt and
+    generation, and so the cloud-equivalent price."""
+    total_ms = usage.total_ms + max(lost_ms, 0.0)
+    cost = compute_cost(settings.pricing, total_ms, 0, 0)  # energy and local: time only
+    return Report(
+        id=new_id(),
+        kind=kind,
+        action=action,
+        uri=uri,
+        range=Span(start, start),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        model=ModelFacts(info.name, info.sha256, info.path, info.backend),
+        prompt_format=prompt_format,
+        seed=settings.seed,
+        sampler=Sampler(
+            settings.temperature, "greedy" if settings.temperature <= 0 else "softmax-sample"
+        ),
+        tokens=Tokens(None, None, None, "measured"),
+        time_ms=Times(round(total_ms, 3), None, None, round(usage.queue_ms, 3), "measured"),
+        cost=Money(cost.energy_wh, cost.local, None, cost.currency),
+        confidence=Confidence(
+            score=None,
+            mean_logprob=None,
+            min_prob=None,
+            first_margin=None,
+            low_spans=[],
+            threshold=settings.low_confidence,
+            method=SCORE_FORMULA,
+            calibrated=False,
+        ),
+        verified=Verified(None, f"lost: {lost.reason}", usage.calls + 1),
+        stop_reason="lost",
+        context=context or {},
+        lost=lost,
+    )
+
+
 def calibrated(confidence: Confidence, cal: CalibrationMap | None) -> Confidence:
     """The confidence with the calibrated score (the share of such suggestions that were
     right), keeping the raw one; unchanged but for ``raw_score`` without a map."""
@@ -195,6 +251,12 @@ def summary(report: dict[str, Any], line_shift: int = 0) -> str:
     tokens = report["tokens"]
     cost = report["cost"]
     conf = report["confidence"]
+    lost = report.get("lost")
+    if lost:  # no answer: only the time it took until then
+        return (
+            f"edgewise: no answer, {lost['reason']}, after "
+            f"{report['time_ms']['total'] / 1000:.2f} s"
+        )
     cache = report.get("cache")
     served = {"hit": "from the result cache", "type-through": "typed through"}.get(cache or "")
     parts = [
