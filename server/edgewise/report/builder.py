@@ -195,37 +195,28 @@ def make_lost_report(
     energy and local cost that follow from that time as for every report. What was not
     is null: the tokens evaluated and generated, how the time split between prompt and
     generation, and so the cloud-equivalent price."""
-    total_ms = usage.total_ms + max(lost_ms, 0.0)
-    cost = compute_cost(settings.pricing, total_ms, 0, 0)  # energy and local: time only
-    return Report(
-        id=new_id(),
+    spent = replace(usage, total_ms=usage.total_ms + max(lost_ms, 0.0), calls=usage.calls + 1)
+    nothing = GenerationResult("", [], [], None, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, "lost")
+    report = make_report(
         kind=kind,
         action=action,
         uri=uri,
-        range=Span(start, start),
-        created=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-        model=ModelFacts(info.name, info.sha256, info.path, info.backend),
+        start=start,
+        inserted="",
+        result=nothing,
+        usage=spent,
+        info=info,
+        settings=settings,
         prompt_format=prompt_format,
-        seed=settings.seed,
-        sampler=Sampler(
-            settings.temperature, "greedy" if settings.temperature <= 0 else "softmax-sample"
-        ),
+        syntax_ok=None,
+        reason=f"lost: {lost.reason}",
+        context=context,
+    )
+    return replace(
+        report,
         tokens=Tokens(None, None, None, "measured"),
-        time_ms=Times(round(total_ms, 3), None, None, round(usage.queue_ms, 3), "measured"),
-        cost=Money(cost.energy_wh, cost.local, None, cost.currency),
-        confidence=Confidence(
-            score=None,
-            mean_logprob=None,
-            min_prob=None,
-            first_margin=None,
-            low_spans=[],
-            threshold=settings.low_confidence,
-            method=SCORE_FORMULA,
-            calibrated=False,
-        ),
-        verified=Verified(None, f"lost: {lost.reason}", usage.calls + 1),
-        stop_reason="lost",
-        context=context or {},
+        time_ms=replace(report.time_ms, prompt=None, generation=None, source="measured"),
+        cost=replace(report.cost, cloud_equivalent=None),
         lost=lost,
     )
 
