@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import jsonschema
 import pytest
@@ -45,7 +46,7 @@ CAL = CalibrationMap(
 )
 
 
-def facts(**extra: object) -> dict[str, object]:
+def facts(**extra: Any) -> dict[str, Any]:
     usage = Usage()
     usage.add(RESULT)
     return {
@@ -142,7 +143,7 @@ def test_a_report_cannot_be_changed_once_built() -> None:
         report.hidden = True  # type: ignore[misc]  # the point: frozen
 
 
-def lost_report(**extra: object) -> dict[str, object]:
+def lost_report(**extra: Any) -> dict[str, Any]:
     usage = Usage()
     usage.add(RESULT)  # an action's first attempt finished; the second was lost
     return make_lost_report(
@@ -156,7 +157,7 @@ def lost_report(**extra: object) -> dict[str, object]:
         info=INFO,
         settings=Settings(),
         prompt_format="chat",
-        **extra,  # type: ignore[arg-type]  # test keyword arguments
+        **extra,
     ).to_dict()
 
 
