@@ -48,13 +48,14 @@ def children(pid: int) -> list[int]:
 
 
 def worker_of(client: RawClient, timeout: float = 60.0) -> int:
-    """The model process: the server's one child, once the model is loaded."""
+    """The model process, once the model is loaded: the server's child whose pid the
+    status gives (an action also starts a chat-template renderer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = last_status(client)
+        model = last_status(client).get("model", {})
         kids = children(client.proc.pid)
-        if state.get("model", {}).get("state") == "ready" and kids:
-            return kids[0]
+        if model.get("state") == "ready" and model.get("pid") in kids:
+            return int(model["pid"])
         drain(client, 0.1)
     raise AssertionError("the model process never became ready")
 
@@ -186,6 +187,35 @@ def test_a_dead_model_process_loses_one_request_not_the_server(make_client, tmp_
     day = totals(read.reports)
     assert day["lost"] == 1 and day["requests"] == len(read.reports) >= 2
     assert day["tokens_prompt"] == sum(r["tokens"]["prompt"] or 0 for r in read.reports) > 0
+
+
+def test_an_action_lost_to_a_crash_has_its_report_in_the_ledger(make_client, tmp_path):
+    """A code action whose model call the process was serving when it died: the action
+    is not applied, and the ledger holds its report, marked lost."""
+    client = make_client(env={"EDGEWISE_STATE_DIR": str(tmp_path)})
+    here = {"start": {"line": 4, "character": 6}, "end": {"line": 4, "character": 6}}
+    listed = client.call(
+        "textDocument/codeAction",
+        {"textDocument": {"uri": URI}, "range": here, "context": {"diagnostics": []}},
+    )["result"]
+    action = listed[0]  # a Command: this client has no CodeAction literals
+    assert client.call("workspace/executeCommand", action, timeout=120)["result"] is True
+    worker = worker_of(client)
+    os.kill(worker, signal.SIGSTOP)
+    msg_id = client.request("workspace/executeCommand", action)
+    time.sleep(2.0)  # planned, prompt rendered, sent: the model call waits on the process
+    os.kill(worker, signal.SIGKILL)
+    assert client.response_to(msg_id, timeout=60)["result"] is False, "nothing applied"
+    (report,) = lost_reports(tmp_path)
+    jsonschema.validate(report, load_schema("report"))
+    assert report["kind"] == "action" and report["action"] == action["arguments"][0]["action"]
+    assert report["lost"]["signal"] == "SIGKILL" and report["stop_reason"] == "lost"
+    assert report["tokens"]["prompt"] is None and report["cost"]["cloud_equivalent"] is None
+    assert report["time_ms"]["total"] >= 1500 and report["verified"]["attempts"] == 1
+    assert client.proc.poll() is None
+    drain(client, 0.5)
+    told = [m for m in messages(client) if "model process ended" in m]
+    assert len(told) == 1 and "starting it again" in told[0], messages(client)
 
 
 def test_a_hung_model_process_is_stopped_and_replaced(make_client, tmp_path):
