@@ -188,7 +188,8 @@ class EdgewiseServer(HookedServer):
         }
         log = self.engine.session.ledger.log
         while log is not None and log.errors:
-            self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
+            problem = EdgewiseError(log.errors.pop(0))  # the ledger could not be written
+            self.tell(user_message(problem), types.MessageType.Warning)
         if report is not None:
             params["last"] = {
                 "id": report["id"],
