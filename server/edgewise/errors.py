@@ -9,8 +9,10 @@ place that says how a door shows them.
         BadInput                       the input itself is unusable (too long, ...)
         BudgetExceeded                 a budget's limit pauses the model (settings budget)
 
-Until every LSP handler catches :class:`EdgewiseError`, the request errors also derive
-from :class:`ModelError`, so handlers written as ``except ModelError`` still answer.
+The language server's handlers catch :class:`EdgewiseError` and tell it through
+``EdgewiseServer.tell_error`` (lsp/language_server.py): :func:`user_message` is the text,
+:func:`severity` the message type. The request errors also derive from
+:class:`ModelError`, so the CLI and batch, written as ``except ModelError``, still answer.
 """
 
 from __future__ import annotations

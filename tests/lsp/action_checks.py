@@ -64,9 +64,11 @@ async def resolved(client: LanguageClient, action: types.CodeAction) -> types.Co
 
 
 async def last_prompt(client: LanguageClient) -> dict[str, Any]:
-    return await client.workspace_execute_command_async(
+    sent = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="edgewise.lastPrompt")
     )
+    assert isinstance(sent, dict), sent
+    return sent
 
 
 def check_rejected(action: types.CodeAction) -> dict[str, Any]:

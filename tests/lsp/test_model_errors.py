@@ -100,3 +100,34 @@ async def test_invalid_settings_warn_and_fall_back_to_defaults(
         types.ExecuteCommandParams(command="edgewise.lastPrompt")
     )
     assert sent["prompt_tokens"] <= 1024  # the default budget replaced the broken one
+
+
+async def test_requests_that_cannot_be_served_warn_in_one_voice(
+    bare: LanguageClient, tiny_model: Path
+):
+    """An unknown action, an action that does not apply where it was asked, and a bad
+    setting reach the user the same way (``errors.user_message``): one warning each,
+    "edgewise: " and the reason, never an error (the model is fine), and the server goes
+    on answering."""
+    client = bare
+    await start(client, "neovim", tiny_options(tiny_model, contextBudget="huge"))
+    open_doc(client, URI, "python", PYTHON)
+    top = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+    for action in ("no-such-action", "docstring"):  # no function on the first line
+        resolved = await client.code_action_resolve_async(
+            types.CodeAction(title="edgewise", data={"action": action, "uri": URI, "range": top})
+        )
+        assert resolved.edit is None and resolved.disabled is not None
+
+    def warnings() -> list[str]:
+        return [m.message for m in client.messages if m.type == types.MessageType.Warning]
+
+    told = await wait_until(lambda: warnings() if len(warnings()) >= 3 else None)
+    assert all(text.startswith("edgewise: ") for text in told), told
+    joined = "\n".join(told)
+    assert "unknown action 'no-such-action'" in joined
+    assert "does not apply here" in joined
+    assert "contextBudget" in joined
+    assert not errors(client), "a request that cannot be served is not a model error"
+    result = await client.text_document_inline_completion_async(inline_params())
+    assert result is not None and result.items

@@ -68,23 +68,29 @@ COUNTER = itertools.count()
 @given(
     initial=TEXT,
     edits=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), TEXT), min_size=1, max_size=12),
+    per_message=st.integers(1, 3),
 )
 def test_incremental_edits_never_desynchronise(
-    server: RawClient, initial: str, edits: list
+    server: RawClient, initial: str, edits: list, per_message: int
 ) -> None:
+    """Up to three changes in one didChange, each in the text the previous one left."""
     uri = f"file:///work/project/sync_{next(COUNTER)}.py"
     server.open(uri, initial)
     text = initial
-    for version, (a, b, insert) in enumerate(edits, start=2):
+    changes = []
+    for a, b, insert in edits:
         start, end = sorted(whole(text, round(x * len(text))) for x in (a, b))
-        change = {
-            "range": {"start": position(text, start), "end": position(text, end)},
-            "text": insert,
-        }
+        changes.append(
+            {"range": {"start": position(text, start), "end": position(text, end)}, "text": insert}
+        )
         text = text[:start] + insert + text[end:]
+    for version, first in enumerate(range(0, len(changes), per_message), start=2):
         server.notify(
             "textDocument/didChange",
-            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": changes[first : first + per_message],
+            },
         )
     state = server.call(
         "workspace/executeCommand", {"command": "edgewise.documentState", "arguments": [uri]}

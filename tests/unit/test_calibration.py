@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -89,12 +90,14 @@ def test_store_reads_the_users_map_and_rereads_it_when_rewritten(tmp_path):
     store = CalibrationStore(tmp_path)
     assert store.get("a" * 64) is None
     save_map(cal_map(samples=50), tmp_path)
-    assert store.get("a" * 64).samples == 50
+    found = store.get("a" * 64)
+    assert found is not None and found.samples == 50
     time.sleep(0.01)
     save_map(cal_map(samples=80), tmp_path)
     path = map_path("a" * 64, tmp_path)
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 10_000_000))
-    assert store.get("a" * 64).samples == 80
+    found = store.get("a" * 64)
+    assert found is not None and found.samples == 80
 
 
 def test_a_broken_map_is_ignored_with_a_reason(tmp_path):
@@ -114,7 +117,7 @@ def test_a_map_of_another_score_formula_is_ignored(tmp_path):
 
 
 def test_calibrated_confidence_keeps_the_raw_score():
-    conf = {"score": 0.5}
+    conf: dict[str, Any] = {"score": 0.5}
     calibrate_confidence(conf, cal_map(b=-1.0))
     assert conf["raw_score"] == 0.5
     assert conf["score"] == pytest.approx(1 / (1 + np.e), abs=1e-6)  # sigmoid(logit(0.5) - 1)

@@ -48,6 +48,7 @@ def test_time_limited_re_parses_leave_no_memory_behind(budget_s: float):
     if budget_s == 1.0:
         assert not doc.parse_pending
         fresh = store.open("file:///project/fresh.py", text, "python")
+        assert doc.tree is not None and fresh.tree is not None
         assert str(doc.tree.root_node) == str(fresh.tree.root_node)
     else:
         assert doc.parse_pending and doc.parse_timed_out

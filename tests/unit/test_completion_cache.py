@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgewise.completion_cache import CachedText, ResultCache, Shown, ShownSuggestions
+from edgewise.completion_cache import CachedText, CacheKey, ResultCache, Shown, ShownSuggestions
 
 
 def entry(text: str, pieces: tuple[str, ...] = ()) -> CachedText:
@@ -13,7 +13,7 @@ def entry(text: str, pieces: tuple[str, ...] = ()) -> CachedText:
 
 def test_result_cache_keeps_at_most_its_capacity_and_drops_the_least_recent():
     cache = ResultCache(capacity=3)
-    keys = [((i,), 64, 0.0, 42, False) for i in range(5)]
+    keys: list[CacheKey] = [(bytes([i]), 64, 0.0, 42, False, "") for i in range(5)]
     for key in keys[:3]:
         cache.put(key, entry("x"))
     assert cache.get(keys[0]) is not None  # used: now the most recent

@@ -281,8 +281,10 @@ def test_every_query_file_compiles_and_registries_can_come_and_go():
     for _ in range(2):
         registry = LanguageRegistry()
         for name in registry.names():
+            info = registry.get(name)
+            assert info is not None
             for kind in ("definitions", "imports", "scopes"):
-                assert registry.get(name).query(kind) is not None, (name, kind)
+                assert info.query(kind) is not None, (name, kind)
         del registry
     assert table(parse("sample.py")) == EXPECTED["sample.py"]
 
@@ -297,5 +299,6 @@ def test_a_query_that_inherits_carries_its_parents_patterns_first():
     assert typescript is not None and javascript is not None
     assert typescript.startswith(javascript) and "import_require_clause" in typescript
     assert "import_require_clause" not in javascript
-    assert query_source("tsx", "definitions").startswith(query_source("typescript", "definitions"))
+    tsx, ts = query_source("tsx", "definitions"), query_source("typescript", "definitions")
+    assert tsx is not None and ts is not None and tsx.startswith(ts)
     assert query_source("python", "no-such-kind") is None

@@ -3,6 +3,8 @@ healed prompt is the prompt minus its last token."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,7 +13,9 @@ from edgewise.model.healing import PieceIndex, _next_prefix, heal_prompt
 from edgewise.model.llama import LlamaBackend
 
 
-def brute_force(pieces: list[bytes], want: bytes, excluded: set[int] = frozenset()) -> list[int]:
+def brute_force(
+    pieces: list[bytes], want: bytes, excluded: AbstractSet[int] = frozenset()
+) -> list[int]:
     return [
         t
         for t, p in enumerate(pieces)

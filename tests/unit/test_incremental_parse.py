@@ -1,7 +1,9 @@
 """Random edit sequences: what the store keeps incrementally always equals a fresh parse.
 
 After every edit the document's syntax tree, its line table and its query tables
-(definitions and imports) must be exactly what parsing the new text from scratch gives.
+(definitions and imports) must be exactly what parsing the new text from scratch gives,
+whether the store is told the edit (``DocumentStore.edit``, the language server's way) or
+finds it by comparing whole texts (``DocumentStore.sync``, batch and whole-document syncs).
 """
 
 from __future__ import annotations
@@ -116,10 +118,11 @@ def edits(draw: st.DrawFn) -> list[tuple[float, float, str]]:
     return out
 
 
-def apply(text: str, where: float, span: float, insert: str) -> str:
+def apply(text: str, where: float, span: float, insert: str) -> tuple[str, int, int]:
+    """The text after the edit, and the characters ``start:end`` it replaced."""
     start = min(int(where * len(text)), len(text))
     end = min(start + int(span * len(text)), len(text))
-    return text[:start] + insert + text[end:]
+    return text[:start] + insert + text[end:], start, end
 
 
 def nodes(tree: Tree) -> list[tuple[object, ...]]:
@@ -162,20 +165,25 @@ def replay(
     steps: list[tuple[float, float, str]],
     read_every: int = 1,
     slice_s: float | None = None,
+    door: str = "sync",
 ) -> None:
     """Apply the edits one by one; compare with a fresh parse after every ``read_every``
     edits (the tables combine the edits they have not seen yet) and at the end. With
     ``slice_s``, the tables are read after every edit with that little time for the
     re-parse (the previous tree, edited, stands in when it does not finish), and the
-    parse is finished before comparing."""
+    parse is finished before comparing. ``door`` "edit" tells the store each edit,
+    "sync" hands it the whole new text."""
     store = DocumentStore(LANGUAGES)
     uri = f"file:///project/sample.{'py' if language == 'python' else 'ts'}"
     doc = store.open(uri, base, language)
     outline(doc), bindings(doc), doc.lines.words()  # build the incremental tables first
     text = base
     for index, (where, span, insert) in enumerate(steps, 1):
-        text = apply(text, where, span, insert)
-        assert store.sync(uri, text, language) is doc
+        text, start, end = apply(text, where, span, insert)
+        if door == "edit":
+            assert store.edit(uri, text, start, end, start + len(insert)) is doc
+        else:
+            assert store.sync(uri, text, language) is doc
         assert doc.text == text
         if slice_s is not None:
             with doc.parse_budget(slice_s):
@@ -187,34 +195,39 @@ def replay(
 
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DOORS = pytest.mark.parametrize("door", ["edit", "sync"])
 
 
+@DOORS
 @FAST
 @given(edits())
-def test_python_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(steps):
-    replay(PYTHON, "python", steps)
+def test_python_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(door, steps):
+    replay(PYTHON, "python", steps, door=door)
 
 
+@DOORS
 @FAST
 @given(edits())
 # a missing field name, zero-width on the line break above the edited line
 @example([(0.75, 0.0, "\n\n((")])
-def test_typescript_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(steps):
-    replay(TYPESCRIPT, "typescript", steps)
+def test_typescript_edits_keep_tree_lines_and_tables_equal_to_a_fresh_parse(door, steps):
+    replay(TYPESCRIPT, "typescript", steps, door=door)
 
 
+@DOORS
 @FAST
 @given(edits(), st.integers(min_value=2, max_value=6))
-def test_tables_combine_several_edits_made_between_two_reads(steps, read_every):
-    replay(PYTHON, "python", steps, read_every)
+def test_tables_combine_several_edits_made_between_two_reads(door, steps, read_every):
+    replay(PYTHON, "python", steps, read_every, door=door)
 
 
+@DOORS
 @FAST
 @given(edits(), st.integers(min_value=2, max_value=6))
-def test_far_apart_edits_made_between_two_reads(steps, read_every):
+def test_far_apart_edits_made_between_two_reads(door, steps, read_every):
     """In a long file edits land kilobytes apart: the tables follow each one in turn."""
     long_file = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(24))
-    replay(long_file, "python", steps, read_every)
+    replay(long_file, "python", steps, read_every, door=door)
 
 
 @pytest.mark.parametrize(("seed", "deletes"), [(s, True) for s in range(8)] + [(1, False)])
@@ -231,10 +244,11 @@ def test_many_small_edits_across_a_long_file(seed, deletes):
     replay(long_file, "python", steps, read_every=5)
 
 
+@DOORS
 @FAST
 @given(edits())
-def test_edits_starting_from_an_empty_document(steps):
-    replay("", "python", steps)
+def test_edits_starting_from_an_empty_document(door, steps):
+    replay("", "python", steps, door=door)
 
 
 @FAST
@@ -243,15 +257,23 @@ def test_typing_at_the_end_of_the_file(pieces):
     replay(PYTHON, "python", [(1.0, 0.0, piece) for piece in pieces])
 
 
-def test_crlf_document_and_deleting_everything():
+@DOORS
+def test_crlf_document_and_deleting_everything(door):
     base = PYTHON.replace("\n", "\r\n")
-    replay(
-        base, "python", [(0.5, 0.0, "\n"), (0.2, 0.01, "\r"), (0.0, 1.0, ""), (0.0, 0.0, "a\r\nb")]
-    )
+    steps = [(0.5, 0.0, "\n"), (0.2, 0.01, "\r"), (0.0, 1.0, ""), (0.0, 0.0, "a\r\nb")]
+    replay(base, "python", steps, door=door)
 
 
-def test_multibyte_characters_shift_byte_columns():
-    replay(PYTHON, "python", [(0.3, 0.0, "🙂é"), (0.31, 0.0, "ß"), (0.9, 0.0, "\n🙂\n")])
+@DOORS
+def test_multibyte_characters_shift_byte_columns(door):
+    steps = [(0.3, 0.0, "🙂é"), (0.31, 0.0, "ß"), (0.9, 0.0, "\n🙂\n")]
+    replay(PYTHON, "python", steps, door=door)
+
+
+def pending(doc: ParsedDocument) -> bool:
+    """``doc.parse_pending``, read afresh (a type checker keeps what an ``assert`` on the
+    property said, across the calls that change it)."""
+    return doc.parse_pending
 
 
 SLICE_S = 0.0002  # far shorter than a re-parse of the long file: most do not finish
@@ -263,7 +285,7 @@ def test_re_parses_out_of_time_end_equal_to_a_fresh_parse(steps, read_every):
     """Re-parses that run out of time leave the previous tree, edited, and the tables
     read meanwhile; once a parse finishes, all of it is exactly a fresh parse."""
     long_file = "\n".join(PYTHON.replace("Inventory", f"Inventory{i}") for i in range(24))
-    replay(long_file, "python", steps, read_every, slice_s=SLICE_S)
+    replay(long_file, "python", steps, read_every, slice_s=SLICE_S, door="edit")
 
 
 def test_an_opened_string_in_a_big_file_leaves_the_previous_tree_standing():
@@ -278,12 +300,13 @@ def test_an_opened_string_in_a_big_file_leaves_the_previous_tree_standing():
     middle = big.index("def add", len(big) // 2)
     store.sync(doc.uri, big[:middle] + '"""' + big[middle:], "python")
     with doc.parse_budget(SLICE_S):
-        assert doc.tree is before and doc.parse_pending and doc.parse_timed_out
+        assert doc.tree is before and pending(doc) and doc.parse_timed_out
+        assert doc.tree is not None
         assert doc.tree.root_node.end_byte == len(doc.data), "the previous tree, edited"
         names = {row.meta.name for row in outline(doc)}  # the tables answer meanwhile
     assert "Inventory499" in names
     assert doc.advance_parse(None)
-    assert not doc.parse_pending and doc.tree is not before
+    assert not pending(doc) and doc.tree is not before
     assert_same_as_fresh(doc, "python")
 
 
@@ -317,8 +340,9 @@ def test_closing_a_docstring_in_a_big_file_leaves_the_tables_to_a_pause():
     store.sync(doc.uri, text, "python")
     with doc.parse_budget(1.0):  # a re-parse that fits; the tables' catch-up does not
         assert outline(doc) == first
-        assert not doc.tree.root_node.has_error
-    assert doc.parse_pending, "the tables wait for a pause"
+        closed = doc.tree
+        assert closed is not None and not closed.root_node.has_error
+    assert pending(doc), "the tables wait for a pause"
     doc.catch_up()
-    assert not doc.parse_pending and outline(doc) != first  # the docstring's lines
+    assert not pending(doc) and outline(doc) != first  # the docstring's lines
     assert_same_as_fresh(doc, "python")

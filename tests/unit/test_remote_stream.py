@@ -64,6 +64,7 @@ def test_llama_server_completion_stream_with_usage_and_timings():
     assert state.probs == pytest.approx([math.exp(-0.1), math.exp(-0.5)])
     assert state.first_margin == pytest.approx(math.exp(-0.1) - math.exp(-3.0))
     assert state.finish == "max_tokens" and state.has_logprobs
+    assert state.usage is not None and state.timings is not None
     assert state.usage["prompt_tokens"] == 40 and state.timings["cache_n"] == 31
 
 

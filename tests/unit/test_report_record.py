@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import jsonschema
 import pytest
@@ -12,8 +13,10 @@ from edgewise.calibration.store import CalibrationMap
 from edgewise.config import Settings
 from edgewise.context.positions import Pos
 from edgewise.model.backend import GenerationResult, ModelInfo
-from edgewise.report.builder import Usage, build_report, make_report
+from edgewise.report.builder import Usage, build_report, make_lost_report, make_report, summary
 from edgewise.report.confidence import SCORE_FORMULA
+from edgewise.report.ledger import LOG_NAME, ReportLog, totals
+from edgewise.report.record import Lost
 from edgewise.schemas import load_schema
 
 INFO = ModelInfo("tiny", "/models/tiny.gguf", "ab" * 32, "embedded", 2048, None, None, 256)
@@ -43,7 +46,7 @@ CAL = CalibrationMap(
 )
 
 
-def facts(**extra: object) -> dict[str, object]:
+def facts(**extra: Any) -> dict[str, Any]:
     usage = Usage()
     usage.add(RESULT)
     return {
@@ -138,3 +141,68 @@ def test_a_report_cannot_be_changed_once_built() -> None:
     report = make_report(**facts())
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.hidden = True  # type: ignore[misc]  # the point: frozen
+
+
+def lost_report(**extra: Any) -> dict[str, Any]:
+    usage = Usage()
+    usage.add(RESULT)  # an action's first attempt finished; the second was lost
+    return make_lost_report(
+        kind="action",
+        action="docstring",
+        uri="file:///w/a.py",
+        start=Pos(3, 4),
+        usage=usage,
+        lost_ms=1500.0,
+        lost=Lost("the model process ended (SIGSEGV: a memory fault)", "SIGSEGV", False),
+        info=INFO,
+        settings=Settings(),
+        prompt_format="chat",
+        **extra,
+    ).to_dict()
+
+
+def test_a_lost_request_reports_what_was_measured_and_nulls_the_rest() -> None:
+    data = lost_report()
+    jsonschema.validate(data, load_schema("report"))
+    assert data["lost"] == {
+        "reason": "the model process ended (SIGSEGV: a memory fault)",
+        "signal": "SIGSEGV",
+        "hung": False,
+    }
+    assert data["tokens"] == {
+        "prompt": None,
+        "completion": None,
+        "cached": None,
+        "source": "measured",
+    }
+    assert data["time_ms"]["total"] == pytest.approx(RESULT.total_ms + 1500.0)
+    assert data["time_ms"]["prompt"] is None and data["time_ms"]["generation"] is None
+    watts = Settings().pricing.device_watts
+    assert data["cost"]["energy_wh"] == pytest.approx(watts * (RESULT.total_ms + 1500) / 3.6e6)
+    assert data["cost"]["cloud_equivalent"] is None
+    assert data["verified"] == {
+        "syntax_ok": None,
+        "reason": "lost: the model process ended (SIGSEGV: a memory fault)",
+        "attempts": 2,
+    }
+    assert data["stop_reason"] == "lost" and data["confidence"]["score"] is None
+    assert summary(data).startswith("edgewise: no answer, the model process ended (SIGSEGV")
+
+
+def test_older_ledgers_and_lost_reports_read_and_total_together(tmp_path) -> None:
+    """A ledger written before reports could be lost (every figure a number) still
+    reads line by line; a lost report adds its time and energy, and no tokens."""
+    older = build_report(**facts())
+    older.pop("cached_from", None)
+    log = ReportLog(tmp_path / LOG_NAME)
+    (tmp_path / LOG_NAME).write_text(json.dumps(older) + "\n")
+    assert log.append(lost_report())
+    read = log.read()
+    assert read.skipped == 0 and len(read.reports) == 2
+    day = totals(read.reports)
+    assert day["requests"] == 2 and day["lost"] == 1
+    assert day["tokens_prompt"] == RESULT.prompt_tokens
+    assert day["cloud_equivalent"] == pytest.approx(older["cost"]["cloud_equivalent"])
+    assert day["model_seconds"] == pytest.approx(
+        (older["time_ms"]["total"] + RESULT.total_ms + 1500.0) / 1000
+    )

@@ -1,6 +1,7 @@
 """Settings: one schema, one dataclass model, and bad values never stop the server."""
 
 import dataclasses
+from typing import Any
 
 from edgewise.config import Pricing, Settings, camel, parse_settings, settings_to_dict
 from edgewise.schemas import load_schema
@@ -24,7 +25,7 @@ def test_schema_and_dataclasses_agree_on_names_types_and_defaults():
     assert set(pricing) == {camel(f.name) for f in dataclasses.fields(Pricing)}
     kinds = {"integer": int, "number": float, "string": str, "boolean": bool}
 
-    def agree(instance: object, props: dict, where: str) -> None:
+    def agree(instance: Any, props: dict, where: str) -> None:
         # every dataclass, nested ones included, key for key and type for type
         fields = {camel(f.name): f for f in dataclasses.fields(instance)}
         assert set(fields) == set(props), where

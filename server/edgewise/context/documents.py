@@ -1,20 +1,24 @@
 """Syntax trees of open documents, kept current incrementally.
 
-The canonical text stays in the pygls workspace. After every change the store diffs the
-new text against the text its tree was built from and tells tree-sitter what changed
-(``tree.edit``); the re-parse with the old tree happens when the tree is next read, so
-it covers only what changed, once for all the keystrokes typed meanwhile (a burst of
-typing that no completion waits for parses nothing). The line table and the query
-tables (definitions, imports) follow the same edits, so nothing is recomputed for the
-untouched rest of the file.
+The canonical text stays in the pygls workspace. The language server tells the store
+each change it applied (``DocumentStore.edit``: where, what was replaced, what by); a
+door that only has whole texts (batch, CLI, a whole-document sync) hands the new text to
+``DocumentStore.sync``, which finds the edit by comparing it with the old. Either way the
+store tells tree-sitter exactly what changed (``tree.edit``); the re-parse with the old
+tree happens when the tree is next read, so it covers only what changed, once for all the
+keystrokes typed meanwhile (a burst of typing that no completion waits for parses
+nothing). The line table (shared with the workspace's when the language server feeds the
+store) and the query tables (definitions, imports) follow the same edits, so nothing is
+recomputed for the untouched rest of the file.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from tree_sitter import Node, Parser, Point, Tree
@@ -23,6 +27,9 @@ from edgewise.context.chunked_parse import ChunkedParse
 from edgewise.context.languages import LanguageInfo, LanguageRegistry
 from edgewise.context.positions import utf8_len
 from edgewise.context.text_lines import TextLines
+from edgewise.errors import BadInput
+
+log = logging.getLogger(__name__)
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 RECENT_EDITS = 16  # edit locations remembered as a ranking signal
@@ -92,6 +99,26 @@ def error_ranges(node: Node) -> list[tuple[int, int]]:
             continue
         stack.extend(child for child in current.children if child.has_error)
     return out
+
+
+@dataclass(frozen=True)
+class DocumentEdit:
+    """One edit of an open document, as :class:`DocumentStore` tells its listener: the
+    characters ``old_text`` at character offset ``start`` (of the text before the edit,
+    on row ``row``: 0-based, lines ending in ``\\n``, as tree-sitter counts them and the
+    LSP does unless the text has a lone ``\\r``) became ``new_text``; ``version``
+    is the document's version after it. One didChange with several changes is several
+    edits, in order, each in the text the previous one left."""
+
+    uri: str
+    start: int
+    old_text: str
+    new_text: str
+    row: int
+    version: int
+
+
+EditListener = Callable[[DocumentEdit], None]
 
 
 @dataclass(frozen=True)
@@ -174,6 +201,10 @@ class ParsedDocument:
     # the tree is the text's own but the tables wait for a pause to catch up: too much of
     # the file changed its syntax (a string opened or closed) to follow in a keystroke
     _tables_behind: bool = field(default=False, repr=False)
+    # (character offset, its UTF-8 byte offset) in ``text``: a byte offset near it is
+    # counted from it, not from the start of the file (typing edits one place)
+    _anchor: tuple[int, int] = field(default=(0, 0), repr=False)
+    _size: int = field(default=0, repr=False)  # ``text``'s length in UTF-8 bytes
 
     @property
     def tree(self) -> Tree | None:
@@ -368,6 +399,7 @@ class ParsedDocument:
             self.note = "unknown language: plain window context"
             return
         data = self.data
+        self._anchor, self._size = (0, 0), len(data)
         if len(data) > MAX_PARSE_BYTES:
             self.note = (
                 f"file over {MAX_PARSE_BYTES // (1024 * 1024)} MB: plain window context, "
@@ -393,50 +425,84 @@ class ParsedDocument:
         self._tables_behind = False
         self.note = note
 
-    def update(self, new_text: str) -> None:
-        """Bring the tree, the lines and the tables to ``new_text`` with one incremental edit."""
+    def update(self, new_text: str) -> DocumentEdit | None:
+        """Bring the tree, the lines and the tables to ``new_text``, finding the one edit
+        that leads there by comparing the texts (a whole-document sync, or a door that
+        hands over whole texts: batch, CLI). The edit made, None when nothing changed."""
         old_text = self.text
-        if new_text == old_text:
-            return
+        if new_text == old_text:  # the same object: no comparison
+            return None
         start = common_prefix_len(old_text, new_text)
         suffix = common_suffix_len(old_text, new_text, start)
-        old_end = len(old_text) - suffix
-        new_end = len(new_text) - suffix
+        return self.edit(new_text, start, len(old_text) - suffix, len(new_text) - suffix)
+
+    def edit(
+        self,
+        new_text: str,
+        start: int,
+        old_end: int,
+        new_end: int,
+        lines: TextLines | None = None,
+    ) -> DocumentEdit:
+        """The text became ``new_text`` by replacing the characters ``start:old_end`` of
+        the current text with ``new_text[start:new_end]`` (all else unchanged): tell the
+        tree (``tree.edit``: bytes and points, re-parsed when next read), the line table
+        and the query tables exactly that. ``lines``: a line table of ``new_text`` kept by
+        someone else (the workspace's, which follows the same edits): used from now on
+        instead of keeping a second one. An edit whose offsets do not fit the two texts
+        raises :class:`BadInput` and changes nothing."""
+        old_text = self.text
+        if not (
+            0 <= start <= old_end <= len(old_text)
+            and start <= new_end <= len(new_text)
+            and len(new_text) - new_end == len(old_text) - old_end
+        ):
+            raise BadInput(
+                f"an edit of {self.uri} out of range: characters {start}-{old_end} of "
+                f"{len(old_text)} replaced by {new_end - start} in a text of "
+                f"{len(new_text)}; the document is left as it was"
+            )
+        change = DocumentEdit(
+            self.uri, start, old_text[start:old_end], new_text[start:new_end], 0, 0
+        )
         self.text = new_text
+        table = self._lines
+        if table is not None and table.text is not old_text and table.text is not new_text:
+            table = self._lines = None  # a shared table already past this edit: built anew
         # tree-sitter rows count "\n" only; the line table agrees unless there is a lone "\r"
-        if self._lines is not None and "\r" not in old_text:
-            row = self._lines.line_of(start)
+        # (and a line's start before ``start`` is the same in the table before and after)
+        if table is not None and "\r" not in old_text:
+            row = table.line_of(start)
         else:
             row = old_text.count("\n", 0, start)
-        if self._lines is not None:
-            self._lines.apply(new_text, start, old_end, new_end)
+        if table is not None and table.text is old_text:
+            table.apply(new_text, start, old_end, new_end)
+        if lines is not None and lines.text is new_text:
+            self._lines = lines  # the workspace's table, already at ``new_text``: shared
         self._data = None
         line_start = old_text.rfind("\n", 0, start) + 1
         start_point = Point(row, utf8_len(old_text[line_start:start]))
         self._remember(row, old_text, start, old_end, new_text, new_end)
-        self.edit_log.append(
-            (
-                self.version + 1,
-                row,
-                row + new_text.count("\n", start, new_end),
-                new_text.count("\n", start, new_end) - old_text.count("\n", start, old_end),
-            )
-        )
+        added = change.new_text.count("\n") - change.old_text.count("\n")
+        self.edit_log.append((self.version + 1, row, row + change.new_text.count("\n"), added))
         del self.edit_log[:-EDIT_LOG]
         if self._tree is None or self._parser is None:
             self.parse_full()
-            return
-        data = self.data
-        if len(data) > MAX_PARSE_BYTES or b"\x00" in data:
+            return replace(change, row=row, version=self.version)
+        # bytes counted without encoding the text per keystroke (the re-parse encodes)
+        start_byte = self._byte_offset(old_text, start)
+        self._size += utf8_len(change.new_text) - utf8_len(change.old_text)
+        self._anchor = (start, start_byte)  # the text before ``start`` did not change
+        # a tree exists, so the old text had no NUL and fitted
+        if self._size > MAX_PARSE_BYTES or "\x00" in change.new_text:
             self.parse_full()
-            return
-        start_byte = utf8_len(old_text[:start])
+            return replace(change, row=row, version=self.version)
         old_end_point = _point_after(old_text, start, old_end, start_point)
         new_end_point = _point_after(new_text, start, new_end, start_point)
         edit = ByteEdit(
             start_byte=start_byte,
-            old_end_byte=start_byte + utf8_len(old_text[start:old_end]),
-            new_end_byte=start_byte + utf8_len(new_text[start:new_end]),
+            old_end_byte=start_byte + utf8_len(change.old_text),
+            new_end_byte=start_byte + utf8_len(change.new_text),
             row_delta=new_end_point.row - old_end_point.row,
         )
         self._tree.edit(
@@ -470,6 +536,20 @@ class ParsedDocument:
                 self._pending.append(edit)
                 if len(self._pending) > MAX_PENDING:
                     self._pending[-2:] = [self._pending[-2].then(self._pending[-1])]
+        return replace(change, row=row, version=self.version)
+
+    def _byte_offset(self, text: str, offset: int) -> int:
+        """The UTF-8 byte offset of character ``offset`` of ``text``: the same in an ASCII
+        text (``isascii`` is O(1)), else counted from the anchor (the last edit's start),
+        so a keystroke next to the last one encodes a few characters, not the file."""
+        if text.isascii():
+            return offset
+        char, byte = self._anchor
+        if offset >= char:
+            return byte + utf8_len(text[char:offset])
+        if offset > char // 2:
+            return byte - utf8_len(text[offset:char])
+        return utf8_len(text[:offset])
 
     def _remember(
         self, row: int, old_text: str, start: int, old_end: int, new_text: str, new_end: int
@@ -485,11 +565,18 @@ class ParsedDocument:
 
 
 class DocumentStore:
-    """The parsed documents of one server (or one batch run)."""
+    """The parsed documents of one server (or one batch run).
+
+    Two ways in for a change: :meth:`edit` is told exactly what changed (the language
+    server, for each incremental change of a didChange); :meth:`sync` is handed the whole
+    new text and finds the edit by comparing (whole-document syncs, batch, CLI). Either
+    way, ``listener`` (when set) is told each edit made, after it is made, in order: one
+    hook for whatever follows a document's edits (e.g. a recorder of recent edits)."""
 
     def __init__(self, languages: LanguageRegistry) -> None:
         self.languages = languages
         self._docs: dict[str, ParsedDocument] = {}
+        self.listener: EditListener | None = None
 
     def open(self, uri: str, text: str, language_id: str | None = None) -> ParsedDocument:
         doc = ParsedDocument(uri, self.languages.for_document(uri, language_id), text)
@@ -502,8 +589,34 @@ class DocumentStore:
         doc = self._docs.get(uri)
         if doc is None:
             return self.open(uri, text, language_id)
-        doc.update(text)
+        self._told(doc.update(text))
         return doc
+
+    def edit(
+        self,
+        uri: str,
+        new_text: str,
+        start: int,
+        old_end: int,
+        new_end: int,
+        lines: TextLines | None = None,
+    ) -> ParsedDocument:
+        """The open document ``uri`` became ``new_text`` by replacing its characters
+        ``start:old_end`` with ``new_text[start:new_end]`` (see :meth:`ParsedDocument.edit`).
+        A document not open, or offsets that do not fit, raise :class:`BadInput` and
+        change nothing."""
+        doc = self._docs.get(uri)
+        if doc is None:
+            raise BadInput(f"an edit of {uri}, which is not open; nothing changed")
+        self._told(doc.edit(new_text, start, old_end, new_end, lines))
+        return doc
+
+    def _told(self, change: DocumentEdit | None) -> None:
+        if change is not None and self.listener is not None:
+            try:
+                self.listener(change)
+            except Exception:  # a listener's fault never stops the documents following
+                log.exception("the document edit listener failed on %s", change.uri)
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)

@@ -17,11 +17,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from edgewise.actions.rewrite import MAX_INSTRUCTION
+from edgewise.errors import ActionNotApplicable, EdgewiseError
 from edgewise.lsp.command_ids import CMD_EXPLAIN, CMD_REWRITE
 from edgewise.lsp.language_server import EdgewiseServer  # real: pygls reads the type hints
 from edgewise.lsp.progress import run_with_progress
 from edgewise.lsp.workspace_edits import wait_for_text, workspace_edit
-from edgewise.model.backend import ModelError
 from edgewise.paths import state_dir
 from edgewise.private_files import narrow_file, private_dir, write_private
 from edgewise.report.builder import summary
@@ -90,15 +90,12 @@ async def rewrite(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
         result = await run_with_progress(
             ls, "Rewrite", data, doc.source, doc.language_id or "", instruction=instruction
         )
-    except ModelError as exc:
-        ls.model_error(exc)
+    except EdgewiseError as exc:
+        ls.tell_error(exc)
         return not_applied(str(exc))
     report = result.report
     if result.disabled_reason is not None:
-        ls.tell(
-            f"edgewise: rewrite not applied: {result.disabled_reason}",
-            types.MessageType.Warning,
-        )
+        ls.tell_error(ActionNotApplicable(f"rewrite not applied: {result.disabled_reason}"))
         return not_applied(result.disabled_reason, report)
     for file in result.files:
         if file.uri == doc.uri:
@@ -125,13 +122,13 @@ async def explain(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
     data = {"action": "explain", "uri": doc.uri, "range": rng}
     try:
         result = await run_with_progress(ls, "Explain", data, doc.source, doc.language_id or "")
-    except ModelError as exc:
-        ls.model_error(exc)
+    except EdgewiseError as exc:
+        ls.tell_error(exc)
         return {"shown": None, "reason": str(exc)}
     report = result.report
     if result.text is None:
         reason = result.disabled_reason or "no explanation"
-        ls.tell(f"edgewise: explain: {reason}", types.MessageType.Warning)
+        ls.tell_error(ActionNotApplicable(f"explain: {reason}"))
         return {"shown": None, "reason": reason, "report": report}
     shown = await show_explanation(ls, doc.uri, result.text, report)
     return {"shown": shown[0], "uri": shown[1], "text": result.text, "report": report}

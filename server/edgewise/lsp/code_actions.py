@@ -10,12 +10,12 @@ from lsprotocol import types
 from lsprotocol.converters import get_converter
 
 from edgewise.context.positions import Pos
+from edgewise.errors import ActionNotApplicable, EdgewiseError
 from edgewise.lsp.command_ids import CMD_APPLY_ACTION, CMD_EXPLAIN, CMD_REPORT_APPLIED
 from edgewise.lsp.diagnostics import SOURCE
 from edgewise.lsp.language_server import EdgewiseServer
 from edgewise.lsp.progress import run_with_progress
 from edgewise.lsp.workspace_edits import wait_for_text, workspace_edit, workspace_view
-from edgewise.model.backend import ModelError
 
 CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
@@ -31,12 +31,15 @@ def disabled_support(ls: EdgewiseServer) -> bool:
     return bool(action and action.disabled_support)
 
 
-def disable(ls: EdgewiseServer, action: types.CodeAction, reason: str) -> types.CodeAction:
-    """Mark the action disabled; a client that cannot show why is told in a message."""
+def disable(
+    ls: EdgewiseServer, action: types.CodeAction, reason: str, told: bool = False
+) -> types.CodeAction:
+    """Mark the action disabled; a client that cannot show why is told in a message
+    (once: not when the error was ``told`` already)."""
     action.disabled = types.CodeActionDisabled(reason=reason)
     action.edit = None
-    if not disabled_support(ls):
-        ls.tell(f"edgewise: {action.title}: {reason}", types.MessageType.Warning)
+    if not told and not disabled_support(ls):
+        ls.tell_error(ActionNotApplicable(f"{action.title}: {reason}" if action.title else reason))
     return action
 
 
@@ -48,8 +51,7 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
     uri = data.get("uri", "")
     refusal = ls.guard.refusal(uri, ls.is_open(uri))
     if refusal is not None:
-        action.disabled = types.CodeActionDisabled(reason=f"edgewise will not edit this: {refusal}")
-        return action
+        return disable(ls, action, f"edgewise will not edit this: {refusal}")
     try:
         doc = ls.workspace.get_text_document(uri)
         if doc.version is not None and data.get("version") not in (None, doc.version):
@@ -62,9 +64,10 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
             doc.language_id or "",
             diagnostic=data.get("diagnostic"),
         )
-    except (ModelError, KeyError) as exc:
-        if isinstance(exc, ModelError):
-            ls.model_error(exc)
+    except EdgewiseError as exc:
+        ls.tell_error(exc)  # a lost model process: its supervision tells, once
+        return disable(ls, action, str(exc), told=True)
+    except KeyError as exc:
         return disable(ls, action, str(exc))
     if result.disabled_reason is not None:
         action.data = {**data, "report": result.report}
@@ -85,11 +88,9 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
 async def apply_action(ls: EdgewiseServer, data: dict[str, Any]) -> bool:
     """``edgewise.applyAction``, for clients without CodeAction literals: run the action,
     apply it, report it."""
-    action = await resolve_action(ls, types.CodeAction(title="edgewise", data=dict(data)))
-    if action.edit is None:
-        if action.disabled is not None:
-            ls.tell(f"edgewise: {action.disabled.reason}", types.MessageType.Warning)
-        return False
+    action = await resolve_action(ls, types.CodeAction(title="", data=dict(data)))
+    if action.edit is None:  # why was told by ``resolve_action`` (such a client cannot
+        return False  # show a disabled action)
     uri = str(data.get("uri", ""))
     doc = ls.workspace.text_documents.get(uri)
     version = doc.version if doc is not None else None

@@ -12,11 +12,11 @@ from lsprotocol import types
 
 from edgewise.context.positions import Pos
 from edgewise.engine import Completion
+from edgewise.errors import EdgewiseError
 from edgewise.lsp.command_ids import CMD_INLINE_ACCEPTED
 from edgewise.lsp.language_server import EdgewiseServer
 from edgewise.lsp.parse_scheduling import PARSE_BUDGET_S
 from edgewise.lsp.transport import RECEIVED_AT
-from edgewise.model.backend import ModelError
 from edgewise.report.builder import summary
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ async def completion_at(
             return None
         with ls.working():
             result = await engine.complete(uri, doc.source, pos, doc.language_id, action, cancel)
-    except ModelError as exc:
-        ls.model_error(exc)
+    except EdgewiseError as exc:
+        ls.tell_error(exc)
         return None
     except asyncio.CancelledError:
         task = asyncio.current_task()
@@ -129,9 +129,7 @@ async def completion_at(
         return None  # superseded before the model ran: an empty answer
     except Exception as exc:  # a failure inside the model worker: say it, keep serving
         log.exception("completion failed")
-        ls.tell(
-            f"edgewise: completion failed: {type(exc).__name__}: {exc}", types.MessageType.Error
-        )
+        ls.tell_error(EdgewiseError(f"completion failed: {type(exc).__name__}: {exc}"))
         return None
     finally:
         if ls.completing.get(uri) is cancel:

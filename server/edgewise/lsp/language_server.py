@@ -20,6 +20,7 @@ from pygls.io_ import StdinAsyncReader, StdoutWriter
 from edgewise import __version__
 from edgewise.config import Settings, parse_settings
 from edgewise.engine import Engine
+from edgewise.errors import BadInput, EdgewiseError, severity, user_message
 from edgewise.lsp.command_ids import STATUS
 from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
 from edgewise.lsp.guard import EditGuard
@@ -28,7 +29,6 @@ from edgewise.lsp.pygls_hooks import HookedServer, stop_event_for
 from edgewise.lsp.transport import EdgewiseProtocol, PipeStdinReader, serve_frames
 from edgewise.lsp.workspace_roots import WorkspaceRoots
 from edgewise.memory import MemoryKeeper
-from edgewise.model.backend import ModelError
 from edgewise.model.worker_client import WorkerGone
 from edgewise.redact import redact
 from edgewise.report.builder import summary
@@ -119,10 +119,15 @@ class EdgewiseServer(HookedServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
-    def model_error(self, exc: ModelError) -> None:
-        if isinstance(exc, WorkerGone):  # the supervision tells what happened, once
+    def tell_error(self, exc: EdgewiseError) -> None:
+        """What a request ended in, told the user once: the one path from a typed error
+        to the editor's message (``errors.user_message``; ``errors.severity``: a request
+        that cannot be served as asked is a warning, a model that cannot run an error).
+        A worker that died is told by its supervision (``model_changed``), not here."""
+        if isinstance(exc, WorkerGone):
             return
-        self.tell(f"edgewise: {exc}", types.MessageType.Error)
+        kind = types.MessageType.Warning if severity(exc) == "warning" else types.MessageType.Error
+        self.tell(user_message(exc), kind)
 
     def tell_notes(self) -> None:
         while self.engine.host.notes:
@@ -131,7 +136,7 @@ class EdgewiseServer(HookedServer):
     def apply_settings(self, raw: Any) -> None:
         result = parse_settings(raw)
         for problem in result.problems:
-            self.tell(f"edgewise: {problem}", types.MessageType.Warning)
+            self.tell_error(BadInput(problem))
         self.engine.configure(result.settings)
         self.bound_parses()
         if self.protocol.writer is not None:  # a budget changed: the status says so now
@@ -193,7 +198,8 @@ class EdgewiseServer(HookedServer):
             params["notice"] = hidden_notice(report)
         log = self.engine.session.ledger.log
         while log is not None and log.errors:
-            self.tell(f"edgewise: {log.errors.pop(0)}", types.MessageType.Warning)
+            problem = EdgewiseError(log.errors.pop(0))  # the ledger could not be written
+            self.tell(user_message(problem), types.MessageType.Warning)
         if report is not None:
             params["last"] = {
                 "id": report["id"],

@@ -9,10 +9,10 @@ from typing import Any
 from lsprotocol import types
 
 from edgewise.config import unwrap
+from edgewise.errors import EdgewiseError
 from edgewise.lsp.language_server import EdgewiseServer
 from edgewise.lsp.pygls_hooks import replace_workspace
 from edgewise.lsp.workspace import LspWorkspace
-from edgewise.model.backend import ModelError
 
 
 def initialize(ls: EdgewiseServer, params: types.InitializeParams) -> None:
@@ -33,8 +33,8 @@ def initialize(ls: EdgewiseServer, params: types.InitializeParams) -> None:
 async def initialized(ls: EdgewiseServer, params: types.InitializedParams) -> None:
     try:
         await ls.engine.host.backend()
-    except ModelError as exc:
-        ls.model_error(exc)
+    except EdgewiseError as exc:
+        ls.tell_error(exc)
     ls.tell_notes()
 
 

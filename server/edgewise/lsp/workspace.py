@@ -20,6 +20,7 @@ column past the end of a last line without a newline to one before its end).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, overload
 
 from lsprotocol import types
@@ -58,8 +59,25 @@ class LineView(Sequence[str]):
         return self._lines[index]
 
 
+@dataclass(frozen=True)
+class AppliedChange:
+    """One incremental change as applied: the characters ``start:old_end`` of the text
+    before it were replaced by ``text``."""
+
+    start: int
+    old_end: int
+    text: str
+
+    @property
+    def new_end(self) -> int:
+        return self.start + len(self.text)
+
+
 class LspTextDocument(HookedTextDocument):
     _table: TextLines | None = None
+    # the changes applied since the last ``take_changes``, and the text before the first
+    _applied: list[AppliedChange] | None = None
+    _applied_base: str | None = None
 
     @property
     def source(self) -> str:
@@ -89,6 +107,16 @@ class LspTextDocument(HookedTextDocument):
         new_source = source[:start] + text + source[end:]
         self.sent_text = new_source
         table.apply(new_source, start, end, start + len(text))
+        if self._applied is None:
+            self._applied, self._applied_base = [], source
+        self._applied.append(AppliedChange(start, end, text))
+
+    def take_changes(self) -> tuple[str | None, list[AppliedChange]]:
+        """The incremental changes applied since the last call, in order, with the text
+        they were applied to (None when there were none); forgotten once taken."""
+        base, changes = self._applied_base, self._applied or []
+        self._applied = self._applied_base = None
+        return base, changes
 
     def offset_in(self, table: TextLines, position: types.Position) -> int:
         """Character offset of a client position, clamped as the LSP says: a column past

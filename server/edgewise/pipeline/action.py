@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ from edgewise.context.positions import LineIndex, Pos
 from edgewise.errors import ActionNotApplicable, BadInput, UnknownAction
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
 from edgewise.pipeline.infill import as_prompted, generate_plain
+from edgewise.model.worker_client import WorkerGone
+from edgewise.pipeline.lost import record_lost
 from edgewise.pipeline.postprocess import marker_stop
 from edgewise.pipeline.prompts import action_format, chat_prompt
 from edgewise.pipeline.services import Services
@@ -180,7 +183,26 @@ async def run_action(
                 on_attempt(number, f"regenerating: {problems[-1]}")
         elif on_attempt is not None:
             on_attempt(number, "generating")
-        result = await generate(services, backend, spec, plan, user, uri, cancel)
+        began = time.monotonic()
+        try:
+            result = await generate(services, backend, spec, plan, user, uri, cancel)
+        except WorkerGone as exc:  # no answer; the report says what happened
+            at = char_offset(doc.data, target.start_byte)
+            start_pos = LineIndex(doc.text, services.position_encoding).position(at)
+            record_lost(
+                services,
+                backend,
+                exc,
+                began,
+                kind="action",
+                action=spec.id,
+                uri=uri,
+                start=start_pos,
+                prompt_format="chat",
+                usage=usage,
+                context={"target": target.kind, "rejected_attempts": len(problems)},
+            )
+            raise
         usage.add(result)
         attempt = judge(doc, plan, result, services.position_encoding)
         if result.stop_reason == "cancelled":

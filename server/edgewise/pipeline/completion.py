@@ -19,6 +19,8 @@ from edgewise.context.multiline import node_before
 from edgewise.context.positions import Pos
 from edgewise.context.prompt import Prompt
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, runs_in_worker
+from edgewise.model.worker_client import WorkerGone
+from edgewise.pipeline.lost import record_lost
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.postprocess import (
     FOLLOWING_LINES,
@@ -162,7 +164,26 @@ async def complete(
     if cancel is not None:
         request.cancel = cancel
     counting = services.whole_file.start(backend, doc)
-    result = hit.as_result() if hit else await services.host.generate(request)
+    offset = int(index.starts[line]) + column
+    start = index.position(offset)
+    began = time.monotonic()
+    try:
+        result = hit.as_result() if hit else await services.host.generate(request)
+    except WorkerGone as exc:  # no answer; the report says what happened
+        context = {**prompt_context(prompt), "heal_prefix": sent.heal_prefix}
+        record_lost(
+            services,
+            backend,
+            exc,
+            began,
+            kind="completion",
+            action=action,
+            uri=uri,
+            start=start,
+            prompt_format=prompt.format,
+            context=context,
+        )
+        raise
     whole_file = await services.whole_file.result(counting)
     following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
     inserted = finish_completion(
@@ -173,8 +194,6 @@ async def complete(
         multiline,
         following,
     )
-    offset = int(index.starts[line]) + column
-    start = index.position(offset)
     report, hidden = completion_report(
         services,
         backend,

@@ -18,6 +18,7 @@ from edgewise.report.record import (
     Absent,
     CalibrationFacts,
     Confidence,
+    Lost,
     LowSpan,
     ModelFacts,
     Money,
@@ -233,6 +234,52 @@ def reproduce_facts(result: GenerationResult, settings: Settings) -> Reproduce |
     )
 
 
+def make_lost_report(
+    *,
+    kind: str,
+    action: str,
+    uri: str,
+    start: Pos,
+    usage: Usage,
+    lost_ms: float,
+    lost: Lost,
+    info: ModelInfo,
+    settings: Settings,
+    prompt_format: str,
+    context: dict[str, Any] | None = None,
+) -> Report:
+    """The report of a request the model process lost (see :class:`Lost`): no text, no
+    confidence. What was measured is kept: the time until the loss (``usage``: earlier
+    calls of the request that finished, ``lost_ms``: the call that was lost), and the
+    energy and local cost that follow from that time as for every report. What was not
+    is null: the tokens evaluated and generated, how the time split between prompt and
+    generation, and so the cloud-equivalent price."""
+    spent = replace(usage, total_ms=usage.total_ms + max(lost_ms, 0.0), calls=usage.calls + 1)
+    nothing = GenerationResult("", [], [], None, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, "lost")
+    report = make_report(
+        kind=kind,
+        action=action,
+        uri=uri,
+        start=start,
+        inserted="",
+        result=nothing,
+        usage=spent,
+        info=info,
+        settings=settings,
+        prompt_format=prompt_format,
+        syntax_ok=None,
+        reason=f"lost: {lost.reason}",
+        context=context,
+    )
+    return replace(
+        report,
+        tokens=Tokens(None, None, None, "measured"),
+        time_ms=replace(report.time_ms, prompt=None, generation=None, source="measured"),
+        cost=replace(report.cost, cloud_equivalent=None),
+        lost=lost,
+    )
+
+
 def calibrated(confidence: Confidence, cal: CalibrationMap | None) -> Confidence:
     """The confidence with the calibrated score (the share of such suggestions that were
     right), keeping the raw one; unchanged but for ``raw_score`` without a map."""
@@ -254,6 +301,12 @@ def summary(report: dict[str, Any], line_shift: int = 0) -> str:
     tokens = report["tokens"]
     cost = report["cost"]
     conf = report["confidence"]
+    lost = report.get("lost")
+    if lost:  # no answer: only the time it took until then
+        return (
+            f"edgewise: no answer, {lost['reason']}, after "
+            f"{report['time_ms']['total'] / 1000:.2f} s"
+        )
     cache = report.get("cache")
     served = {"hit": "from the result cache", "type-through": "typed through"}.get(cache or "")
     parts = [

@@ -50,6 +50,7 @@ def empty_totals() -> dict[str, Any]:
         "completions": 0,
         "actions": 0,
         "hidden": 0,
+        "lost": 0,
         "tokens_prompt": 0,
         "tokens_completion": 0,
         "tokens_cached": 0,
@@ -77,13 +78,15 @@ def add_report(out: dict[str, Any], report: dict[str, Any]) -> None:
     out["requests"] += 1
     out["completions" if report.get("kind") == "completion" else "actions"] += 1
     out["hidden"] += 1 if report.get("hidden") else 0
-    out["tokens_prompt"] += tokens["prompt"]
-    out["tokens_completion"] += tokens["completion"]
-    out["tokens_cached"] += tokens["cached"]
+    out["lost"] += 1 if report.get("lost") else 0
+    # a lost request's tokens and cloud price are null (unknown): they add nothing
+    out["tokens_prompt"] += tokens["prompt"] or 0
+    out["tokens_completion"] += tokens["completion"] or 0
+    out["tokens_cached"] += tokens["cached"] or 0
     out["model_seconds"] += report["time_ms"]["total"] / 1000.0
     out["energy_wh"] += cost["energy_wh"]
     out["local_cost"] += cost["local"]
-    out["cloud_equivalent"] += cost["cloud_equivalent"]
+    out["cloud_equivalent"] += cost["cloud_equivalent"] or 0.0
     out["hardware"] += cost.get("hardware", 0.0)
     out["total_cost"] += total_cost(cost)
     out["active_seconds"] += report["time_ms"].get("active", report["time_ms"]["total"]) / 1000.0
@@ -142,13 +145,12 @@ def _well_formed(report: Any) -> bool:
             and isinstance(report["id"], str)
             and isinstance(report["created"], str)
             and all(
-                isinstance(report["tokens"][k], int) for k in ("prompt", "completion", "cached")
+                isinstance(report["tokens"][k], int | None)  # None: a lost request's
+                for k in ("prompt", "completion", "cached")
             )
             and isinstance(report["time_ms"]["total"], int | float)
-            and all(
-                isinstance(report["cost"][k], int | float)
-                for k in ("energy_wh", "local", "cloud_equivalent")
-            )
+            and all(isinstance(report["cost"][k], int | float) for k in ("energy_wh", "local"))
+            and isinstance(report["cost"]["cloud_equivalent"], int | float | None)
         )
     except (KeyError, TypeError):
         return False

@@ -2,7 +2,8 @@
 is known, and serialised (cattrs) to the JSON of schemas/report.schema.json.
 
 A key the schema leaves optional is :data:`ABSENT` until known; it is then left out of
-the JSON (``None`` is a value: ``"raw_score": null``)."""
+the JSON (``None`` is a value: ``"raw_score": null``). A figure that was not measured is
+``None`` (``null``): the tokens of a request the model process lost, never a guess."""
 
 from __future__ import annotations
 
@@ -46,9 +47,9 @@ class Sampler:
 
 @dataclass(frozen=True)
 class Tokens:
-    prompt: int
-    completion: int
-    cached: int
+    prompt: int | None  # None: not known (the model process was lost mid-request)
+    completion: int | None
+    cached: int | None
     source: str
     whole_file: int | Absent = ABSENT
     regenerated: int | Absent = ABSENT
@@ -57,8 +58,8 @@ class Tokens:
 @dataclass(frozen=True)
 class Times:
     total: float
-    prompt: float
-    generation: float
+    prompt: float | None  # None: not known (lost mid-request; ``total`` is measured)
+    generation: float | None
     queue: float
     source: str
     active: float | Absent = ABSENT
@@ -69,11 +70,21 @@ class Times:
 class Money:
     energy_wh: float
     local: float
-    cloud_equivalent: float
+    cloud_equivalent: float | None  # None: no tokens to price (lost mid-request)
     currency: str
     context_saving: float | Absent = ABSENT
     hardware: float | Absent = ABSENT
     total: float | Absent = ABSENT
+
+
+@dataclass(frozen=True)
+class Lost:
+    """The model process ended while serving the request (crashed, killed, or stopped
+    after it hung): no answer was given."""
+
+    reason: str
+    signal: str | None
+    hung: bool
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,7 @@ class Report:
     cache: str | Absent = ABSENT
     cached_from: str | Absent = ABSENT
     reproduce: Reproduce | Absent = ABSENT
+    lost: Lost | Absent = ABSENT
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""
