@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,13 @@ TZ = dt.timezone(dt.timedelta(hours=1))  # the tests' local time: fixed, no DST
 
 
 # --- one request's cost -------------------------------------------------------------
+
+
+def shown(budget: BudgetTracker) -> dict[str, Any]:
+    """The status a budget sends (it is set in these tests)."""
+    status = budget.status()
+    assert status is not None
+    return status
 
 
 def test_hardware_per_hour_of_active_use_by_hand():
@@ -98,7 +106,7 @@ def report(
     **extra,
 ) -> dict:
     """A report as the ledger stores it (``hardware``/``active`` None: an old line)."""
-    out = {
+    out: dict[str, Any] = {
         "id": rid,
         "kind": kind,
         "action": "inline" if kind == "completion" else "docstring",
@@ -272,7 +280,7 @@ def test_budget_levels_warning_once_then_the_pause_and_resume():
     budget.check()  # still running
     for n in range(4):  # 1080 tokens: over
         ledger.record(report(f"s{n}", created=now.isoformat()))
-    status = budget.status()
+    status = shown(budget)
     assert (
         status["level"] == "limit" and status["text"] == "this week: 108 % of budget (model paused)"
     )
@@ -283,10 +291,10 @@ def test_budget_levels_warning_once_then_the_pause_and_resume():
     assert "resumeBudget" in budget.news()[0]
     assert "until Mon 07 Dec 00:00" in budget.resume()
     budget.check()  # running again
-    assert budget.status()["text"] == "this week: 108 % of budget (resumed)"
+    assert shown(budget)["text"] == "this week: 108 % of budget (resumed)"
     # the next week starts afresh (a report of last week does not count)
     budget.clock = lambda: dt.datetime(2026, 12, 7, 0, 1, tzinfo=TZ)
-    assert budget.status()["percent"] == 0.0
+    assert shown(budget)["percent"] == 0.0
 
 
 def test_warn_only_never_pauses_and_a_raised_budget_unpauses():
@@ -294,19 +302,19 @@ def test_warn_only_never_pauses_and_a_raised_budget_unpauses():
     ledger, budget = tracker(Budget(unit="money", daily=0.05, at_limit="warn"), now)
     for n in range(3):  # 3 x 0.03 = 0.09 of 0.05
         ledger.record(report(f"r{n}", created=now.isoformat()))
-    assert budget.status()["level"] == "limit" and budget.blocked() is None
+    assert shown(budget)["level"] == "limit" and budget.blocked() is None
     assert "goes on" in budget.news()[-1]
     budget.configure(Budget(unit="money", daily=0.05, at_limit="stop"))
     assert budget.blocked() is not None
     budget.configure(Budget(unit="money", daily=1.0, at_limit="stop"))
-    assert budget.blocked() is None and budget.status()["percent"] == pytest.approx(9.0)
+    assert budget.blocked() is None and shown(budget)["percent"] == pytest.approx(9.0)
 
 
 def test_energy_budget_counts_watt_hours_and_the_worst_period_is_shown():
     now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=TZ)
     ledger, budget = tracker(Budget(unit="energyWh", daily=10, monthly=2), now)
     ledger.record(report("r", created=now.isoformat()))  # 0.5 Wh
-    assert budget.status()["text"] == "this month: 25 % of budget"
+    assert shown(budget)["text"] == "this month: 25 % of budget"
 
 
 # --- the comparison ------------------------------------------------------------------
@@ -421,7 +429,7 @@ def test_a_lost_request_with_null_figures_is_counted_without_its_unknowns():
     now = dt.datetime.now(TZ)
     ledger, budget = tracker(Budget(unit="tokens", daily=1000), now)
     budget.add(dict(lost, created=now.isoformat()))
-    assert budget.status()["percent"] == 0.0
+    assert shown(budget)["percent"] == 0.0
 
 
 def test_a_servers_running_split_keeps_a_bounded_number_of_reports():

@@ -32,8 +32,8 @@ from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import LineIndex, Pos
 from edgewise.errors import ActionNotApplicable, BadInput, UnknownAction
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
-from edgewise.pipeline.infill import as_prompted, generate_plain
 from edgewise.model.worker_client import WorkerGone
+from edgewise.pipeline.infill import as_prompted, generate_plain
 from edgewise.pipeline.lost import record_lost
 from edgewise.pipeline.postprocess import marker_stop
 from edgewise.pipeline.prompts import action_format, chat_prompt
