@@ -11,7 +11,8 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { SessionLedger } from "./ledger";
-import { STATUS_NOTIFICATION, isStatus } from "./protocol";
+import { ProgressNotifications } from "./progress";
+import { STATUS_NOTIFICATION, StatusParams, isStatus } from "./protocol";
 import { ReportStore } from "./reportHover";
 import { locateServer } from "./serverLocator";
 import { SECTION, serverPathSetting, serverSettings } from "./settings";
@@ -29,6 +30,12 @@ export const LANGUAGES = [
   "cpp",
 ];
 
+/** A document the server shows with an explanation (`edgewise.explain`): a Markdown file
+ * in its state folder's `explanations/`. */
+function isExplanation(uri: string): boolean {
+  return /\/explanations\/explain-[^/]*\.md$/.test(uri);
+}
+
 /** Thrown by `executeCommand` when the running server does not offer the command. */
 export class UnknownCommandError extends Error {}
 
@@ -38,6 +45,10 @@ export class EdgewiseClient implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly output: vscode.LogOutputChannel;
   private toldMissing = false;
+  private readonly progress = new ProgressNotifications(() => this.client);
+  private readonly statusEmitter = new vscode.EventEmitter<StatusParams>();
+  /** Every `edgewise/status` notification (the status item reads its notice and budget). */
+  readonly onStatus = this.statusEmitter.event;
 
   constructor(
     private readonly settingKeys: readonly string[],
@@ -47,6 +58,7 @@ export class EdgewiseClient implements vscode.Disposable {
     this.output = vscode.window.createOutputChannel("edgewise", { log: true });
     this.subscriptions.push(
       this.output,
+      this.statusEmitter,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (!event.affectsConfiguration(SECTION)) {
           return;
@@ -112,6 +124,26 @@ export class EdgewiseClient implements vscode.Disposable {
         // completion list would ask the model a second time for every keystroke (and the
         // server lets the newer request of a document supersede the older), so it is off.
         provideCompletionItem: () => undefined,
+        handleWorkDoneProgress: (token, params, next) => this.progress.handle(token, params, next),
+        window: {
+          // An explanation opens beside the code it explains, without taking the focus.
+          showDocument: async (params, token, next) => {
+            if (params.external || !isExplanation(params.uri)) {
+              return next(params, token);
+            }
+            try {
+              const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(params.uri));
+              await vscode.window.showTextDocument(document, {
+                viewColumn: vscode.ViewColumn.Beside,
+                preserveFocus: true,
+                preview: true,
+              });
+              return { success: true };
+            } catch {
+              return { success: false };
+            }
+          },
+        },
       },
     };
     const client = new LanguageClient("edgewise", "edgewise", serverOptions, clientOptions);
@@ -127,6 +159,7 @@ export class EdgewiseClient implements vscode.Disposable {
     client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
       if (isStatus(params)) {
         this.ledger.onStatus(params);
+        this.statusEmitter.fire(params);
       }
     });
     try {
@@ -143,6 +176,7 @@ export class EdgewiseClient implements vscode.Disposable {
     const client = this.client;
     this.client = undefined;
     this.reports.clear();
+    this.progress.clear();
     if (client) {
       try {
         await client.dispose(5000);

@@ -30,7 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
     documents,
     client,
     costReport,
-    new StatusBar(ledger),
+    new StatusBar(ledger, client.onStatus),
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     vscode.languages.registerHoverProvider(
       LANGUAGES.map((language) => ({ language })),

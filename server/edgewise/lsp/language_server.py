@@ -19,9 +19,10 @@ from pygls.io_ import StdinAsyncReader, StdoutWriter
 
 from edgewise import __version__
 from edgewise.config import Settings, parse_settings
+from edgewise.context.positions import units
 from edgewise.engine import Engine
 from edgewise.lsp.command_ids import STATUS
-from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
+from edgewise.lsp.diagnostics import DiagnosticBook
 from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.parse_scheduling import PARSE_BUDGET_S, ParseScheduler
 from edgewise.lsp.pygls_hooks import HookedServer, stop_event_for
@@ -58,7 +59,7 @@ class EdgewiseServer(HookedServer):
         self.engine = Engine(settings, allow_download=allow_download)
         self.engine.host.on_change = self.model_changed
         self.bound_parses()
-        self.book = DiagnosticBook()
+        self.book = DiagnosticBook(self.line_length, lambda: self.engine.position_encoding)
         # the workspace folders: the edit guard and the context engine read the same ones
         self.roots = WorkspaceRoots()
         self.roots.on_change(self.engine_roots)
@@ -207,9 +208,18 @@ class EdgewiseServer(HookedServer):
         report = self.engine.session.reports.get(str(report_id))
         if report is None:
             return False
-        self.book.add(report["uri"], report_diagnostics(report))
+        self.book.add_report(report["uri"], report)
         self.publish(report["uri"])
         return True
+
+    def line_length(self, uri: str, line: int) -> int | None:
+        """A line's length in the negotiated encoding (None: not an open document's)."""
+        if not self.is_open(uri):
+            return None
+        lines = self.workspace.get_text_document(uri).lines
+        if not 0 <= line < len(lines):
+            return None
+        return units(lines[line].rstrip("\r\n"), self.engine.position_encoding)
 
     def is_open(self, uri: str) -> bool:
         return uri in self.workspace.text_documents

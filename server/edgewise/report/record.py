@@ -110,6 +110,27 @@ class Verified:
 
 
 @dataclass(frozen=True)
+class ProducedBy:
+    """What the model call that made a text served again (result cache, type-through)
+    cost: that call's report id, tokens, times and cost."""
+
+    report: str
+    tokens: Tokens
+    time_ms: Times
+    cost: Money
+
+    @classmethod
+    def of(cls, report: dict[str, Any]) -> ProducedBy:
+        """From the producing call's report JSON (its keys are these fields' names)."""
+        return cls(
+            report["id"],
+            Tokens(**report["tokens"]),
+            Times(**report["time_ms"]),
+            Money(**report["cost"]),
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     id: str
     kind: str
@@ -131,6 +152,7 @@ class Report:
     hidden: bool | Absent = ABSENT
     cache: str | Absent = ABSENT
     cached_from: str | Absent = ABSENT
+    produced_by: ProducedBy | Absent = ABSENT
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""
