@@ -134,23 +134,37 @@ async function acceptGhostText(page, at, typed, shotName) {
   await page.click(`${EDITOR} .view-lines`);
   await goTo(page, at);
   await page.keyboard.type(typed); // VS Code asks for inline completions as the user types
-  const ghost = page.locator(`${EDITOR} .ghost-text-decoration, ${EDITOR} .ghost-text`).first();
+  const ghost = page
+    .locator(`${EDITOR} .ghost-text-decoration, ${EDITOR} .ghost-text-decoration-preview, ${EDITOR} .ghost-text`)
+    .first();
   await ghost.waitFor({ state: "visible", timeout: 30000 });
-  // inline part on the cursor's line (one span per highlighted token), then any further lines
+  await page.waitForTimeout(300); // the suggestion settles (a newer answer replaces an older one)
+  // inline part on the cursor's line (one span per highlighted token; with VS Code's
+  // suggest list open, the selected item's rest and then edgewise's continuation), then
+  // any further lines
   const text = (
-    await page.$$eval(`${EDITOR} .view-lines .ghost-text-decoration`, (els) => els.map((e) => e.textContent).join(""))
+    await page.$$eval(`${EDITOR} .view-lines .ghost-text-decoration, ${EDITOR} .view-lines .ghost-text-decoration-preview`, (els) =>
+      els.map((e) => e.textContent).join(""),
+    )
   ).replace(/\u00a0/g, " ");
   const more = await page.$$eval(`${EDITOR} .ghost-text .view-line`, (els) =>
     els.map((e) => e.textContent.replace(/\u00a0/g, " ")),
   );
+  const suggestList = await page.locator(`${EDITOR} .suggest-widget.visible`).count();
   await shot(page, shotName);
   await page.keyboard.press("Tab");
   await ghost.waitFor({ state: "hidden", timeout: 10000 });
-  return { text, more };
+  const suggestListAfter = await page.locator(`${EDITOR} .suggest-widget.visible`).count();
+  return { text, more, suggestList: suggestList > 0, suggestListAfter: suggestListAfter > 0 };
 }
 
 /** Opens the code action menu at config.actionAt and applies "Add docstring (edgewise)". */
 async function pickDocstringAction(page, first) {
+  await pickAction(page, "Add docstring (edgewise)", first);
+}
+
+/** Opens the code action menu at config.actionAt and applies the action titled `title`. */
+async function pickAction(page, title, first) {
   await page.click(`${EDITOR} .view-lines`);
   await goTo(page, config.actionAt);
   const bulb = page.locator(`${EDITOR} .lightBulbWidget`).first();
@@ -162,7 +176,7 @@ async function pickDocstringAction(page, first) {
     result.light_bulb = false;
     await page.keyboard.press("Control+Period");
   }
-  const action = page.locator(".action-widget .monaco-list-row", { hasText: "Add docstring (edgewise)" }).first();
+  const action = page.locator(".action-widget .monaco-list-row", { hasText: title }).first();
   await action.waitFor({ state: "visible", timeout: 20000 });
   if (first) {
     result.action_menu = await page.$$eval(".action-widget .monaco-list-row", (rows) => rows.map((r) => r.textContent));
@@ -172,7 +186,7 @@ async function pickDocstringAction(page, first) {
   // the menu opens with the first action focused; pick ours with the keyboard
   for (let i = 0; i < 8; i++) {
     const focused = await page.locator(".action-widget .monaco-list-row.focused").first().getAttribute("aria-label").catch(() => null);
-    if (focused === "Add docstring (edgewise)") {
+    if (focused === title) {
       break;
     }
     await page.keyboard.press("ArrowDown");
@@ -203,6 +217,64 @@ async function editorLines(page) {
       .map((l) => ({ top: parseFloat(l.style.top || "0"), text: l.textContent.replace(/\u00a0/g, " ") }))
       .sort((a, b) => a.top - b.top)
       .map((l) => l.text),
+  );
+}
+
+/** Whether the first edgewise Problems row shows how sure the model was (its message up
+ * to the end of the first part, "… %(…)") inside what is visible of the row. */
+async function confidenceFits(page) {
+  return page.evaluate(() => {
+    const row = [...document.querySelectorAll(".markers-panel .monaco-list-row")].find((r) =>
+      /completion:inline/.test(r.textContent || ""),
+    );
+    if (!row) {
+      return { error: "no completion row" };
+    }
+    const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent || "";
+      const match = /(likely right|model's confidence): [^)]*\)/.exec(text);
+      if (!match) {
+        continue;
+      }
+      const range = document.createRange();
+      range.setStart(node, 0);
+      range.setEnd(node, match.index + match[0].length);
+      const right = range.getBoundingClientRect().right;
+      let visible = row.getBoundingClientRect().right;
+      for (let e = node.parentElement; e && e !== row.parentElement; e = e.parentElement) {
+        if (getComputedStyle(e).overflow !== "visible") {
+          visible = Math.min(visible, e.getBoundingClientRect().right);
+        }
+      }
+      const panel = document.querySelector(".markers-panel");
+      if (panel) {
+        visible = Math.min(visible, panel.getBoundingClientRect().right);
+      }
+      return { text: text.slice(0, match.index + match[0].length), right, visible, fits: right <= visible };
+    }
+    return { error: "no confidence in the row", text: row.textContent };
+  });
+}
+
+/** 1-based numbers of the editor's lines that carry a squiggle of `kind` (squiggly-info, ...). */
+async function squiggleLines(page, kind) {
+  return page.evaluate(
+    ([editor, kind]) => {
+      const tops = [...document.querySelectorAll(`${editor} .view-lines .view-line`)]
+        .map((l) => parseFloat(l.style.top || "0"))
+        .sort((a, b) => a - b);
+      const lines = new Set();
+      for (const squiggle of document.querySelectorAll(`${editor} .view-overlays .${kind}`)) {
+        const top = parseFloat(squiggle.parentElement.style.top || "0");
+        const index = tops.findIndex((t) => Math.abs(t - top) < 1);
+        if (index >= 0) {
+          lines.add(index + 1);
+        }
+      }
+      return [...lines].sort((a, b) => a - b);
+    },
+    [EDITOR, kind],
   );
 }
 
@@ -259,6 +331,8 @@ async function problems(page) {
     const accepted = await acceptGhostText(page, config.completionAt, config.typeForCompletion, "ghost-text");
     result.ghost_text = accepted.text;
     result.ghost_more_lines = accepted.more;
+    result.suggest_list_with_ghost_text = accepted.suggestList;
+    result.suggest_list_after_tab = accepted.suggestListAfter;
     result.lines_after_accept = await editorLines(page);
     step("ghost text accepted", { ghost: result.ghost_text });
 
@@ -270,7 +344,8 @@ async function problems(page) {
       { timeout: 30000 },
     );
     result.problems_after_completion = await problems(page);
-    step("completion diagnostic");
+    result.completion_row_fit = await confidenceFits(page);
+    step("completion diagnostic", { fit: result.completion_row_fit });
     await shot(page, "problems-completion");
 
     // the docstring code action from the light bulb (or the quick-fix menu, Ctrl+.); a
@@ -306,8 +381,33 @@ async function problems(page) {
     );
     result.lines_after_action = await editorLines(page);
     result.problems_after_action = await problems(page);
-    step("action diagnostic");
+    result.info_squiggle_lines = await squiggleLines(page, "squiggly-info");
+    step("action diagnostic", { squiggles: result.info_squiggle_lines });
     await shot(page, "problems-action");
+
+    // deleting the accepted completion's line (Delete Line) removes its report's row
+    // (VS Code puts only the visible part of a long line into the DOM: found by its start)
+    const full = result.lines_after_accept[config.completionAt[0] - 1];
+    const head = full.slice(0, Math.min(full.length, 40));
+    const acceptedLine = result.lines_after_action.findIndex((l) => l.startsWith(head)) + 1;
+    result.deleted_line = acceptedLine;
+    if (acceptedLine > 0) {
+      await page.click(`${EDITOR} .view-lines`);
+      await goTo(page, [acceptedLine, 1]);
+      await page.keyboard.press("Control+Shift+K");
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll(".markers-panel .monaco-list-row")].filter((r) =>
+            /completion:inline/.test(r.textContent || ""),
+          ).length === 0,
+        null,
+        { timeout: 15000 },
+      );
+    }
+    result.problems_after_delete = await problems(page);
+    result.lines_after_delete = await editorLines(page);
+    step("completion line deleted");
+    await shot(page, "problems-after-delete");
 
     // the status bar shows the session's cost once the server is idle again
     await page.waitForFunction(
@@ -329,6 +429,43 @@ async function problems(page) {
     step("hover");
     await shot(page, "hover");
     await page.keyboard.press("Escape");
+
+    // Explain: a progress notification while the model runs, then the explanation
+    // beside the code (a second editor group), the code's editor still in front
+    const progress = page
+      .waitForFunction(
+        () =>
+          [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) =>
+            /edgewise: Explain/.test(e.textContent || ""),
+          ),
+        null,
+        { timeout: 60000, polling: 50 },
+      )
+      .then(async () => {
+        await shot(page, "explain-progress");
+        return true;
+      })
+      .catch(() => false);
+    await pickAction(page, "Explain (edgewise)", false);
+    await page.locator(".tab", { hasText: /explain-.*\.md/ }).first().waitFor({ timeout: 60000 });
+    result.explain_progress_seen = await Promise.race([progress, page.waitForTimeout(5000).then(() => false)]);
+    await page.waitForTimeout(500);
+    result.explain_layout = await page.evaluate(() => {
+      const groups = [...document.querySelectorAll(".editor-group-container")];
+      const tabsOf = (g) => [...g.querySelectorAll(".tab")].map((t) => (t.textContent || "").trim());
+      const active = document.querySelector(".editor-group-container.active");
+      return {
+        groups: groups.map(tabsOf),
+        activeTabs: active ? tabsOf(active) : [],
+        activeTab: active?.querySelector(".tab.active")?.textContent?.trim() ?? null,
+      };
+    });
+    step("explain", { layout: result.explain_layout, progress: result.explain_progress_seen });
+    await shot(page, "explain-beside");
+    // close the explanation (its group goes with it), back to files.py
+    await page.keyboard.press("Control+2");
+    await page.keyboard.press("Control+W");
+    await page.keyboard.press("Control+1");
 
     // clicking the status bar item opens the cost report
     await mainStatus(page).click();

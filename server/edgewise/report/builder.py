@@ -204,7 +204,8 @@ def summary(report: dict[str, Any], line_shift: int = 0) -> str:
     if report["verified"]["syntax_ok"] is False:
         parts.append(f"NOT verified: {report['verified']['reason']}")
     parts.append(_cost(report))
-    if conf["score"] is not None and conf["low_spans"]:
+    several_lines = report["range"]["end"]["line"] > report["range"]["start"]["line"]
+    if conf["score"] is not None and conf["low_spans"] and several_lines:
         weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])
         parts.append(f"least sure on line {weakest['start']['line'] + 1 + line_shift}")
     return " · ".join(parts)
