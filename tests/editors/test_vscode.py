@@ -338,7 +338,9 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     # deleting the accepted completion's line removed its Problems row; the docstring's stays
     assert seen["deleted_line"] > 0, "the accepted line was found in the editor"
     head = seen["lines_after_accept"][line - 1][:40]
-    assert not [x for x in seen["lines_after_delete"] if x.startswith(head)], seen["lines_after_delete"]
+    assert not [x for x in seen["lines_after_delete"] if x.startswith(head)], seen[
+        "lines_after_delete"
+    ]
     left = [m for m in (REPORT_ROW.search(r) for r in seen["problems_after_delete"]) if m]
     assert len(left) == 1, seen["problems_after_delete"]
 
@@ -382,6 +384,10 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     unknown = [n for n in seen["rewrite_notifications"] if "does not know the command" in n]
     if server_offers_rewrite():
         assert not unknown, seen["rewrite_notifications"]
+        # the tiny model's rewrite is refused by the syntax gate: said once, not twice
+        refused = [n for n in seen["rewrite_notifications"] if "rewrite not applied" in n]
+        assert len(refused) == 1, seen["rewrite_notifications"]
+        assert not [n for n in seen["rewrite_notifications"] if "not rewritten" in n]
     else:
         assert len(unknown) == 1 and "edgewise.rewrite" in unknown[0], seen["rewrite_notifications"]
 

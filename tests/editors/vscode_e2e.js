@@ -317,12 +317,16 @@ async function problems(page) {
     step("editor open");
 
     // the extension activates on Python and starts `edgewise serve`
-    await page.waitForFunction(
-      () => [...document.querySelectorAll(".statusbar-item")].some((e) => /edgewise · ready/.test(e.textContent || "")),
+    // (read when it shows: the model may start loading right after, "loading the model")
+    const ready = await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll(".statusbar-item")]
+          .map((e) => (e.textContent || "").trim())
+          .find((t) => /^edgewise · ready$/.test(t)),
       null,
       { timeout: 60000 },
     );
-    result.status_ready = await statusText(page);
+    result.status_ready = await ready.jsonValue();
     step("server ready", { status: result.status_ready });
     await shot(page, "ready");
 
@@ -513,8 +517,13 @@ async function problems(page) {
     result.rewrite_prompt = await page.locator(".quick-input-widget").innerText();
     await instruction.fill("use a list comprehension");
     await page.keyboard.press("Enter");
+    // the server's answer (not its progress notification): the tiny model's rewrite is
+    // refused by the syntax gate, or an older server does not know the command
     await page.waitForFunction(
-      () => [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) => /edgewise/.test(e.textContent || "")),
+      () =>
+        [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) =>
+          /rewrite not applied|not rewritten|does not know the command|rewrite failed/.test(e.textContent || ""),
+        ),
       null,
       { timeout: 60000 },
     );

@@ -67,12 +67,17 @@ def _document(ls: EdgewiseServer, uri: Any, command: str) -> Any:
     return ls.workspace.get_text_document(uri)
 
 
-def not_applied(reason: str, report: dict[str, Any] | None = None) -> dict[str, Any]:
+def not_applied(
+    reason: str, report: dict[str, Any] | None = None, *, told: bool = False
+) -> dict[str, Any]:
     """The answer when nothing was applied: ``reason``, also as ``disabled.reason`` (the
-    shape of a disabled code action, which editor plugins already show)."""
+    shape of a disabled code action, which editor plugins already show); ``told``: the
+    server already showed the user a message saying so."""
     answer: dict[str, Any] = {"applied": False, "reason": reason, "disabled": {"reason": reason}}
     if report is not None:
         answer["report"] = report
+    if told:
+        answer["told"] = True
     return answer
 
 
@@ -98,11 +103,11 @@ async def rewrite(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
         return not_applied(str(exc))
     report = result.report
     if result.disabled_reason is not None:
-        ls.tell(
+        told = ls.tell(
             f"edgewise: rewrite not applied: {result.disabled_reason}",
             types.MessageType.Warning,
         )
-        return not_applied(result.disabled_reason, report)
+        return not_applied(result.disabled_reason, report, told=told)
     for file in result.files:
         if file.uri == doc.uri:
             file.version = doc.version

@@ -111,14 +111,16 @@ class EdgewiseServer(HookedServer):
 
     # --- messages to the user ----------------------------------------------------------
 
-    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
-        """Show a message once per session (repeated errors do not spam the editor)."""
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> bool:
+        """Show a message once per session (repeated errors do not spam the editor); True
+        if it was shown now."""
         message = redact(message)
         if message in self._told:
-            return
+            return False
         self._told.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        return True
 
     def model_error(self, exc: ModelError) -> None:
         if isinstance(exc, WorkerGone):  # the supervision tells what happened, once
