@@ -391,6 +391,16 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     else:
         assert len(unknown) == 1 and "edgewise.rewrite" in unknown[0], seen["rewrite_notifications"]
 
+    # a rewrite inside the docstring was shown in VS Code's refactor preview first: the
+    # document unchanged meanwhile, changed (and reported) once applied
+    preview = seen["preview"]
+    assert "line" in preview, preview  # the docstring has a line to rewrite
+    assert "Apply" in preview["pane"] and "Discard" in preview["pane"], preview["pane"]
+    assert preview["during"] == preview["before"]
+    target = preview["line"] - 1
+    assert preview["after"][target] != preview["before"][target], preview
+    assert [r for r in preview["rows"] if "action:rewrite" in r], preview["rows"]
+
     # "Edgewise: Restart Server" came back ready; a wrong serverPath gave one notification
     # with the install command and an error in the status bar; the right one restarted it
     names = [step["name"] for step in seen["steps"]]

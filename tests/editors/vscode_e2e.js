@@ -550,6 +550,51 @@ async function problems(page) {
     step("rewrite selection");
     await shot(page, "rewrite");
 
+    // Rewrite Selection… on a line inside the docstring (text the syntax gate lets through
+    // whatever the tiny model writes): VS Code's refactor preview shows the change, the
+    // document stays as it is until Apply, then the change and its report are in
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await page.keyboard.press("Control+1");
+    await page.click(`${EDITOR} .view-lines`);
+    await page.keyboard.press("Control+Home"); // line 1 on top: the DOM's lines are the file's
+    await page.waitForTimeout(300);
+    const linesNow = await editorLines(page);
+    const opening = linesNow.findIndex((l, i) => i >= config.actionAt[0] && l.trimStart().startsWith('"""'));
+    const closing = linesNow.findIndex((l, i) => i > opening && l.trimEnd().endsWith('"""'));
+    result.preview = { opening: opening + 1, closing: closing + 1 };
+    if (opening >= 0 && closing > opening + 1) {
+      const target = opening + 2; // 1-based: the docstring's second line
+      result.preview.line = target;
+      await page.click(`${EDITOR} .view-lines`);
+      await goTo(page, [target, 1]);
+      await page.keyboard.press("End");
+      await page.keyboard.press("Shift+Home");
+      result.preview.before = await editorLines(page);
+      await runCommand(page, "Edgewise: Rewrite Selection…");
+      const box = page.locator(".quick-input-widget input");
+      await box.waitFor({ state: "visible", timeout: 10000 });
+      await box.fill("say it shorter");
+      await page.keyboard.press("Enter");
+      const pane = page.locator(".bulk-edit-panel").first();
+      await pane.waitFor({ state: "visible", timeout: 90000 });
+      await page.waitForTimeout(500);
+      result.preview.pane = (await pane.innerText()).slice(0, 2000);
+      result.preview.during = await editorLines(page);
+      step("rewrite preview");
+      await shot(page, "rewrite-preview");
+      await pane.locator(".buttons .monaco-button", { hasText: "Apply" }).first().click();
+      await page.keyboard.press("Control+Shift+M");
+      await page.waitForFunction(
+        () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => /action:rewrite/.test(r.textContent || "")),
+        null,
+        { timeout: 30000 },
+      );
+      result.preview.after = await editorLines(page);
+      result.preview.rows = await page.$$eval(".markers-panel .monaco-list-row", (rows) => rows.map((r) => r.textContent || ""));
+      step("rewrite applied");
+      await shot(page, "rewrite-applied");
+    }
+
     // Edgewise: Restart Server starts a new server (and a new session)
     await runCommand(page, "Notifications: Clear All Notifications");
     await runCommand(page, "Edgewise: Restart Server");
