@@ -277,6 +277,11 @@ async def test_the_suggestion_follows_the_selected_suggest_item(client: Language
         types.ExecuteCommandParams(command="edgewise.lastPrompt")
     )
     assert "        names" in sent["text"]
+    # ... while the server's copy of the document stays the editor's text
+    state = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="edgewise.documentState", arguments=[URI])
+    )
+    assert state["parsed_sha256"] == state["sha256"]
     await editor.accept(item)
     (mark,) = await editor.marks(1)
     assert mark.range.start == types.Position(line, cursor - 2 + len("names"))

@@ -182,6 +182,8 @@ async def completion_at(
     finally:
         if ls.completing.get(uri) is cancel:
             del ls.completing[uri]
+        if selected is not None and ls.is_open(uri):  # the engine's text: the editor's again
+            engine.documents.sync(uri, ls.workspace.get_text_document(uri).source, doc.language_id)
         ls.parses.schedule_idle_parse(uri, version)
         # freed memory back to the system, once the answer is on its way
         asyncio.get_running_loop().call_later(0.05, ls.memory.trim)
