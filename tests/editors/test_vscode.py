@@ -391,11 +391,14 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     else:
         assert len(unknown) == 1 and "edgewise.rewrite" in unknown[0], seen["rewrite_notifications"]
 
-    # a rewrite inside the docstring was shown in VS Code's refactor preview first: the
-    # document unchanged meanwhile, changed (and reported) once applied
+    # a rewrite inside the docstring was shown first, as a diff beside the code with a
+    # notification to Apply or Discard it: the document unchanged meanwhile, changed (and
+    # reported) once applied, the diff closed
     preview = seen["preview"]
     assert "line" in preview, preview  # the docstring has a line to rewrite
-    assert "Apply" in preview["pane"] and "Discard" in preview["pane"], preview["pane"]
+    assert preview["ask"].startswith("edgewise: Rewrite: say it shorter: apply this change?")
+    assert "Apply" in preview["ask"] and "Discard" in preview["ask"], preview["ask"]
+    assert "(preview)" in preview["diff_tab"] and preview["diff_editor"] is True, preview
     assert preview["during"] == preview["before"]
     target = preview["line"] - 1
     assert preview["after"][target] != preview["before"][target], preview

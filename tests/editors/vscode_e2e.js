@@ -575,14 +575,21 @@ async function problems(page) {
       await box.waitFor({ state: "visible", timeout: 10000 });
       await box.fill("say it shorter");
       await page.keyboard.press("Enter");
-      const pane = page.locator(".bulk-edit-panel").first();
-      await pane.waitFor({ state: "visible", timeout: 90000 });
+      // the change as a diff beside the code, and a notification asking to apply it
+      const ask = page.locator(".notification-toast", { hasText: "apply this change?" }).first();
+      await ask.waitFor({ state: "visible", timeout: 90000 });
+      const diffTab = page.locator(".tab", { hasText: "(preview)" }).first();
+      await diffTab.waitFor({ state: "visible", timeout: 15000 });
       await page.waitForTimeout(500);
-      result.preview.pane = (await pane.innerText()).slice(0, 2000);
+      result.preview.ask = (await ask.innerText()).trim();
+      result.preview.diff_tab = (await diffTab.innerText()).trim();
+      result.preview.diff_editor = (await page.locator(".monaco-diff-editor").count()) > 0;
+      await page.keyboard.press("Control+1");
       result.preview.during = await editorLines(page);
-      step("rewrite preview");
+      step("rewrite preview", { ask: result.preview.ask, tab: result.preview.diff_tab });
       await shot(page, "rewrite-preview");
-      await pane.locator(".buttons .monaco-button", { hasText: "Apply" }).first().click();
+      await ask.locator(".monaco-button", { hasText: "Apply" }).first().click();
+      await diffTab.waitFor({ state: "hidden", timeout: 15000 });
       await page.keyboard.press("Control+Shift+M");
       await page.waitForFunction(
         () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => /action:rewrite/.test(r.textContent || "")),

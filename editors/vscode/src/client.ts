@@ -2,6 +2,7 @@
 // restarted when the server path changes or on request, told about other setting changes.
 import * as vscode from "vscode";
 import {
+  CancellationToken,
   DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
@@ -11,8 +12,10 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { SessionLedger } from "./ledger";
+import { ChangePreview } from "./preview";
 import { ProgressNotifications } from "./progress";
 import { STATUS_NOTIFICATION, StatusParams, isStatus } from "./protocol";
+import { ReadonlyDocuments } from "./readonlyDocuments";
 import { ReportStore } from "./reportHover";
 import { locateServer } from "./serverLocator";
 import { SECTION, serverPathSetting, serverSettings } from "./settings";
@@ -46,6 +49,7 @@ export class EdgewiseClient implements vscode.Disposable {
   private readonly output: vscode.LogOutputChannel;
   private toldMissing = false;
   private readonly progress = new ProgressNotifications(() => this.client);
+  private readonly preview: ChangePreview;
   private readonly statusEmitter = new vscode.EventEmitter<StatusParams>();
   /** Every `edgewise/status` notification (the status item reads its notice and budget). */
   readonly onStatus = this.statusEmitter.event;
@@ -54,7 +58,9 @@ export class EdgewiseClient implements vscode.Disposable {
     private readonly settingKeys: readonly string[],
     private readonly ledger: SessionLedger,
     private readonly reports: ReportStore,
+    documents: ReadonlyDocuments,
   ) {
+    this.preview = new ChangePreview(documents, () => this.client);
     this.output = vscode.window.createOutputChannel("edgewise", { log: true });
     this.subscriptions.push(
       this.output,
@@ -125,6 +131,17 @@ export class EdgewiseClient implements vscode.Disposable {
         // server lets the newer request of a document supersede the older), so it is off.
         provideCompletionItem: () => undefined,
         handleWorkDoneProgress: (token, params, next) => this.progress.handle(token, params, next),
+        workspace: {
+          // a change to confirm first (a rewrite): a diff beside the code, Apply / Discard
+          handleApplyEdit: (params, next) =>
+            this.preview.handle(params, async (p) => {
+              const result = await next(p, CancellationToken.None);
+              if (result instanceof ResponseError) {
+                throw result;
+              }
+              return result;
+            }),
+        },
         window: {
           // An explanation opens beside the code it explains, without taking the focus.
           showDocument: async (params, token, next) => {

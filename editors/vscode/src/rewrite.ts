@@ -49,7 +49,7 @@ export async function rewriteSelection(client: EdgewiseClient): Promise<void> {
   let answer: unknown;
   try {
     // the server shows its progress (a notification with Cancel), then the change in
-    // VS Code's refactor preview: it is applied only when the person accepts it
+    // a diff beside the code (preview.ts): it is applied only when the person accepts it
     answer = await client.executeCommand(CMD_REWRITE, args);
   } catch (error) {
     if (error instanceof UnknownCommandError) {
