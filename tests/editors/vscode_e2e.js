@@ -367,7 +367,8 @@ async function problems(page) {
               /edgewise/.test(r.getAttribute("aria-label") || ""),
             ).length;
             const status = [...document.querySelectorAll(".statusbar-item")].map((e) => (e.textContent || "").trim());
-            return problems >= 2 || !status.includes(before) || document.querySelector(".statusbar-item .codicon-sync") !== null;
+            const docstring = [...document.querySelectorAll(".view-line")].some((l) => /^\s*"""/.test((l.textContent || "").replace(/\u00a0/g, " ")));
+            return problems >= 2 || !status.includes(before) || document.querySelector(".statusbar-item .codicon-sync") !== null || docstring;
           },
           statusBefore,
           { timeout: 15000 },
