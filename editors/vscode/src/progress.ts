@@ -34,20 +34,13 @@ export class ProgressNotifications {
       }
       this.begin(token, params);
     } else if (params.kind === "report") {
-      const shown = this.shown.get(token);
-      if (shown) {
-        shown.report(params.message);
-      } else {
-        next(token, params);
-      }
+      this.shown.get(token)?.report(params.message);
+      next(token, params); // a no-op for a progress shown here
     } else {
       const shown = this.shown.get(token);
-      if (shown) {
-        this.shown.delete(token);
-        shown.end();
-      } else {
-        next(token, params);
-      }
+      this.shown.delete(token);
+      shown?.end();
+      next(token, params); // the language client forgets the token
     }
   }
 
