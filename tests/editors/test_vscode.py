@@ -403,6 +403,10 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     assert "Apply" in preview["ask"] and "Discard" in preview["ask"], preview["ask"]
     assert "(preview)" in preview["diff_tab"] and preview["diff_editor"] is True, preview
     assert preview["during"] == preview["before"]
+    # ... and the first time, Discard: nothing changed, no warning, a word in the status bar
+    assert preview["after_discard"] == preview["before"]
+    assert not [t for t in preview["toasts_after_discard"] if "rewrite" in (t or "")], preview
+    assert "edgewise: rewrite discarded" in preview["status_after_discard"], preview
     target = preview["line"] - 1
     assert preview["after"][target] != preview["before"][target], preview
     assert [r for r in preview["rows"] if "action:rewrite" in r], preview["rows"]

@@ -210,6 +210,15 @@ async function goTo(page, [line, column]) {
   await input.waitFor({ state: "hidden", timeout: 10000 });
 }
 
+/** The editor's lines from line 1, scrolled to the start (a long line is in the DOM only
+ * as far as it shows). Moves the cursor to the top. */
+async function linesFromTop(page) {
+  await page.click(`${EDITOR} .view-lines`);
+  await page.keyboard.press("Control+Home");
+  await page.waitForTimeout(300);
+  return editorLines(page);
+}
+
 /** The text of the editor's visible lines, top to bottom (VS Code renders with nbsp). */
 async function editorLines(page) {
   return page.$$eval(`${EDITOR} .view-lines .view-line`, (lines) =>
@@ -566,27 +575,44 @@ async function problems(page) {
     if (opening >= 0 && closing > opening + 1) {
       const target = opening + 2; // 1-based: the docstring's second line
       result.preview.line = target;
-      await page.click(`${EDITOR} .view-lines`);
-      await goTo(page, [target, 1]);
-      await page.keyboard.press("End");
-      await page.keyboard.press("Shift+Home");
-      result.preview.before = await editorLines(page);
-      await runCommand(page, "Edgewise: Rewrite Selection…");
-      const box = page.locator(".quick-input-widget input");
-      await box.waitFor({ state: "visible", timeout: 10000 });
-      await box.fill("say it shorter");
-      await page.keyboard.press("Enter");
-      // the change as a diff beside the code, and a notification asking to apply it
-      const ask = page.locator(".notification-toast", { hasText: "apply this change?" }).first();
-      await ask.waitFor({ state: "visible", timeout: 90000 });
       const diffTab = page.locator(".tab", { hasText: "(preview)" }).first();
-      await diffTab.waitFor({ state: "visible", timeout: 15000 });
-      await page.waitForTimeout(500);
+      const ask = page.locator(".notification-toast", { hasText: "apply this change?" }).first();
+      const askForRewrite = async () => {
+        await page.click(`${EDITOR} .view-lines`);
+        await goTo(page, [target, 1]);
+        await page.keyboard.press("End");
+        await page.keyboard.press("Shift+Home");
+        await runCommand(page, "Edgewise: Rewrite Selection…");
+        const box = page.locator(".quick-input-widget input");
+        await box.waitFor({ state: "visible", timeout: 10000 });
+        await box.fill("say it shorter");
+        await page.keyboard.press("Enter");
+        // the change as a diff beside the code, and a notification asking to apply it
+        await ask.waitFor({ state: "visible", timeout: 90000 });
+        await diffTab.waitFor({ state: "visible", timeout: 15000 });
+        await page.waitForTimeout(500);
+      };
+      result.preview.before = await linesFromTop(page);
+
+      // Discard: the diff closes, the code stays as it was, no warning
+      await askForRewrite();
+      await ask.locator(".monaco-button", { hasText: "Discard" }).first().click();
+      await diffTab.waitFor({ state: "hidden", timeout: 15000 });
+      await page.waitForTimeout(1000);
+      await page.keyboard.press("Control+1");
+      result.preview.after_discard = await linesFromTop(page);
+      result.preview.toasts_after_discard = await toasts(page);
+      result.preview.status_after_discard = await page.$$eval(".statusbar-item", (els) => els.map((e) => (e.textContent || "").trim()));
+      step("rewrite discarded");
+      await shot(page, "rewrite-discarded");
+
+      // asked again: Apply
+      await askForRewrite();
       result.preview.ask = (await ask.innerText()).trim();
       result.preview.diff_tab = (await diffTab.innerText()).trim();
       result.preview.diff_editor = (await page.locator(".monaco-diff-editor").count()) > 0;
       await page.keyboard.press("Control+1");
-      result.preview.during = await editorLines(page);
+      result.preview.during = await linesFromTop(page);
       step("rewrite preview", { ask: result.preview.ask, tab: result.preview.diff_tab });
       await shot(page, "rewrite-preview");
       await ask.locator(".monaco-button", { hasText: "Apply" }).first().click();
@@ -597,7 +623,7 @@ async function problems(page) {
         null,
         { timeout: 30000 },
       );
-      result.preview.after = await editorLines(page);
+      result.preview.after = await linesFromTop(page);
       result.preview.rows = await page.$$eval(".markers-panel .monaco-list-row", (rows) => rows.map((r) => r.textContent || ""));
       step("rewrite applied");
       await shot(page, "rewrite-applied");
