@@ -15,9 +15,11 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from edgewise.context.positions import units
 from edgewise.model.backend import GenerationResult
+from edgewise.report.record import ProducedBy
 
 RESULT_CACHE_ENTRIES = 256
 
@@ -32,6 +34,7 @@ class CachedText:
     first_margin: float | None
     stop_reason: str
     report_id: str
+    producer: ProducedBy | None = None  # what the model call that made it cost
 
     def without_first(self, chars: int) -> CachedText:
         """The rest after the first ``chars`` characters (a cut token keeps its prob)."""
@@ -46,7 +49,13 @@ class CachedText:
             probs.append(prob)
             skip = 0
         return CachedText(
-            self.text[chars:], tuple(pieces), tuple(probs), None, self.stop_reason, self.report_id
+            self.text[chars:],
+            tuple(pieces),
+            tuple(probs),
+            None,
+            self.stop_reason,
+            self.report_id,
+            self.producer,
         )
 
     def first(self, chars: int) -> CachedText:
@@ -70,6 +79,7 @@ class CachedText:
             self.first_margin,
             self.stop_reason,
             self.report_id,
+            self.producer,
         )
 
     def as_result(self) -> GenerationResult:
@@ -90,14 +100,17 @@ class CachedText:
         )
 
 
-def cached_text(result: GenerationResult, report_id: str) -> CachedText:
+def cached_text(result: GenerationResult, report: dict[str, Any]) -> CachedText:
+    """The model's text of ``result``, with what its call cost (from its ``report``)."""
+    producer = ProducedBy.of(report)
     return CachedText(
         result.text,
         tuple(result.pieces),
         tuple(result.probs),
         result.first_margin,
         result.stop_reason,
-        report_id,
+        producer.report,
+        producer,
     )
 
 

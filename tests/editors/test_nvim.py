@@ -248,7 +248,7 @@ def test_accepting_inserts_the_text_and_the_report_diagnostic_arrives(session):
     assert report["model"]["name"] == "edgewise-tiny-random"
     assert report["range"]["start"] == {"line": row - 1, "character": col}
     assert report["tokens"]["completion"] >= 1
-    assert diag["message"].startswith("edgewise: ") and "confidence" in diag["message"]
+    assert diag["source"] == "edgewise" and "confidence" in diag["message"]
 
 
 def test_accept_word_takes_one_word_and_dismiss_hides_the_rest(session):

@@ -134,23 +134,37 @@ async function acceptGhostText(page, at, typed, shotName) {
   await page.click(`${EDITOR} .view-lines`);
   await goTo(page, at);
   await page.keyboard.type(typed); // VS Code asks for inline completions as the user types
-  const ghost = page.locator(`${EDITOR} .ghost-text-decoration, ${EDITOR} .ghost-text`).first();
+  const ghost = page
+    .locator(`${EDITOR} .ghost-text-decoration, ${EDITOR} .ghost-text-decoration-preview, ${EDITOR} .ghost-text`)
+    .first();
   await ghost.waitFor({ state: "visible", timeout: 30000 });
-  // inline part on the cursor's line (one span per highlighted token), then any further lines
+  await page.waitForTimeout(300); // the suggestion settles (a newer answer replaces an older one)
+  // inline part on the cursor's line (one span per highlighted token; with VS Code's
+  // suggest list open, the selected item's rest and then edgewise's continuation), then
+  // any further lines
   const text = (
-    await page.$$eval(`${EDITOR} .view-lines .ghost-text-decoration`, (els) => els.map((e) => e.textContent).join(""))
+    await page.$$eval(`${EDITOR} .view-lines .ghost-text-decoration, ${EDITOR} .view-lines .ghost-text-decoration-preview`, (els) =>
+      els.map((e) => e.textContent).join(""),
+    )
   ).replace(/\u00a0/g, " ");
   const more = await page.$$eval(`${EDITOR} .ghost-text .view-line`, (els) =>
     els.map((e) => e.textContent.replace(/\u00a0/g, " ")),
   );
+  const suggestList = await page.locator(`${EDITOR} .suggest-widget.visible`).count();
   await shot(page, shotName);
   await page.keyboard.press("Tab");
   await ghost.waitFor({ state: "hidden", timeout: 10000 });
-  return { text, more };
+  const suggestListAfter = await page.locator(`${EDITOR} .suggest-widget.visible`).count();
+  return { text, more, suggestList: suggestList > 0, suggestListAfter: suggestListAfter > 0 };
 }
 
 /** Opens the code action menu at config.actionAt and applies "Add docstring (edgewise)". */
 async function pickDocstringAction(page, first) {
+  await pickAction(page, "Add docstring (edgewise)", first);
+}
+
+/** Opens the code action menu at config.actionAt and applies the action titled `title`. */
+async function pickAction(page, title, first) {
   await page.click(`${EDITOR} .view-lines`);
   await goTo(page, config.actionAt);
   const bulb = page.locator(`${EDITOR} .lightBulbWidget`).first();
@@ -162,7 +176,7 @@ async function pickDocstringAction(page, first) {
     result.light_bulb = false;
     await page.keyboard.press("Control+Period");
   }
-  const action = page.locator(".action-widget .monaco-list-row", { hasText: "Add docstring (edgewise)" }).first();
+  const action = page.locator(".action-widget .monaco-list-row", { hasText: title }).first();
   await action.waitFor({ state: "visible", timeout: 20000 });
   if (first) {
     result.action_menu = await page.$$eval(".action-widget .monaco-list-row", (rows) => rows.map((r) => r.textContent));
@@ -172,7 +186,7 @@ async function pickDocstringAction(page, first) {
   // the menu opens with the first action focused; pick ours with the keyboard
   for (let i = 0; i < 8; i++) {
     const focused = await page.locator(".action-widget .monaco-list-row.focused").first().getAttribute("aria-label").catch(() => null);
-    if (focused === "Add docstring (edgewise)") {
+    if (focused === title) {
       break;
     }
     await page.keyboard.press("ArrowDown");
@@ -196,6 +210,15 @@ async function goTo(page, [line, column]) {
   await input.waitFor({ state: "hidden", timeout: 10000 });
 }
 
+/** The editor's lines from line 1, scrolled to the start (a long line is in the DOM only
+ * as far as it shows). Moves the cursor to the top. */
+async function linesFromTop(page) {
+  await page.click(`${EDITOR} .view-lines`);
+  await page.keyboard.press("Control+Home");
+  await page.waitForTimeout(300);
+  return editorLines(page);
+}
+
 /** The text of the editor's visible lines, top to bottom (VS Code renders with nbsp). */
 async function editorLines(page) {
   return page.$$eval(`${EDITOR} .view-lines .view-line`, (lines) =>
@@ -203,6 +226,64 @@ async function editorLines(page) {
       .map((l) => ({ top: parseFloat(l.style.top || "0"), text: l.textContent.replace(/\u00a0/g, " ") }))
       .sort((a, b) => a.top - b.top)
       .map((l) => l.text),
+  );
+}
+
+/** Whether the first edgewise Problems row shows how sure the model was (its message up
+ * to the end of the first part, "… %(…)") inside what is visible of the row. */
+async function confidenceFits(page) {
+  return page.evaluate(() => {
+    const row = [...document.querySelectorAll(".markers-panel .monaco-list-row")].find((r) =>
+      /completion:inline/.test(r.textContent || ""),
+    );
+    if (!row) {
+      return { error: "no completion row" };
+    }
+    const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent || "";
+      const match = /(likely right|model's confidence): [^)]*\)/.exec(text);
+      if (!match) {
+        continue;
+      }
+      const range = document.createRange();
+      range.setStart(node, 0);
+      range.setEnd(node, match.index + match[0].length);
+      const right = range.getBoundingClientRect().right;
+      let visible = row.getBoundingClientRect().right;
+      for (let e = node.parentElement; e && e !== row.parentElement; e = e.parentElement) {
+        if (getComputedStyle(e).overflow !== "visible") {
+          visible = Math.min(visible, e.getBoundingClientRect().right);
+        }
+      }
+      const panel = document.querySelector(".markers-panel");
+      if (panel) {
+        visible = Math.min(visible, panel.getBoundingClientRect().right);
+      }
+      return { text: text.slice(0, match.index + match[0].length), right, visible, fits: right <= visible };
+    }
+    return { error: "no confidence in the row", text: row.textContent };
+  });
+}
+
+/** 1-based numbers of the editor's lines that carry a squiggle of `kind` (squiggly-info, ...). */
+async function squiggleLines(page, kind) {
+  return page.evaluate(
+    ([editor, kind]) => {
+      const tops = [...document.querySelectorAll(`${editor} .view-lines .view-line`)]
+        .map((l) => parseFloat(l.style.top || "0"))
+        .sort((a, b) => a - b);
+      const lines = new Set();
+      for (const squiggle of document.querySelectorAll(`${editor} .view-overlays .${kind}`)) {
+        const top = parseFloat(squiggle.parentElement.style.top || "0");
+        const index = tops.findIndex((t) => Math.abs(t - top) < 1);
+        if (index >= 0) {
+          lines.add(index + 1);
+        }
+      }
+      return [...lines].sort((a, b) => a - b);
+    },
+    [EDITOR, kind],
   );
 }
 
@@ -245,12 +326,16 @@ async function problems(page) {
     step("editor open");
 
     // the extension activates on Python and starts `edgewise serve`
-    await page.waitForFunction(
-      () => [...document.querySelectorAll(".statusbar-item")].some((e) => /edgewise · ready/.test(e.textContent || "")),
+    // (read when it shows: the model may start loading right after, "loading the model")
+    const ready = await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll(".statusbar-item")]
+          .map((e) => (e.textContent || "").trim())
+          .find((t) => /^edgewise · ready$/.test(t)),
       null,
       { timeout: 60000 },
     );
-    result.status_ready = await statusText(page);
+    result.status_ready = await ready.jsonValue();
     step("server ready", { status: result.status_ready });
     await shot(page, "ready");
 
@@ -259,6 +344,8 @@ async function problems(page) {
     const accepted = await acceptGhostText(page, config.completionAt, config.typeForCompletion, "ghost-text");
     result.ghost_text = accepted.text;
     result.ghost_more_lines = accepted.more;
+    result.suggest_list_with_ghost_text = accepted.suggestList;
+    result.suggest_list_after_tab = accepted.suggestListAfter;
     result.lines_after_accept = await editorLines(page);
     step("ghost text accepted", { ghost: result.ghost_text });
 
@@ -270,7 +357,8 @@ async function problems(page) {
       { timeout: 30000 },
     );
     result.problems_after_completion = await problems(page);
-    step("completion diagnostic");
+    result.completion_row_fit = await confidenceFits(page);
+    step("completion diagnostic", { fit: result.completion_row_fit });
     await shot(page, "problems-completion");
 
     // the docstring code action from the light bulb (or the quick-fix menu, Ctrl+.); a
@@ -288,7 +376,8 @@ async function problems(page) {
               /edgewise/.test(r.getAttribute("aria-label") || ""),
             ).length;
             const status = [...document.querySelectorAll(".statusbar-item")].map((e) => (e.textContent || "").trim());
-            return problems >= 2 || !status.includes(before) || document.querySelector(".statusbar-item .codicon-sync") !== null;
+            const docstring = [...document.querySelectorAll(".view-line")].some((l) => /^\s*"""/.test((l.textContent || "").replace(/\u00a0/g, " ")));
+            return problems >= 2 || !status.includes(before) || document.querySelector(".statusbar-item .codicon-sync") !== null || docstring;
           },
           statusBefore,
           { timeout: 15000 },
@@ -306,8 +395,33 @@ async function problems(page) {
     );
     result.lines_after_action = await editorLines(page);
     result.problems_after_action = await problems(page);
-    step("action diagnostic");
+    result.info_squiggle_lines = await squiggleLines(page, "squiggly-info");
+    step("action diagnostic", { squiggles: result.info_squiggle_lines });
     await shot(page, "problems-action");
+
+    // deleting the accepted completion's line (Delete Line) removes its report's row
+    // (VS Code puts only the visible part of a long line into the DOM: found by its start)
+    const full = result.lines_after_accept[config.completionAt[0] - 1];
+    const head = full.slice(0, Math.min(full.length, 40));
+    const acceptedLine = result.lines_after_action.findIndex((l) => l.startsWith(head)) + 1;
+    result.deleted_line = acceptedLine;
+    if (acceptedLine > 0) {
+      await page.click(`${EDITOR} .view-lines`);
+      await goTo(page, [acceptedLine, 1]);
+      await page.keyboard.press("Control+Shift+K");
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll(".markers-panel .monaco-list-row")].filter((r) =>
+            /completion:inline/.test(r.textContent || ""),
+          ).length === 0,
+        null,
+        { timeout: 15000 },
+      );
+    }
+    result.problems_after_delete = await problems(page);
+    result.lines_after_delete = await editorLines(page);
+    step("completion line deleted");
+    await shot(page, "problems-after-delete");
 
     // the status bar shows the session's cost once the server is idle again
     await page.waitForFunction(
@@ -329,6 +443,62 @@ async function problems(page) {
     step("hover");
     await shot(page, "hover");
     await page.keyboard.press("Escape");
+
+    // Explain: a progress notification while the model runs, then the explanation
+    // beside the code (a second editor group), the code's editor still in front
+    const progress = page
+      .waitForFunction(
+        () =>
+          [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) =>
+            /edgewise: Explain/.test(e.textContent || ""),
+          ),
+        null,
+        { timeout: 60000, polling: 50 },
+      )
+      .then(async () => {
+        await shot(page, "explain-progress");
+        return true;
+      })
+      .catch(() => false);
+    // a menu pick lost while the workbench was busy (nothing started) is made again
+    const explainTab = page.locator(".tab", { hasText: /explain-.*\.md/ }).first();
+    for (result.explain_attempts = 1; ; result.explain_attempts++) {
+      await pickAction(page, "Explain (edgewise)", false);
+      const started = await page
+        .waitForFunction(
+          () =>
+            [...document.querySelectorAll(".notification-toast .notification-list-item-message, .tab")].some((e) =>
+              /edgewise: Explain|explain-.*\.md/.test(e.textContent || ""),
+            ) || document.querySelector(".statusbar-item .codicon-sync") !== null,
+          null,
+          { timeout: 15000 },
+        )
+        .then(() => true)
+        .catch(() => false);
+      if (started || result.explain_attempts === 3) {
+        break;
+      }
+      await page.keyboard.press("Escape");
+    }
+    await explainTab.waitFor({ timeout: 60000 });
+    result.explain_progress_seen = await Promise.race([progress, page.waitForTimeout(5000).then(() => false)]);
+    await page.waitForTimeout(500);
+    result.explain_layout = await page.evaluate(() => {
+      const groups = [...document.querySelectorAll(".editor-group-container")];
+      const tabsOf = (g) => [...g.querySelectorAll(".tab")].map((t) => (t.textContent || "").trim());
+      const active = document.querySelector(".editor-group-container.active");
+      return {
+        groups: groups.map(tabsOf),
+        activeTabs: active ? tabsOf(active) : [],
+        activeTab: active?.querySelector(".tab.active")?.textContent?.trim() ?? null,
+      };
+    });
+    step("explain", { layout: result.explain_layout, progress: result.explain_progress_seen });
+    await shot(page, "explain-beside");
+    // close the explanation (its group goes with it), back to files.py
+    await page.keyboard.press("Control+2");
+    await page.keyboard.press("Control+W");
+    await page.keyboard.press("Control+1");
 
     // clicking the status bar item opens the cost report
     await mainStatus(page).click();
@@ -376,14 +546,88 @@ async function problems(page) {
     result.rewrite_prompt = await page.locator(".quick-input-widget").innerText();
     await instruction.fill("use a list comprehension");
     await page.keyboard.press("Enter");
+    // the server's answer (not its progress notification): the tiny model's rewrite is
+    // refused by the syntax gate, or an older server does not know the command
     await page.waitForFunction(
-      () => [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) => /edgewise/.test(e.textContent || "")),
+      () =>
+        [...document.querySelectorAll(".notification-toast .notification-list-item-message")].some((e) =>
+          /rewrite not applied|not rewritten|does not know the command|rewrite failed/.test(e.textContent || ""),
+        ),
       null,
       { timeout: 60000 },
     );
     result.rewrite_notifications = await toasts(page);
     step("rewrite selection");
     await shot(page, "rewrite");
+
+    // Rewrite Selection… on a line inside the docstring (text the syntax gate lets through
+    // whatever the tiny model writes): VS Code's refactor preview shows the change, the
+    // document stays as it is until Apply, then the change and its report are in
+    await runCommand(page, "Notifications: Clear All Notifications");
+    await page.keyboard.press("Control+1");
+    await page.click(`${EDITOR} .view-lines`);
+    await page.keyboard.press("Control+Home"); // line 1 on top: the DOM's lines are the file's
+    await page.waitForTimeout(300);
+    const linesNow = await editorLines(page);
+    const opening = linesNow.findIndex((l, i) => i >= config.actionAt[0] && l.trimStart().startsWith('"""'));
+    const closing = linesNow.findIndex((l, i) => i > opening && l.trimEnd().endsWith('"""'));
+    result.preview = { opening: opening + 1, closing: closing + 1 };
+    if (opening >= 0 && closing > opening + 1) {
+      const target = opening + 2; // 1-based: the docstring's second line
+      result.preview.line = target;
+      const diffTab = page.locator(".tab", { hasText: "(preview)" }).first();
+      const ask = page.locator(".notification-toast", { hasText: "apply this change?" }).first();
+      const askForRewrite = async () => {
+        await page.click(`${EDITOR} .view-lines`);
+        await goTo(page, [target, 1]);
+        await page.keyboard.press("End");
+        await page.keyboard.press("Shift+Home");
+        await runCommand(page, "Edgewise: Rewrite Selection…");
+        const box = page.locator(".quick-input-widget input");
+        await box.waitFor({ state: "visible", timeout: 10000 });
+        await box.fill("say it shorter");
+        await page.keyboard.press("Enter");
+        // the change as a diff beside the code, and a notification asking to apply it
+        await ask.waitFor({ state: "visible", timeout: 90000 });
+        await diffTab.waitFor({ state: "visible", timeout: 15000 });
+        await page.waitForTimeout(500);
+      };
+      result.preview.before = await linesFromTop(page);
+
+      // Discard: the diff closes, the code stays as it was, no warning
+      await askForRewrite();
+      await ask.locator(".monaco-button", { hasText: "Discard" }).first().click();
+      await diffTab.waitFor({ state: "hidden", timeout: 15000 });
+      await page.waitForTimeout(1000);
+      await page.keyboard.press("Control+1");
+      result.preview.after_discard = await linesFromTop(page);
+      result.preview.toasts_after_discard = await toasts(page);
+      result.preview.status_after_discard = await page.$$eval(".statusbar-item", (els) => els.map((e) => (e.textContent || "").trim()));
+      step("rewrite discarded");
+      await shot(page, "rewrite-discarded");
+
+      // asked again: Apply
+      await askForRewrite();
+      result.preview.ask = (await ask.innerText()).trim();
+      result.preview.diff_tab = (await diffTab.innerText()).trim();
+      result.preview.diff_editor = (await page.locator(".monaco-diff-editor").count()) > 0;
+      await page.keyboard.press("Control+1");
+      result.preview.during = await linesFromTop(page);
+      step("rewrite preview", { ask: result.preview.ask, tab: result.preview.diff_tab });
+      await shot(page, "rewrite-preview");
+      await ask.locator(".monaco-button", { hasText: "Apply" }).first().click();
+      await diffTab.waitFor({ state: "hidden", timeout: 15000 });
+      await page.keyboard.press("Control+Shift+M");
+      await page.waitForFunction(
+        () => [...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) => /action:rewrite/.test(r.textContent || "")),
+        null,
+        { timeout: 30000 },
+      );
+      result.preview.after = await linesFromTop(page);
+      result.preview.rows = await page.$$eval(".markers-panel .monaco-list-row", (rows) => rows.map((r) => r.textContent || ""));
+      step("rewrite applied");
+      await shot(page, "rewrite-applied");
+    }
 
     // Edgewise: Restart Server starts a new server (and a new session)
     await runCommand(page, "Notifications: Clear All Notifications");

@@ -81,10 +81,16 @@ class Editor:
         self.encoding = encoding
         self.buffers: dict[str, tuple[str, int]] = {}
         self.applied: list[types.WorkspaceEdit] = []
+        self.requested: list[types.ApplyWorkspaceEditParams] = []
+        # False: the person discards a change shown for confirmation (a preview)
+        self.confirm = True
         self.capabilities: types.ServerCapabilities | None = None
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def _apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            self.requested.append(params)
+            if not self.confirm and needs_confirmation(params.edit):
+                return types.ApplyWorkspaceEditResult(applied=False)
             self.apply(params.edit)
             return types.ApplyWorkspaceEditResult(applied=True)
 
@@ -155,20 +161,31 @@ class Editor:
                 version = change.text_document.version
                 if version is not None:
                     assert self.buffers[uri][1] == version, "edit for another version"
-                self._edit_file(uri, [e for e in change.edits if isinstance(e, types.TextEdit)])
+                self._edit_file(uri, text_edits(change))
             else:
                 raise AssertionError(f"unexpected resource operation {change}")
         for uri, edits in (edit.changes or {}).items():
             self._edit_file(uri, list(edits))
 
 
+def text_edits(change: types.TextDocumentEdit) -> list[types.TextEdit]:
+    """The edits of a document change; an annotated edit is a text edit with a label."""
+    return [
+        types.TextEdit(range=e.range, new_text=e.new_text)
+        for e in change.edits
+        if isinstance(e, types.TextEdit | types.AnnotatedTextEdit)
+    ]
+
+
+def needs_confirmation(edit: types.WorkspaceEdit) -> bool:
+    return any(a.needs_confirmation for a in (edit.change_annotations or {}).values())
+
+
 def edits_by_uri(edit: types.WorkspaceEdit) -> dict[str, list[types.TextEdit]]:
     out: dict[str, list[types.TextEdit]] = {}
     for change in edit.document_changes or []:
         if isinstance(change, types.TextDocumentEdit):
-            out.setdefault(change.text_document.uri, []).extend(
-                e for e in change.edits if isinstance(e, types.TextEdit)
-            )
+            out.setdefault(change.text_document.uri, []).extend(text_edits(change))
     for uri, edits in (edit.changes or {}).items():
         out.setdefault(uri, []).extend(edits)
     return out

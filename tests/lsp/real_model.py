@@ -122,9 +122,9 @@ def status_score(client: LanguageClient) -> float:
     """The confidence the last status notification shows (a hidden suggestion has no
     item to accept, but its summary still says how sure the model was)."""
     last = client.status_updates[-1].last  # type: ignore[attr-defined]
-    found = re.search(r"confidence (\d\.\d\d)", last.summary)
+    found = re.search(r"(?:likely right|confidence): (\d+|<1) %", last.summary)
     assert found, last
-    return float(found.group(1))
+    return 0.0 if found.group(1) == "<1" else int(found.group(1)) / 100
 
 
 def show(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:

@@ -109,8 +109,8 @@ async def test_unsure_spans_are_hints_on_exactly_those_characters_until_edited(
     # ... and the summary names the weakest line where it is now, not where it was
     weakest = min(spans, key=lambda s: s["min_prob"])
     (moved_summary,) = [d for d in moved if d.code == "action:docstring"]
-    assert f"lowest on line {weakest['start']['line'] + 1}" in summary.message
-    assert f"lowest on line {weakest['start']['line'] + 2}" in moved_summary.message
+    assert f"least sure on line {weakest['start']['line'] + 1}" in summary.message
+    assert f"least sure on line {weakest['start']['line'] + 2}" in moved_summary.message
 
     # the user edits inside the first unsure span: that hint goes, the others stay
     first = moved_hints[0]

@@ -186,7 +186,7 @@ def test_a_lost_request_reports_what_was_measured_and_nulls_the_rest() -> None:
         "attempts": 2,
     }
     assert data["stop_reason"] == "lost" and data["confidence"]["score"] is None
-    assert summary(data).startswith("edgewise: no answer, the model process ended (SIGSEGV")
+    assert summary(data).startswith("no answer, the model process ended (SIGSEGV")
 
 
 def test_older_ledgers_and_lost_reports_read_and_total_together(tmp_path) -> None:

@@ -2,6 +2,7 @@
 // restarted when the server path changes or on request, told about other setting changes.
 import * as vscode from "vscode";
 import {
+  CancellationToken,
   DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
@@ -11,7 +12,10 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { SessionLedger } from "./ledger";
-import { STATUS_NOTIFICATION, isStatus } from "./protocol";
+import { ChangePreview } from "./preview";
+import { ProgressNotifications } from "./progress";
+import { STATUS_NOTIFICATION, StatusParams, isStatus } from "./protocol";
+import { ReadonlyDocuments } from "./readonlyDocuments";
 import { ReportStore } from "./reportHover";
 import { locateServer } from "./serverLocator";
 import { SECTION, serverPathSetting, serverSettings } from "./settings";
@@ -29,6 +33,12 @@ export const LANGUAGES = [
   "cpp",
 ];
 
+/** A document the server shows with an explanation (`edgewise.explain`): a Markdown file
+ * in its state folder's `explanations/`. */
+function isExplanation(uri: string): boolean {
+  return /\/explanations\/explain-[^/]*\.md$/.test(uri);
+}
+
 /** Thrown by `executeCommand` when the running server does not offer the command. */
 export class UnknownCommandError extends Error {}
 
@@ -38,15 +48,23 @@ export class EdgewiseClient implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly output: vscode.LogOutputChannel;
   private toldMissing = false;
+  private readonly progress = new ProgressNotifications(() => this.client);
+  private readonly preview: ChangePreview;
+  private readonly statusEmitter = new vscode.EventEmitter<StatusParams>();
+  /** Every `edgewise/status` notification (the status item reads its notice and budget). */
+  readonly onStatus = this.statusEmitter.event;
 
   constructor(
     private readonly settingKeys: readonly string[],
     private readonly ledger: SessionLedger,
     private readonly reports: ReportStore,
+    documents: ReadonlyDocuments,
   ) {
+    this.preview = new ChangePreview(documents, () => this.client);
     this.output = vscode.window.createOutputChannel("edgewise", { log: true });
     this.subscriptions.push(
       this.output,
+      this.statusEmitter,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (!event.affectsConfiguration(SECTION)) {
           return;
@@ -112,6 +130,37 @@ export class EdgewiseClient implements vscode.Disposable {
         // completion list would ask the model a second time for every keystroke (and the
         // server lets the newer request of a document supersede the older), so it is off.
         provideCompletionItem: () => undefined,
+        handleWorkDoneProgress: (token, params, next) => this.progress.handle(token, params, next),
+        workspace: {
+          // a change to confirm first (a rewrite): a diff beside the code, Apply / Discard
+          handleApplyEdit: (params, next) =>
+            this.preview.handle(params, async (p) => {
+              const result = await next(p, CancellationToken.None);
+              if (result instanceof ResponseError) {
+                throw result;
+              }
+              return result;
+            }),
+        },
+        window: {
+          // An explanation opens beside the code it explains, without taking the focus.
+          showDocument: async (params, token, next) => {
+            if (params.external || !isExplanation(params.uri)) {
+              return next(params, token);
+            }
+            try {
+              const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(params.uri));
+              await vscode.window.showTextDocument(document, {
+                viewColumn: vscode.ViewColumn.Beside,
+                preserveFocus: true,
+                preview: true,
+              });
+              return { success: true };
+            } catch {
+              return { success: false };
+            }
+          },
+        },
       },
     };
     const client = new LanguageClient("edgewise", "edgewise", serverOptions, clientOptions);
@@ -127,6 +176,7 @@ export class EdgewiseClient implements vscode.Disposable {
     client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
       if (isStatus(params)) {
         this.ledger.onStatus(params);
+        this.statusEmitter.fire(params);
       }
     });
     try {
@@ -143,6 +193,7 @@ export class EdgewiseClient implements vscode.Disposable {
     const client = this.client;
     this.client = undefined;
     this.reports.clear();
+    this.progress.clear();
     if (client) {
       try {
         await client.dispose(5000);

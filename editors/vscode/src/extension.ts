@@ -21,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const ledger = new SessionLedger();
   const reports = new ReportStore();
   const documents = new ReadonlyDocuments();
-  const client = new EdgewiseClient(serverSettingKeys(context.extension.packageJSON), ledger, reports);
+  const client = new EdgewiseClient(serverSettingKeys(context.extension.packageJSON), ledger, reports, documents);
   const costReport = new CostReportPanel(ledger);
   edgewise = client;
 
@@ -30,7 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
     documents,
     client,
     costReport,
-    new StatusBar(ledger),
+    new StatusBar(ledger, client.onStatus),
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     vscode.languages.registerHoverProvider(
       LANGUAGES.map((language) => ({ language })),

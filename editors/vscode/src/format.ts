@@ -27,9 +27,11 @@ export function shortNumber(value: number): string {
 
 /** "$0.03", "$0.0016", "0.0016 CHF". Cents once there are any, two significant digits below. */
 export function money(value: number, currency: string | null | undefined): string {
-  const digits = Math.abs(value) >= 0.01 || value === 0 ? value.toFixed(2) : value.toPrecision(2);
   const symbol = currency ? SYMBOLS[currency] : "$";
-  return symbol ? `${symbol}${digits}` : `${digits} ${currency ?? ""}`.trim();
+  const tiny = value !== 0 && Math.abs(value) < 0.0001; // "<$0.0001", not "$8.3e-7"
+  const digits = tiny ? "0.0001" : Math.abs(value) >= 0.01 || value === 0 ? value.toFixed(2) : value.toPrecision(2);
+  const text = symbol ? `${symbol}${digits}` : `${digits} ${currency ?? ""}`.trim();
+  return tiny ? `<${text}` : text;
 }
 
 export function seconds(ms: number): string {

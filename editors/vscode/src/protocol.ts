@@ -34,12 +34,29 @@ export interface ModelStatus {
   generatedTokensPerSecond?: number | null;
 }
 
+/** A transient message for the status item, shown for `ms` milliseconds (e.g. a
+ * suggestion hidden for low confidence: "hidden: not sure enough (0.03)"). */
+export interface StatusNotice {
+  kind: string;
+  text: string;
+  ms: number;
+}
+
+/** Where the spending stands against the budget the user set. */
+export interface StatusBudget {
+  text: string;
+  level: "ok" | "warn" | "limit";
+  percent: number;
+}
+
 export interface StatusParams {
   state: "busy" | "idle" | "loading" | "restarting" | "crashed" | "error";
   model?: ModelStatus;
   last?: { id: string; summary: string };
   session: SessionTotals;
   hidden?: number;
+  notice?: StatusNotice;
+  budget?: StatusBudget | null;
 }
 
 export interface LspPosition {
@@ -80,11 +97,21 @@ export interface Report {
     threshold?: number;
     method?: string;
     calibrated?: boolean;
+    raw_score?: number | null;
+    calibration?: { method: string; samples: number; right: number; created: string; source: string };
   };
   verified: { syntax_ok: boolean | null; reason: string; attempts?: number };
   stop_reason?: string;
   context?: Record<string, unknown>;
   hidden?: boolean;
+  cache?: "hit" | "type-through" | "miss" | "off";
+  cached_from?: string;
+  produced_by?: {
+    report: string;
+    tokens: Report["tokens"];
+    time_ms: Report["time_ms"];
+    cost: Report["cost"];
+  };
 }
 
 export interface LastPrompt {
@@ -126,4 +153,17 @@ export function isStatus(value: unknown): value is StatusParams {
 
 export function isLastPrompt(value: unknown): value is LastPrompt {
   return isObject(value) && typeof value.text === "string";
+}
+
+export function isNotice(value: unknown): value is StatusNotice {
+  return isObject(value) && typeof value.text === "string" && value.text.length > 0 && typeof value.ms === "number";
+}
+
+export function isBudget(value: unknown): value is StatusBudget {
+  return (
+    isObject(value) &&
+    typeof value.text === "string" &&
+    ["ok", "warn", "limit"].includes(value.level as string) &&
+    typeof value.percent === "number"
+  );
 }

@@ -51,37 +51,58 @@ function cell(text: string): string {
   return escapeMarkdown(text);
 }
 
+/** "likely right: 27 % (calibrated on your code)": how sure, in the words of the
+ * diagnostic's message; a calibrated score is the measured share of such suggestions
+ * that were right. */
+export function sureness(conf: Report["confidence"]): string {
+  if (conf.score === null) {
+    return "unknown";
+  }
+  const percent = conf.score > 0 && conf.score < 0.005 ? "<1 %" : `${Math.round(conf.score * 100)} %`;
+  if (conf.calibrated) {
+    const where = conf.calibration?.source === "bundled" ? "sample code" : "your code";
+    const samples = conf.calibration ? `, ${conf.calibration.samples} samples` : "";
+    return `likely right: ${percent} (calibrated on ${where}${samples})`;
+  }
+  return `model's confidence: ${percent} (not calibrated)`;
+}
+
+function callCost(call: Pick<Report, "tokens" | "time_ms" | "cost">): string {
+  const { tokens, time_ms: time, cost } = call;
+  return (
+    `${tokens.prompt} prompt${tokens.cached ? ` (${tokens.cached} reused)` : ""} + ${tokens.completion} generated tokens, ` +
+    `${seconds(time.total)}, ${shortNumber(cost.energy_wh)} Wh: ${money(cost.local, cost.currency)} locally, ` +
+    `≈${money(cost.cloud_equivalent, cost.currency)} at cloud prices`
+  );
+}
+
 export function reportMarkdown(report: Report): vscode.MarkdownString {
   const cost = report.cost;
   const conf = report.confidence;
   const tokens = report.tokens;
   const time = report.time_ms;
   const what = report.kind === "completion" ? `completion (${report.action})` : `code action: ${report.action}`;
-  const rows: [string, string][] = [
-    [
-      "tokens",
-      `${tokens.prompt} prompt${tokens.cached ? ` (${tokens.cached} reused)` : ""} + ${tokens.completion} generated` +
-        (tokens.whole_file !== undefined ? `; the whole file: ${tokens.whole_file}` : "") +
-        (tokens.source && tokens.source !== "measured" ? ` (${tokens.source})` : ""),
-    ],
-    [
-      "time",
-      `${seconds(time.total)} (prompt ${seconds(time.prompt)}, generation ${seconds(time.generation)}` +
-        (time.queue !== undefined ? `, queue ${seconds(time.queue)}` : "") +
-        ")",
-    ],
-    ["energy", `${shortNumber(cost.energy_wh)} Wh`],
-    ["cost", `${money(cost.local, cost.currency)} locally · ≈${money(cost.cloud_equivalent, cost.currency)} at cloud prices`],
-    [
-      "confidence",
-      `${probability(conf.score)}` +
-        (conf.method ? ` (${conf.method}${conf.calibrated === false ? ", not calibrated" : ""})` : "") +
-        `; lowest token p ${probability(conf.min_prob)}` +
-        (conf.first_margin !== undefined && conf.first_margin !== null
-          ? `; first-token margin ${probability(conf.first_margin)}`
-          : ""),
-    ],
-  ];
+  const served = report.cache === "hit" ? "served again from the cache" : report.cache === "type-through" ? "typed through" : undefined;
+  // what a person looks for first: how sure, then what it cost; the details after
+  const rows: [string, string][] = [["how sure", sureness(conf)]];
+  if (report.verified.syntax_ok === false) {
+    rows.push(["NOT verified", report.verified.reason]);
+  }
+  if (served && report.produced_by) {
+    rows.push(["cost", `${served}, no model call; made by a call of ${callCost(report.produced_by)}`]);
+  } else if (served) {
+    rows.push(["cost", `${served}, no model call`]);
+  } else {
+    rows.push(["cost", callCost(report)]);
+  }
+  rows.push([
+    "confidence details",
+    `score ${probability(conf.score)}` +
+      (conf.raw_score !== undefined && conf.raw_score !== null && conf.calibrated ? ` (raw ${probability(conf.raw_score)})` : "") +
+      `; lowest token p ${probability(conf.min_prob)}` +
+      (conf.first_margin !== undefined && conf.first_margin !== null ? `; first-token margin ${probability(conf.first_margin)}` : "") +
+      (conf.method ? `; ${conf.method}` : ""),
+  ]);
   if (conf.low_spans.length > 0) {
     const spans = conf.low_spans
       .slice(0, 5)
@@ -89,6 +110,19 @@ export function reportMarkdown(report: Report): vscode.MarkdownString {
       .join("; ");
     rows.push([`unsure spans (p < ${conf.threshold ?? "?"})`, spans + (conf.low_spans.length > 5 ? "; …" : "")]);
   }
+  rows.push([
+    "tokens",
+    `${tokens.prompt} prompt${tokens.cached ? ` (${tokens.cached} reused)` : ""} + ${tokens.completion} generated` +
+      (tokens.whole_file !== undefined ? `; the whole file: ${tokens.whole_file}` : "") +
+      (tokens.source && tokens.source !== "measured" ? ` (${tokens.source})` : ""),
+  ]);
+  rows.push([
+    "time",
+    `${seconds(time.total)} (prompt ${seconds(time.prompt)}, generation ${seconds(time.generation)}` +
+      (time.queue !== undefined ? `, queue ${seconds(time.queue)}` : "") +
+      ")",
+  ]);
+  rows.push(["energy", `${shortNumber(cost.energy_wh)} Wh`]);
   rows.push([
     "verified",
     report.verified.syntax_ok === null
@@ -108,12 +142,13 @@ export function reportMarkdown(report: Report): vscode.MarkdownString {
   ]);
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = { enabledCommands: [SHOW_REPORT_JSON] };
-  md.appendMarkdown(`| **edgewise report** | ${cell(what)} |\n|---|---|\n`);
+  const args = encodeURIComponent(JSON.stringify([report.id]));
+  // the link first: a long table is scrolled, the link is always in view
+  md.appendMarkdown(`**edgewise report** · ${cell(what)} · [whole report (JSON)](command:${SHOW_REPORT_JSON}?${args})\n\n`);
+  md.appendMarkdown(`| | |\n|---|---|\n`);
   for (const [name, value] of rows) {
     md.appendMarkdown(`| ${cell(name)} | ${cell(value)} |\n`);
   }
-  const args = encodeURIComponent(JSON.stringify([report.id]));
-  md.appendMarkdown(`\n[Show the whole report (JSON)](command:${SHOW_REPORT_JSON}?${args})`);
   return md;
 }
 

@@ -5,6 +5,9 @@ import { EdgewiseClient, UnknownCommandError } from "./client";
 import { CMD_REWRITE } from "./protocol";
 
 interface RewriteAnswer {
+  applied?: unknown;
+  reason?: unknown;
+  told?: unknown;
   edit?: unknown;
   changes?: unknown;
   documentChanges?: unknown;
@@ -45,10 +48,9 @@ export async function rewriteSelection(client: EdgewiseClient): Promise<void> {
   const args = [{ uri: document.uri.toString(), range, instruction: instruction.trim() }];
   let answer: unknown;
   try {
-    answer = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: "edgewise: rewriting the selection…" },
-      () => client.executeCommand(CMD_REWRITE, args),
-    );
+    // the server shows its progress (a notification with Cancel), then the change in
+    // a diff beside the code (preview.ts): it is applied only when the person accepts it
+    answer = await client.executeCommand(CMD_REWRITE, args);
   } catch (error) {
     if (error instanceof UnknownCommandError) {
       void vscode.window.showErrorMessage(
@@ -79,7 +81,11 @@ export async function rewriteSelection(client: EdgewiseClient): Promise<void> {
     await client.executeCommand(reply.command.command, commandArgs).catch(() => undefined);
   }
   const disabled = reply.disabled as { reason?: unknown } | undefined;
-  if (disabled && typeof disabled.reason === "string") {
+  if (reply.applied === false && typeof reply.reason === "string" && /discarded in the preview/.test(reply.reason)) {
+    vscode.window.setStatusBarMessage("edgewise: rewrite discarded", 5000); // the person chose so
+  } else if (reply.told === true) {
+    // the server has shown why already (window/showMessage)
+  } else if (disabled && typeof disabled.reason === "string") {
     void vscode.window.showWarningMessage(`edgewise: not rewritten: ${disabled.reason}`);
   } else if (typeof reply.message === "string") {
     void vscode.window.showInformationMessage(reply.message);

@@ -5,9 +5,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 
+// Notifications show plain text (no Markdown): commands and paths in quotes, not backticks.
 export const INSTALL_HINT =
-  "Install it into your Python environment (in an edgewise checkout: `python -m pip install .`), " +
-  "or set `edgewise.serverPath` to the `edgewise` executable (after `scripts/run` in a checkout: `.venv/bin/edgewise`).";
+  "Install edgewise into your Python environment (in an edgewise checkout: “python -m pip install .”), " +
+  "or point edgewise.serverPath at its executable (after “scripts/run” in a checkout: “.venv/bin/edgewise”).";
 
 export type Located =
   | { ok: true; command: string; source: "setting" | "python environment" | "PATH" }

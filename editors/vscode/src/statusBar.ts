@@ -1,9 +1,11 @@
 // The status bar item: idle/busy and the session's cost, e.g.
-// "edgewise · 12.4k tok · 0.6 Wh · ≈$0.03 saved". Clicking it opens the cost report.
+// "edgewise · 12.4k tok · 0.6 Wh · ≈$0.03 saved vs cloud"; for a moment, the server's
+// notice ("hidden: not sure enough (0.03)"); the budget when it nears or reaches its
+// limit (always in the tooltip). Clicking it opens the cost report.
 import * as vscode from "vscode";
 import { compactCount, money, shortNumber } from "./format";
 import { SessionLedger, saved } from "./ledger";
-import { SessionTotals } from "./protocol";
+import { SessionTotals, StatusBudget, StatusNotice, StatusParams, isBudget, isNotice } from "./protocol";
 
 export const SHOW_COST_REPORT = "edgewise.showCostReport";
 
@@ -13,21 +15,48 @@ export function costText(totals: SessionTotals): string {
     "edgewise",
     `${compactCount(tokens)} tok`,
     `${shortNumber(totals.energy_wh)} Wh`,
-    `≈${money(saved(totals), totals.currency)} saved`,
+    `≈${money(saved(totals), totals.currency)} saved vs cloud`,
   ].join(" · ");
 }
 
+const NOTICE_ICONS: Record<string, string> = { hidden: "$(eye-closed)" };
+const MAX_NOTICE_MS = 30_000;
+
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  private notice: StatusNotice | undefined;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  private budget: StatusBudget | undefined;
 
-  constructor(private readonly ledger: SessionLedger) {
+  constructor(
+    private readonly ledger: SessionLedger,
+    status: vscode.Event<StatusParams>,
+  ) {
     this.item = vscode.window.createStatusBarItem("edgewise.status", vscode.StatusBarAlignment.Right, 100);
     this.item.name = "edgewise";
     this.item.command = SHOW_COST_REPORT;
-    this.subscription = ledger.onDidChange(() => this.render());
+    this.subscriptions = [ledger.onDidChange(() => this.render()), status((params) => this.onStatus(params))];
     this.render();
     this.item.show();
+  }
+
+  private onStatus(params: StatusParams): void {
+    if ("budget" in params) {
+      this.budget = isBudget(params.budget) ? params.budget : undefined;
+    }
+    if (isNotice(params.notice)) {
+      this.notice = params.notice;
+      clearTimeout(this.noticeTimer);
+      this.noticeTimer = setTimeout(
+        () => {
+          this.notice = undefined;
+          this.render();
+        },
+        Math.min(Math.max(params.notice.ms, 0), MAX_NOTICE_MS),
+      );
+    }
+    this.render();
   }
 
   private render(): void {
@@ -69,14 +98,36 @@ export class StatusBar implements vscode.Disposable {
         text = cost;
         tooltip = "edgewise is idle.";
     }
+    const busy = state === "busy";
+    const budget = this.budget;
+    if (budget && budget.level !== "ok" && !["stopped", "failed", "starting", "loading"].includes(state)) {
+      text += ` · ${budget.level === "limit" ? "$(error)" : "$(warning)"} ${budget.text}`;
+    }
+    if (this.notice && !busy) {
+      // a moment's message in place of the usual text: a person sees why nothing showed
+      text = `${NOTICE_ICONS[this.notice.kind] ?? "$(info)"} edgewise · ${this.notice.text}`;
+    }
+    this.item.backgroundColor =
+      budget?.level === "limit"
+        ? new vscode.ThemeColor("statusBarItem.errorBackground")
+        : budget?.level === "warn"
+          ? new vscode.ThemeColor("statusBarItem.warningBackground")
+          : undefined;
     const lines = [tooltip];
+    if (this.notice) {
+      lines.push(`Just now: ${this.notice.text}.`);
+    }
     if (totals.requests > 0) {
       lines.push(
         `${totals.requests} requests: ${totals.tokens_prompt} prompt + ${totals.tokens_completion} generated tokens` +
           ` (${totals.tokens_cached} reused), ${shortNumber(totals.model_seconds)} s of model time,` +
           ` ${shortNumber(totals.energy_wh)} Wh, ${money(totals.local_cost, totals.currency)} locally vs` +
-          ` ≈${money(totals.cloud_equivalent, totals.currency)} at cloud prices.`,
+          ` ≈${money(totals.cloud_equivalent, totals.currency)} at cloud prices` +
+          ` ("saved vs cloud": the cloud price of those tokens minus the local electricity).`,
       );
+    }
+    if (budget) {
+      lines.push(`Budget: ${budget.text}.`);
     }
     if (this.ledger.hidden > 0) {
       lines.push(`${this.ledger.hidden} completions hidden below edgewise.minConfidence.`);
@@ -106,7 +157,10 @@ export class StatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    clearTimeout(this.noticeTimer);
+    for (const subscription of this.subscriptions) {
+      subscription.dispose();
+    }
     this.item.dispose();
   }
 }

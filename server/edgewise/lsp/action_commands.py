@@ -1,8 +1,10 @@
 """Commands that run an action outside the code-action menu:
 
 - ``edgewise.rewrite`` ``{uri, range, instruction}``: the editor asks the user for the
-  instruction; the server verifies the edit, applies it with ``workspace/applyEdit`` and
-  then publishes its report diagnostic.
+  instruction; the server verifies the edit, sends it with ``workspace/applyEdit`` and
+  then publishes its report diagnostic. A client that supports change annotations gets
+  the edit annotated ``edgewise.preview`` with ``needsConfirmation``: it shows the
+  change first and applies it only when the person accepts it.
 - ``edgewise.explain`` ``{uri, range}``: no edit; the explanation is shown as a read-only
   document (``window/showDocument``) or, when the client cannot show documents, as a
   message, with its report either way.
@@ -27,6 +29,7 @@ from edgewise.private_files import narrow_file, private_dir, write_private
 from edgewise.report.builder import summary
 
 EXPLANATIONS_KEPT = 50
+PREVIEW_LABEL_CHARS = 60
 
 
 def _argument(args: tuple[Any, ...], command: str) -> dict[str, Any]:
@@ -64,12 +67,17 @@ def _document(ls: EdgewiseServer, uri: Any, command: str) -> Any:
     return ls.workspace.get_text_document(uri)
 
 
-def not_applied(reason: str, report: dict[str, Any] | None = None) -> dict[str, Any]:
+def not_applied(
+    reason: str, report: dict[str, Any] | None = None, *, told: bool = False
+) -> dict[str, Any]:
     """The answer when nothing was applied: ``reason``, also as ``disabled.reason`` (the
-    shape of a disabled code action, which editor plugins already show)."""
+    shape of a disabled code action, which editor plugins already show); ``told``: the
+    server already showed the user a message saying so."""
     answer: dict[str, Any] = {"applied": False, "reason": reason, "disabled": {"reason": reason}}
     if report is not None:
         answer["report"] = report
+    if told:
+        answer["told"] = True
     return answer
 
 
@@ -95,23 +103,35 @@ async def rewrite(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
         return not_applied(str(exc))
     report = result.report
     if result.disabled_reason is not None:
-        ls.tell_error(ActionNotApplicable(f"rewrite not applied: {result.disabled_reason}"))
-        return not_applied(result.disabled_reason, report)
+        told = ls.tell_error(ActionNotApplicable(f"rewrite not applied: {result.disabled_reason}"))
+        return not_applied(result.disabled_reason, report, told=told)
     for file in result.files:
         if file.uri == doc.uri:
             file.version = doc.version
-    edit = workspace_edit(ls, result.files)
+    label = preview_label(instruction)
+    edit = workspace_edit(ls, result.files, preview=label)
     if isinstance(edit, str):
         return not_applied(edit, report)
+    previewed = edit.change_annotations is not None
     answer = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label="edgewise: rewrite")
+        types.ApplyWorkspaceEditParams(edit=edit, label=label)
     )
     if not answer.applied:
-        reason = answer.failure_reason or "the editor did not apply the edit"
+        reason = answer.failure_reason or (
+            "the change was discarded in the preview"
+            if previewed
+            else "the editor did not apply the edit"
+        )
         return not_applied(reason, report)
     await wait_for_text(ls, result.files[0].uri, result.files[0].after)
     ls.show_report(report["id"])
     return {"applied": True, "report": report}
+
+
+def preview_label(instruction: str) -> str:
+    """The preview's title: "edgewise: Rewrite: <the instruction>", on one short line."""
+    text = " ".join(instruction.split())
+    return f"edgewise: Rewrite: {text[: PREVIEW_LABEL_CHARS - 1] + '…' if len(text) > PREVIEW_LABEL_CHARS else text}"
 
 
 async def explain(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:

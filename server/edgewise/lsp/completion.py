@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from typing import Any
 
 from lsprotocol import types
+from pygls.workspace import TextDocument
 
-from edgewise.context.positions import Pos
+from edgewise.context.positions import Pos, end_after_insert
 from edgewise.engine import Completion
 from edgewise.errors import EdgewiseError
 from edgewise.lsp.command_ids import CMD_INLINE_ACCEPTED
@@ -21,6 +23,7 @@ from edgewise.report.builder import summary
 
 log = logging.getLogger(__name__)
 
+SNIPPET_SYNTAX = re.compile(r"\$(\d|\{)")  # a tab stop or placeholder: a snippet's text
 QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation arrive
 INLINE_OPTIONS = types.InlineCompletionOptions()
 COMPLETION_OPTIONS = types.CompletionOptions(
@@ -31,20 +34,59 @@ COMPLETION_OPTIONS = types.CompletionOptions(
 async def inline_completion(
     ls: EdgewiseServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList | None:
-    completion = await completion_at(ls, params.text_document.uri, params.position, "inline")
+    """With ``context.selectedCompletionInfo`` (the editor's suggest list is open with an
+    item selected), the suggestion continues the text as if that item were accepted,
+    and the answer replaces the item's range with the item and the continuation: the
+    editor then shows the ghost text along with its list (VS Code shows only ghost
+    text that extends the selected item)."""
+    context = params.context
+    selected = context.selected_completion_info if context is not None else None
+    if selected is not None and not usable_selection(selected, params.position):
+        selected = None
+    completion = await completion_at(
+        ls, params.text_document.uri, params.position, "inline", selected
+    )
     if completion is None:
         return types.InlineCompletionList(items=[])
     start = completion.report["range"]["start"]
     position = types.Position(line=start["line"], character=start["character"])
+    replaced = types.Range(start=position, end=position)
+    text = completion.text
+    if selected is not None:
+        replaced, text = selected.range, selected.text + text
     return types.InlineCompletionList(
         items=[
             types.InlineCompletionItem(
-                insert_text=completion.text,
-                range=types.Range(start=position, end=position),
+                insert_text=text,
+                range=replaced,
                 command=accepted_command(completion.report),
             )
         ]
     )
+
+
+def usable_selection(selected: types.SelectedCompletionInfo, cursor: types.Position) -> bool:
+    """A selected item the suggestion can continue: it ends at the cursor, on one line,
+    and is plain text (a snippet's text is not what it inserts)."""
+    rng = selected.range
+    return (
+        rng.end == cursor
+        and rng.start.line == rng.end.line
+        and "\n" not in selected.text
+        and SNIPPET_SYNTAX.search(selected.text) is None
+    )
+
+
+def with_selection(
+    doc: TextDocument, selected: types.SelectedCompletionInfo, encoding: str
+) -> tuple[str, Pos]:
+    """The document's text with the selected item in place, and the position after it."""
+    start = doc.offset_at_position(selected.range.start)
+    end = max(doc.offset_at_position(selected.range.end), start)
+    source = doc.source
+    text = source[:start] + selected.text + source[end:]
+    begin = Pos(selected.range.start.line, selected.range.start.character)
+    return text, end_after_insert(begin, selected.text, encoding)
 
 
 async def completion(ls: EdgewiseServer, params: types.CompletionParams) -> types.CompletionList:
@@ -82,7 +124,11 @@ def accepted_command(report: dict[str, Any]) -> types.Command:
 
 
 async def completion_at(
-    ls: EdgewiseServer, uri: str, position: types.Position, action: str
+    ls: EdgewiseServer,
+    uri: str,
+    position: types.Position,
+    action: str,
+    selected: types.SelectedCompletionInfo | None = None,
 ) -> Completion | None:
     """Debounced, superseding, cancellable completion; None when there is nothing to
     show, and always None for a position that is no longer current (a newer request
@@ -101,23 +147,26 @@ async def completion_at(
     engine = ls.engine
     optimize = engine.typing_optimizations
     pos = Pos(position.line, position.character)
+    text = doc.source
+    if selected is not None:  # as if the editor's selected suggest item were accepted
+        text, pos = with_selection(doc, selected, engine.position_encoding)
     previous = ls.completing.get(uri)
     if previous is not None and optimize:
         previous.set()  # a newer request supersedes it: stop between tokens
     cancel = threading.Event()
     ls.completing[uri] = cancel
-    quick = engine.type_through(uri, doc.source, pos, action) if optimize else None
+    quick = engine.type_through(uri, text, pos, action) if optimize else None
     if quick is not None:  # the rest of the suggestion showing: no model call
         if ls.completing.get(uri) is cancel:
             del ls.completing[uri]
         return answer(ls, uri, quick)
     try:
         if engine.settings.debounce_ms and optimize:
-            await prepare_during_debounce(ls, uri, doc, pos, arrived)
+            await prepare_during_debounce(ls, uri, text, doc.language_id, pos, arrived)
         if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
             return None
         with ls.working():
-            result = await engine.complete(uri, doc.source, pos, doc.language_id, action, cancel)
+            result = await engine.complete(uri, text, pos, doc.language_id, action, cancel)
     except EdgewiseError as exc:
         ls.tell_error(exc)
         return None
@@ -134,6 +183,8 @@ async def completion_at(
     finally:
         if ls.completing.get(uri) is cancel:
             del ls.completing[uri]
+        if selected is not None and ls.is_open(uri):  # the engine's text: the editor's again
+            engine.documents.sync(uri, ls.workspace.get_text_document(uri).source, doc.language_id)
         ls.parses.schedule_idle_parse(uri, version)
         # freed memory back to the system, once the answer is on its way
         asyncio.get_running_loop().call_later(0.05, ls.memory.trim)
@@ -146,7 +197,7 @@ async def completion_at(
 
 
 async def prepare_during_debounce(
-    ls: EdgewiseServer, uri: str, doc: Any, pos: Pos, arrived: float
+    ls: EdgewiseServer, uri: str, text: str, language_id: str | None, pos: Pos, arrived: float
 ) -> None:
     """Wait ``debounceMs`` from the request's arrival (loop time ``arrived``: what was
     done since, reading its didChange and the request itself, is part of the wait),
@@ -162,13 +213,13 @@ async def prepare_during_debounce(
     debounce = ls.engine.settings.debounce_ms / 1000.0
     until = arrived + debounce
     try:
-        parsed = ls.engine.documents.sync(uri, doc.source, doc.language_id)
+        parsed = ls.engine.documents.sync(uri, text, language_id)
         if parsed.parse_pending and not parsed.parse_timed_out:
             # what the debounce leaves, less the quiet time that follows a preparation
             # that outlasts it
             left = until - loop.time() - QUIET_AFTER_PREPARE
             parsed.advance_parse(max(left, PARSE_BUDGET_S))
-        ls.engine.prepare(uri, doc.source, pos, doc.language_id)
+        ls.engine.prepare(uri, text, pos, language_id)
     except Exception:  # complete() meets the same problem and says it
         log.debug("preparing a completion failed", exc_info=True)
     quiet = min(debounce, QUIET_AFTER_PREPARE)

@@ -19,10 +19,11 @@ from pygls.io_ import StdinAsyncReader, StdoutWriter
 
 from edgewise import __version__
 from edgewise.config import Settings, parse_settings
+from edgewise.context.positions import units
 from edgewise.engine import Engine
 from edgewise.errors import BadInput, EdgewiseError, severity, user_message
 from edgewise.lsp.command_ids import STATUS
-from edgewise.lsp.diagnostics import DiagnosticBook, report_diagnostics
+from edgewise.lsp.diagnostics import DiagnosticBook
 from edgewise.lsp.guard import EditGuard
 from edgewise.lsp.parse_scheduling import PARSE_BUDGET_S, ParseScheduler
 from edgewise.lsp.pygls_hooks import HookedServer, stop_event_for
@@ -58,7 +59,7 @@ class EdgewiseServer(HookedServer):
         self.engine = Engine(settings, allow_download=allow_download)
         self.engine.host.on_change = self.model_changed
         self.bound_parses()
-        self.book = DiagnosticBook()
+        self.book = DiagnosticBook(self.line_length, lambda: self.engine.position_encoding)
         # the workspace folders: the edit guard and the context engine read the same ones
         self.roots = WorkspaceRoots()
         self.roots.on_change(self.engine_roots)
@@ -110,24 +111,26 @@ class EdgewiseServer(HookedServer):
 
     # --- messages to the user ----------------------------------------------------------
 
-    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
-        """Show a message once per session (repeated errors do not spam the editor)."""
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> bool:
+        """Show a message once per session (repeated errors do not spam the editor); True
+        if it was shown now."""
         message = redact(message)
         if message in self._told:
-            return
+            return False
         self._told.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
+        return True
 
-    def tell_error(self, exc: EdgewiseError) -> None:
+    def tell_error(self, exc: EdgewiseError) -> bool:
         """What a request ended in, told the user once: the one path from a typed error
         to the editor's message (``errors.user_message``; ``errors.severity``: a request
         that cannot be served as asked is a warning, a model that cannot run an error).
         A worker that died is told by its supervision (``model_changed``), not here."""
         if isinstance(exc, WorkerGone):
-            return
+            return False
         kind = types.MessageType.Warning if severity(exc) == "warning" else types.MessageType.Error
-        self.tell(user_message(exc), kind)
+        return self.tell(user_message(exc), kind)
 
     def tell_notes(self) -> None:
         while self.engine.host.notes:
@@ -224,9 +227,18 @@ class EdgewiseServer(HookedServer):
         if report is None:
             return False
         self.engine.session.outcome(report["id"], "applied")  # accepted or applied
-        self.book.add(report["uri"], report_diagnostics(report))
+        self.book.add_report(report["uri"], report)
         self.publish(report["uri"])
         return True
+
+    def line_length(self, uri: str, line: int) -> int | None:
+        """A line's length in the negotiated encoding (None: not an open document's)."""
+        if not self.is_open(uri):
+            return None
+        lines = self.workspace.get_text_document(uri).lines
+        if not 0 <= line < len(lines):
+            return None
+        return units(lines[line].rstrip("\r\n"), self.engine.position_encoding)
 
     def is_open(self, uri: str) -> bool:
         return uri in self.workspace.text_documents

@@ -16,6 +16,7 @@ from edgewise.lsp.language_server import EdgewiseServer
 
 MAX_READ_BYTES = 2 * 1024 * 1024
 APPLY_WAIT_SECONDS = 2.0
+PREVIEW_ANNOTATION = "edgewise.preview"  # the change annotation of an edit shown before applied
 
 
 def workspace_view(ls: EdgewiseServer) -> Workspace:
@@ -47,25 +48,46 @@ def _capabilities(ls: EdgewiseServer) -> tuple[bool, bool]:
     return document_changes, "create" in operations
 
 
-def _text_edits(edit: FileEdit, encoding: str) -> list[types.TextEdit]:
-    return [
-        types.TextEdit(
-            range=types.Range(
-                start=types.Position(start.line, start.character),
-                end=types.Position(end.line, end.character),
-            ),
-            new_text=text,
+def can_preview(ls: EdgewiseServer) -> bool:
+    """The client shows annotated edits that need confirmation before applying them
+    (``changeAnnotationSupport``; annotated edits travel in ``documentChanges``)."""
+    caps = ls.client_capabilities
+    edit = caps.workspace.workspace_edit if caps and caps.workspace else None
+    return bool(edit and edit.document_changes and edit.change_annotation_support is not None)
+
+
+def _text_edits(
+    edit: FileEdit, encoding: str, annotation: str | None = None
+) -> list[types.TextEdit | types.AnnotatedTextEdit]:
+    out: list[types.TextEdit | types.AnnotatedTextEdit] = []
+    for start, end, text in edit.positions(encoding):
+        rng = types.Range(
+            start=types.Position(start.line, start.character),
+            end=types.Position(end.line, end.character),
         )
-        for start, end, text in edit.positions(encoding)
-    ]
+        if annotation is None:
+            out.append(types.TextEdit(range=rng, new_text=text))
+        else:
+            out.append(types.AnnotatedTextEdit(range=rng, new_text=text, annotation_id=annotation))
+    return out
 
 
-def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.WorkspaceEdit | str:
+def _plain_edits(edit: FileEdit, encoding: str) -> list[types.TextEdit]:
+    return [e for e in _text_edits(edit, encoding) if isinstance(e, types.TextEdit)]
+
+
+def workspace_edit(
+    ls: EdgewiseServer, files: list[FileEdit], preview: str | None = None
+) -> types.WorkspaceEdit | str:
     """The WorkspaceEdit for the files, or why this client cannot apply it.
 
     A new file needs a CreateFile resource operation, which lives in documentChanges:
     it is sent when the client declares it can create files (Neovim declares that
-    without declaring documentChanges, and applies them)."""
+    without declaring documentChanges, and applies them).
+
+    ``preview`` (a label): when the client supports change annotations, every edit
+    carries the annotation ``edgewise.preview`` that needs confirmation, so the editor
+    shows the change and applies it only when the person accepts it."""
     encoding = ls.engine.position_encoding
     for file in files:
         refusal = ls.guard.refusal(file.uri, ls.is_open(file.uri))
@@ -76,6 +98,7 @@ def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.Workspace
     creates = any(f.create for f in files)
     if creates and not can_create:
         return "the editor cannot create files through LSP (no 'create' resource operation)"
+    annotation = PREVIEW_ANNOTATION if preview is not None and can_preview(ls) else None
     if document_changes or creates:
         changes: list[
             types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile
@@ -93,11 +116,14 @@ def workspace_edit(ls: EdgewiseServer, files: list[FileEdit]) -> types.Workspace
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
                         uri=file.uri, version=None if file.create else file.version
                     ),
-                    edits=list(_text_edits(file, encoding)),
+                    edits=_text_edits(file, encoding, annotation),
                 )
             )
-        return types.WorkspaceEdit(document_changes=changes)
-    return types.WorkspaceEdit(changes={f.uri: _text_edits(f, encoding) for f in files})
+        if annotation is None or preview is None:
+            return types.WorkspaceEdit(document_changes=changes)
+        note = types.ChangeAnnotation(label=preview, needs_confirmation=True)
+        return types.WorkspaceEdit(document_changes=changes, change_annotations={annotation: note})
+    return types.WorkspaceEdit(changes={f.uri: _plain_edits(f, encoding) for f in files})
 
 
 async def wait_for_text(

@@ -37,6 +37,7 @@ from edgewise.pipeline.prompts import (
 )
 from edgewise.pipeline.services import Services
 from edgewise.report.builder import Usage, make_report
+from edgewise.report.record import ProducedBy
 
 CACHEABLE_STOPS = (
     "eos",
@@ -206,18 +207,19 @@ async def complete(
         {**prompt_context(prompt), "heal_prefix": sent.heal_prefix},
         cache=("hit" if hit else "miss") if optimize else "off",
         cached_from=hit.report_id if hit else None,
+        produced_by=hit.producer if hit else None,
         whole_file=whole_file,
     )
     if not hit:
         services.keep_prompt(report, result)
     if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
-        services.results.put(key, cached_text(result, report["id"]))
+        services.results.put(key, cached_text(result, report))
     if hidden:
         services.session.hidden += 1
     services.session.add(report)
     shown = None
     if optimize:
-        kept = (hit or cached_text(result, report["id"])).first(len(inserted))
+        kept = (hit or cached_text(result, report)).first(len(inserted))
         shown = Shown(doc.text, offset, start.line, start.character, kept, prompt.format)
     return Completion(inserted, report, hidden, shown, result)
 
@@ -235,6 +237,7 @@ def completion_report(
     *,
     cache: str | None = None,
     cached_from: str | None = None,
+    produced_by: ProducedBy | None = None,
     whole_file: int | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
@@ -262,6 +265,7 @@ def completion_report(
         cache=cache,
         cached_from=cached_from,
         active_ms=services.session.active_ms(usage.total_ms),
+        produced_by=produced_by,
     )
     return report.to_dict(), report.hidden is True
 
@@ -291,6 +295,7 @@ def type_through(
         {"notes": [f"type-through: {len(typed)} characters typed"]},
         cache="type-through" if typed else "hit",
         cached_from=rest.report_id,
+        produced_by=rest.producer,
     )
     services.session.add(report)
     next_shown = Shown(

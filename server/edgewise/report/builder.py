@@ -22,6 +22,7 @@ from edgewise.report.record import (
     LowSpan,
     ModelFacts,
     Money,
+    ProducedBy,
     Report,
     Reproduce,
     Sampler,
@@ -105,6 +106,7 @@ def make_report(
     cache: str | None = None,
     cached_from: str | None = None,
     active_ms: float | None = None,
+    produced_by: ProducedBy | None = None,
 ) -> Report:
     """``inserted`` is the text placed at ``start`` (``end``: where the report's range
     ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
@@ -115,7 +117,10 @@ def make_report(
     looked up; ``min_confidence``: hide the suggestion below this (completions);
     ``whole_file``: the tokenizer's count of the whole document, for the saving;
     ``active_ms``: the active use the request accounts for (``Session.active_ms``; default
-    the model time), which the hardware is charged for."""
+    the model time), which the hardware is charged for.
+
+    ``produced_by``: for a text served again without a model call, what the call that
+    made it cost (this report's own figures stay those of this request: 0)."""
     conf = score_tokens(result.pieces, result.probs, settings.low_confidence, result.first_margin)
     active = usage.total_ms if active_ms is None else active_ms
     cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion, active)
@@ -207,6 +212,7 @@ def make_report(
         hidden=hidden,
         cache=ABSENT if cache is None else cache,
         cached_from=ABSENT if cached_from is None else cached_from,
+        produced_by=ABSENT if produced_by is None else produced_by,
         reproduce=reproduce_facts(result, settings),
     )
 
@@ -296,41 +302,61 @@ def calibrated(confidence: Confidence, cal: CalibrationMap | None) -> Confidence
 
 
 def summary(report: dict[str, Any], line_shift: int = 0) -> str:
-    """One line a person reads: tokens, time, energy, money, confidence, weakest line
-    (``line_shift``: lines added above the report's text since it was made)."""
-    tokens = report["tokens"]
-    cost = report["cost"]
+    """One line a person reads, what they look for first: how sure (in plain words),
+    then what it cost, then the weakest line (``line_shift``: lines added above the
+    report's text since it was made). The jargon (first-token margin, lowest token
+    probability) stays in the report itself (the editors' hovers)."""
     conf = report["confidence"]
     lost = report.get("lost")
     if lost:  # no answer: only the time it took until then
-        return (
-            f"edgewise: no answer, {lost['reason']}, after "
-            f"{report['time_ms']['total'] / 1000:.2f} s"
-        )
-    cache = report.get("cache")
-    served = {"hit": "from the result cache", "type-through": "typed through"}.get(cache or "")
-    parts = [
-        f"{served}, no model call"
-        if served
-        else f"{tokens['prompt']} prompt + {tokens['completion']} generated tokens"
-        + (f" ({tokens['cached']} reused)" if tokens["cached"] else ""),
-        f"{report['time_ms']['total'] / 1000:.2f} s",
-        f"{cost['energy_wh']:.4f} Wh",
-        f"≈ {_money(cost['cloud_equivalent'], cost['currency'])} at cloud prices",
-    ]
-    if conf["score"] is None:
-        parts.append("confidence unknown")
-    else:
-        text = f"confidence {conf['score']:.2f}"
-        if conf.get("calibrated"):  # the share of such suggestions that were right
-            text += f" (calibrated on {conf['calibration']['samples']} samples)"
-        if conf["low_spans"]:
-            weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])
-            text += f" — lowest on line {weakest['start']['line'] + 1 + line_shift}"
-        parts.append(text)
+        return f"no answer, {lost['reason']}, after {report['time_ms']['total'] / 1000:.2f} s"
+    parts = [_sureness(conf)]
     if report["verified"]["syntax_ok"] is False:
         parts.append(f"NOT verified: {report['verified']['reason']}")
-    return "edgewise: " + ", ".join(parts)
+    parts.append(_cost(report))
+    several_lines = report["range"]["end"]["line"] > report["range"]["start"]["line"]
+    if conf["score"] is not None and conf["low_spans"] and several_lines:
+        weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])
+        parts.append(f"least sure on line {weakest['start']['line'] + 1 + line_shift}")
+    return " · ".join(parts)
+
+
+def _sureness(conf: dict[str, Any]) -> str:
+    """ "likely right: 27 % (calibrated on your code)": a calibrated score is the measured
+    share of such suggestions that were right; an uncalibrated one is only the model's."""
+    score = conf["score"]
+    if score is None:
+        return "confidence unknown"
+    percent = "<1 %" if 0 < score < 0.005 else f"{round(score * 100)} %"
+    if conf.get("calibrated"):
+        origin = (conf.get("calibration") or {}).get("source")
+        where = "sample code" if origin == "bundled" else "your code"
+        return f"likely right: {percent} (calibrated on {where})"
+    return f"model's confidence: {percent} (not calibrated)"
+
+
+def _cost(report: dict[str, Any]) -> str:
+    """What the text cost: this request's model call, or, for a text served again
+    without one, the call that made it."""
+    served = {"hit": "served again from the cache", "type-through": "typed through"}.get(
+        report.get("cache") or ""
+    )
+    made = report.get("produced_by")
+    if served and made:
+        return f"{served}, no model call; made by a call of {_call(made)}"
+    if served:
+        return f"{served}, no model call"
+    return _call(report)
+
+
+def _call(call: dict[str, Any]) -> str:
+    tokens, cost = call["tokens"], call["cost"]
+    reused = f" ({tokens['cached']} reused)" if tokens["cached"] else ""
+    return (
+        f"{tokens['prompt']} prompt + {tokens['completion']} generated tokens{reused}, "
+        f"{call['time_ms']['total'] / 1000:.2f} s, {cost['energy_wh']:.4f} Wh, "
+        f"≈ {_money(cost['cloud_equivalent'], cost['currency'])} at cloud prices"
+    )
 
 
 def _money(value: float, currency: str) -> str:

@@ -143,6 +143,27 @@ class Reproduce:
 
 
 @dataclass(frozen=True)
+class ProducedBy:
+    """What the model call that made a text served again (result cache, type-through)
+    cost: that call's report id, tokens, times and cost."""
+
+    report: str
+    tokens: Tokens
+    time_ms: Times
+    cost: Money
+
+    @classmethod
+    def of(cls, report: dict[str, Any]) -> ProducedBy:
+        """From the producing call's report JSON (its keys are these fields' names)."""
+        return cls(
+            report["id"],
+            Tokens(**report["tokens"]),
+            Times(**report["time_ms"]),
+            Money(**report["cost"]),
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     id: str
     kind: str
@@ -166,6 +187,7 @@ class Report:
     cached_from: str | Absent = ABSENT
     reproduce: Reproduce | Absent = ABSENT
     lost: Lost | Absent = ABSENT
+    produced_by: ProducedBy | Absent = ABSENT
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""
