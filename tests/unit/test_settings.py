@@ -34,6 +34,8 @@ def test_schema_and_dataclasses_agree_on_names_types_and_defaults():
                 nested = getattr(instance, field.name)
                 assert field.type == type(nested).__name__, f"{where}{key}"
                 agree(nested, prop["properties"], f"{where}{key}.")
+            elif prop["type"] == "array":
+                assert str(field.type).startswith("tuple["), f"{where}{key}"
             else:
                 assert field.type == kinds[prop["type"]].__name__, f"{where}{key}"
 

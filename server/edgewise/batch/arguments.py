@@ -71,6 +71,12 @@ def add_refactor_parser(
         "or cloud (the cloud-equivalent price of the tokens)",
     )
     parser.add_argument("--limit", type=int, metavar="N", help="start at most N targets")
+    parser.add_argument(
+        "--allow-test-changes",
+        action="store_true",
+        help="let edits delete or loosen checks (assert, expect, test functions), add "
+        "skip/xfail/.only, or change test files (default: refused, with the reason)",
+    )
     parser.add_argument("--model", help="model (overrides settings)")
     parser.add_argument("--backend", metavar="URL", help="'embedded' or a server URL")
     parser.add_argument("--settings", metavar="FILE", help="JSON settings file")

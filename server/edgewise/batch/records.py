@@ -29,11 +29,28 @@ from edgewise.redact import redact
 from edgewise.report.ledger import totals
 from edgewise.schemas import load_schema
 
-OUTCOMES = ("applied", "proposed", "rejected-by-syntax", "rejected-by-check", "skipped", "failed")
+OUTCOMES = (
+    "applied",
+    "proposed",
+    "rejected-by-syntax",
+    "rejected-by-test-guard",
+    "rejected-by-checkers",
+    "rejected-by-check",
+    "skipped",
+    "failed",
+)
 # Outcomes --resume does not redo. "proposed" is done only for another dry run (a dry
 # run's proposals are still to be applied by an --apply run); "skipped" and "failed"
 # are retried (a file that changed on disk, a model error).
-DONE_ALWAYS = frozenset({"applied", "rejected-by-syntax", "rejected-by-check"})
+DONE_ALWAYS = frozenset(
+    {
+        "applied",
+        "rejected-by-syntax",
+        "rejected-by-test-guard",
+        "rejected-by-checkers",
+        "rejected-by-check",
+    }
+)
 
 
 def _registry() -> Registry:

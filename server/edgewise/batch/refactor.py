@@ -80,6 +80,14 @@ STOP_NOW_SIGNALS = tuple(
 )
 
 
+# The gate that refused an edit (the report's verified.gate) -> the target's outcome.
+GATE_OUTCOMES = {
+    "syntax": "rejected-by-syntax",
+    "tests": "rejected-by-test-guard",
+    "checks": "rejected-by-checkers",
+}
+
+
 class UsageError(Exception):
     """A bad command line or setup: exit code 2, nothing changed."""
 
@@ -166,6 +174,8 @@ def load_settings(args: Any) -> Settings:
         raw["model"] = args.model
     if args.backend:
         raw["backend"] = args.backend
+    if getattr(args, "allow_test_changes", False):
+        raw["allowTestChanges"] = True
     parallel = "maxParallelRequests"  # a remote backend's requests in flight, when it has one
     if args.jobs > 1 and parallel in load_schema("config")["properties"]:
         current = raw.get(parallel)
@@ -1015,7 +1025,10 @@ def judge(found: FoundTarget, result: Any, uri: str) -> TargetResult:
         else []
     )
     if result.disabled_reason:
-        outcome = "rejected-by-syntax" if report["verified"]["syntax_ok"] is False else "failed"
+        verified = report["verified"]
+        outcome = GATE_OUTCOMES.get(verified.get("gate", "")) or (
+            "rejected-by-syntax" if verified["syntax_ok"] is False else "failed"
+        )
         # the rejected text stays in the record (diff) for review, never in a file
         why = result.disabled_reason
         return TargetResult(found, report, result.new_text, proposed, outcome, why)

@@ -16,7 +16,9 @@ from edgewise.report.cost import compute_cost, compute_remote_cost
 from edgewise.report.record import (
     ABSENT,
     Absent,
+    Agreement,
     CalibrationFacts,
+    CheckRun,
     Confidence,
     LowSpan,
     ModelFacts,
@@ -24,6 +26,7 @@ from edgewise.report.record import (
     Report,
     Sampler,
     Span,
+    TestGuard,
     Times,
     Tokens,
     Verified,
@@ -89,6 +92,11 @@ def make_report(
     whole_file: int | None = None,
     cache: str | None = None,
     cached_from: str | None = None,
+    attempts: int | None = None,
+    gate: str | None = None,
+    checks: list[CheckRun] | None = None,
+    tests: TestGuard | None = None,
+    agreement: Agreement | None = None,
 ) -> Report:
     """``inserted`` is the text placed at ``start`` (``end``: where the report's range
     ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
@@ -97,7 +105,10 @@ def make_report(
 
     ``calibration``: the model's calibration map (or None: it has none), when it was
     looked up; ``min_confidence``: hide the suggestion below this (completions);
-    ``whole_file``: the tokenizer's count of the whole document, for the saving."""
+    ``whole_file``: the tokenizer's count of the whole document, for the saving.
+    Actions: ``attempts`` (model calls that made the edit, extra samples aside),
+    ``gate`` that refused it, the ``checks`` and ``tests`` gates' findings, and the
+    ``agreement`` of extra samples."""
     conf = score_tokens(result.pieces, result.probs, settings.low_confidence, result.first_margin)
     cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion)
     if info.backend != "embedded":  # a remote server is priced with its own settings
@@ -130,6 +141,8 @@ def make_report(
     )
     if not isinstance(calibration, Absent):
         confidence = calibrated(confidence, calibration)
+    if agreement is not None:
+        confidence = replace(confidence, agreement=agreement)
     hidden: bool | Absent = ABSENT
     if min_confidence is not None:
         score = confidence.score
@@ -165,7 +178,14 @@ def make_report(
         ),
         cost=money,
         confidence=confidence,
-        verified=Verified(syntax_ok, reason, usage.calls),
+        verified=Verified(
+            syntax_ok,
+            reason,
+            usage.calls if attempts is None else attempts,
+            ABSENT if gate is None else gate,
+            ABSENT if checks is None else checks,
+            ABSENT if tests is None else tests,
+        ),
         stop_reason=result.stop_reason,
         context=context or {},
         hidden=hidden,
@@ -216,8 +236,15 @@ def summary(report: dict[str, Any], line_shift: int = 0) -> str:
             weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])
             text += f" — lowest on line {weakest['start']['line'] + 1 + line_shift}"
         parts.append(text)
-    if report["verified"]["syntax_ok"] is False:
-        parts.append(f"NOT verified: {report['verified']['reason']}")
+    agreement = conf.get("agreement")
+    if agreement:
+        parts.append(
+            f"{agreement['agreeing']} of {agreement['samples'] - 1} other samples agree"
+            + (" (unsure)" if agreement["unsure"] else "")
+        )
+    verified = report["verified"]
+    if verified["syntax_ok"] is False or verified.get("gate") in ("tests", "checks"):
+        parts.append(f"NOT verified: {verified['reason']}")
     return "edgewise: " + ", ".join(parts)
 
 
