@@ -137,3 +137,51 @@ async def test_a_generated_test_that_adds_a_skip_is_refused(serve: Any):
     assert action.edit is None and action.disabled is not None
     assert "it adds `pytest.mark.skip`" in action.disabled.reason
     assert action.data["report"]["verified"]["gate"] == "tests"
+
+
+async def test_extra_samples_that_agree_are_reported_beside_the_confidence(serve: Any):
+    same_tree = "def area(width, height):\n    # the product\n    return height*width\n"
+    client, editor = await serve([VALID, same_tree, VALID], actionSamples=3)
+    uri = editor.open("geometry.py", "python")
+    action = await simplify(client, uri, 3)
+    assert action.title == "Simplify (edgewise)" and action.edit is not None
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments
+        )
+    )
+    diagnostics = await wait_until(
+        lambda: [d for d in client.diagnostics.get(uri, []) if d.code == "action:simplify"]
+    )
+    report = diagnostics[0].data
+    jsonschema.validate(report, load_schema("report"))
+    agreement = report["confidence"]["agreement"]
+    assert agreement["samples"] == 3 and agreement["agreeing"] == 2
+    assert agreement["score"] == 1.0 and agreement["unsure"] is False
+    assert agreement["method"] == "text or tree" and agreement["seeds"] == [43, 44]
+    assert agreement["temperature"] == 0.7
+    assert report["verified"]["attempts"] == 1, "extra samples are not attempts"
+    assert "2 of 2 other samples agree" in diagnostics[0].message
+
+
+async def test_extra_samples_that_disagree_mark_the_action_unsure(serve: Any):
+    other = "def area(width, height):\n    return (width + height) * 2\n"
+    renamed = "def area(w, h):\n    return w * h\n"
+    client, editor = await serve([VALID, other, renamed], actionSamples=3)
+    uri = editor.open("geometry.py", "python")
+    action = await simplify(client, uri, 3)
+    assert action.edit is not None, "unsure is said, not refused"
+    assert action.title == "Simplify (edgewise) (unsure: 0 of 2 other samples agree)"
+    editor.apply(action.edit)
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments
+        )
+    )
+    diagnostics = await wait_until(
+        lambda: [d for d in client.diagnostics.get(uri, []) if d.code == "action:simplify"]
+    )
+    report = diagnostics[0].data
+    assert report["confidence"]["agreement"]["unsure"] is True
+    assert "unsure: 0 of 2 other samples agree" in report["verified"]["reason"]
+    assert "height * width" in editor.text(uri), "the offered text is the first sample's"
