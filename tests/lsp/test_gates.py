@@ -185,3 +185,28 @@ async def test_extra_samples_that_disagree_mark_the_action_unsure(serve: Any):
     assert report["confidence"]["agreement"]["unsure"] is True
     assert "unsure: 0 of 2 other samples agree" in report["verified"]["reason"]
     assert "height * width" in editor.text(uri), "the offered text is the first sample's"
+
+
+async def test_the_rewrite_command_refuses_an_edit_the_checkers_reject(serve: Any):
+    client, editor = await serve([UNDEFINED])
+    uri = editor.open("geometry.py", "python")
+    before = editor.text(uri)
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="edgewise.rewrite",
+            arguments=[
+                {
+                    "uri": uri,
+                    "range": {
+                        "start": {"line": 3, "character": 0},
+                        "end": {"line": 5, "character": 0},
+                    },
+                    "instruction": "use a helper",
+                }
+            ],
+        )
+    )
+    assert result["applied"] is False
+    assert "F821 Undefined name `multiply` (ruff)" in result["reason"]
+    assert result["report"]["verified"]["gate"] == "checks"
+    assert editor.applied == [] and editor.text(uri) == before
