@@ -42,7 +42,7 @@ LANGUAGES = {
     "mypy": frozenset({"python"}),
     "pyright": frozenset({"python"}),
     "eslint": frozenset({"javascript", "typescript", "tsx"}),
-    "tsc": frozenset({"typescript", "tsx", "javascript"}),
+    "tsc": frozenset({"typescript", "tsx"}),
 }
 PYTHON_CONFIGS = ("pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "mypy.ini")
 ESLINT_CONFIGS = (
