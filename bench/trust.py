@@ -4,9 +4,12 @@ them each gate catches before a person sees them.
 
     PYTHONPATH=server:. python bench/trust.py [--package inflection==0.5.1]
         [--functions 8] [--actions simplify,docstring,annotate.python] [--samples 3]
+        [--no-strip]
 
 The sdist is downloaded once into .cache/bench/sdists (pip download, no dependencies,
-no wheels) and unpacked into a throwaway folder. The baseline is the package's own test
+no wheels) and unpacked into a throwaway folder; its top-level functions' docstrings and annotations
+are removed there first (--no-strip keeps them), so that every action has the same
+targets, as in code that lacks them. The baseline is the package's own test
 suite on the unchanged copy (it must pass). Each action runs on the first --functions
 top-level functions of the package with the syntax gate only (today's floor: the
 checkers gate off, test changes allowed), with --samples samples for agreement. Each
@@ -74,6 +77,58 @@ def unpack(sdist: Path, dest: Path) -> Path:
         archive.extractall(dest, filter="data")
     (folder,) = [p for p in dest.iterdir() if p.is_dir()]
     return folder
+
+
+def strip_function(text: str) -> str:
+    """The module with its top-level functions' docstrings and annotations removed (so
+    that the docstring and annotate actions have targets, as in code that lacks them)."""
+    from edgewise.context.languages import LanguageRegistry
+
+    python = LanguageRegistry().for_document("a.py")
+    assert python is not None
+    data = text.encode("utf-8")
+    tree = python.parser().parse(data)
+    cuts: list[tuple[int, int, bytes]] = []
+    for node in tree.root_node.named_children:
+        if node.type == "decorated_definition":
+            node = node.child_by_field_name("definition") or node
+        if node.type != "function_definition":
+            continue
+        params = node.child_by_field_name("parameters")
+        returns = node.child_by_field_name("return_type")
+        body = node.child_by_field_name("body")
+        if params is not None and returns is not None:
+            cuts.append((params.end_byte, returns.end_byte, b""))
+        for param in params.named_children if params is not None else []:
+            if param.type == "typed_parameter":
+                name = param.named_children[0]
+                cuts.append(
+                    (param.start_byte, param.end_byte, data[name.start_byte : name.end_byte])
+                )
+            elif param.type == "typed_default_parameter":
+                name = param.child_by_field_name("name")
+                value = param.child_by_field_name("value")
+                if name is not None and value is not None:
+                    new = (
+                        data[name.start_byte : name.end_byte]
+                        + b"="
+                        + data[value.start_byte : value.end_byte]
+                    )
+                    cuts.append((param.start_byte, param.end_byte, new))
+        first = body.named_children[0] if body is not None and body.named_children else None
+        if (
+            first is not None
+            and first.type == "expression_statement"
+            and first.named_children[0].type == "string"
+        ):
+            start = data.rfind(b"\n", 0, first.start_byte) + 1
+            end = data.find(b"\n", first.end_byte) + 1 or len(data)
+            only = body is not None and len(body.named_children) == 1
+            indent = data[start : first.start_byte]
+            cuts.append((start, end, indent + b"pass\n" if only else b""))
+    for start, end, new in sorted(cuts, reverse=True):
+        data = data[:start] + new + data[end:]
+    return data.decode("utf-8")
 
 
 def run_tests(project: Path) -> tuple[bool, float]:
@@ -252,6 +307,12 @@ def main() -> int:
     parser.add_argument("--functions", type=int, default=8)
     parser.add_argument("--actions", default="simplify,docstring,annotate.python")
     parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument(
+        "--strip",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="remove the functions' docstrings and annotations first (default: on)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "server"))
     from bench.machine import smollm2_here
@@ -263,6 +324,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="edgewise-trust-") as folder:
         project = unpack(sdist, Path(folder))
         print(f"package: {sdist.name}; tests in a throwaway copy ({project})")
+        if args.strip:
+            for path in sources(project):
+                path.write_text(strip_function(path.read_text("utf-8")), "utf-8")
+            print("functions' docstrings and annotations stripped in the copy (--strip)")
         ok, baseline_s = run_tests(project)
         if not ok:
             print("the package's own tests fail on the unchanged copy: nothing to measure")

@@ -381,7 +381,7 @@ async def run_mypy(found: Found, path: Path, text: str, timeout_s: float) -> lis
             "--follow-imports",
             "silent",
             "--cache-dir",
-            str(cache_dir() / "mypy"),
+            str(cache_dir() / "mypy" / hashlib.sha256(str(found.cwd).encode()).hexdigest()[:16]),
             str(path),
         ]
         out = await run_tool(argv, found.cwd, "", timeout_s)
