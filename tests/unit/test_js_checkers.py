@@ -1,4 +1,4 @@
-"""The checkers gate on JavaScript and TypeScript with the real ESLint and TypeScript, as
+"""The checkers gate with the real npm-packaged checkers (ESLint, TypeScript, pyright), as
 a project has them in its node_modules (installed by scripts/setup-checkers)."""
 
 from __future__ import annotations
@@ -75,3 +75,19 @@ def test_tsc_checks_the_edit_against_the_project_and_its_imports(project: Path):
     assert (project / "cart.ts").read_text() == before, "the edited text never touches the disk"
     fine = check(project, "cart.ts", "typescript", before, before.replace("1, 2", "2, 1"), ("tsc",))
     assert fine.problem is None
+
+
+def test_pyright_runs_when_configured_and_resolves_the_projects_imports(project: Path):
+    (project / "helpers.py").write_text("def scale(x: int) -> int:\n    return x * 2\n")
+    before = (
+        "from helpers import scale\n\n\ndef area(w: int, h: int) -> int:\n    return scale(w) * h\n"
+    )
+    after = before.replace("scale(w) * h", "scale(str(w)) * h")
+    unconfigured = check(project, "geo.py", "python", before, after, ("pyright",))
+    assert unconfigured.runs[0].status == "not-configured"
+    (project / "pyrightconfig.json").write_text("{}")
+    outcome = check(project, "geo.py", "python", before, after, ("pyright",))
+    (run,) = outcome.runs
+    assert run.status == "ran", run.detail
+    assert run.version == "pyright 1.1.414" and run.problems_before == 0
+    assert [(p.line, p.rule) for p in run.new] == [(5, "reportArgumentType")]
