@@ -18,8 +18,8 @@ the package's tests run, and the file is put back. The later gates are then aske
 that same edit: the test guard, the project's checkers (ruff --select F, mypy when the
 package configures it), and the agreement threshold (unsure: fewer than half of the
 extra samples agree). Printed, from this one run: share of edits that break the tests,
-how many of those each gate catches (cumulative: syntax; + checkers; + test guard;
-+ agreement), how many good edits each refuses, and the AUROC of agreement and of token
+how many of those each gate catches (cumulative: today's gates -- syntax, confinement,
+a usable reply; + checkers; + test guard; + agreement), how many good edits each refuses, and the AUROC of agreement and of token
 confidence for "the tests still pass".
 """
 
@@ -48,7 +48,7 @@ class Edit:
     path: Path
     before: str
     after: str | None  # None: the model produced no edit at all
-    syntax_ok: bool
+    syntax_ok: bool  # passed today's gates (syntax, confinement, a usable reply)
     confidence: float | None
     agreement: float | None
     passes: bool | None = None
@@ -209,6 +209,8 @@ async def propose(
                             result.edit_end if result.edit_end is not None else result.edit_offset
                         )
                         after = text[: result.edit_offset] + result.new_text + text[stop:]
+                    if after == text:  # "the edit changes nothing": no edit to judge
+                        after = None
                     agreement = report["confidence"].get("agreement")
                     edits.append(
                         Edit(
@@ -273,18 +275,18 @@ def report(edits: list[Edit], baseline_s: float, tests_s: list[float]) -> None:
     share = len(breaking) / len(judged) if judged else 0.0
     print(f"edits that break the package's tests: {len(breaking)} ({share:.0%})")
     gates: list[tuple[str, Any]] = [
-        ("syntax only (today)", lambda e: not e.syntax_ok),
+        ("today (syntax, confinement)", lambda e: not e.syntax_ok),
         ("+ checkers", lambda e: e.checkers is not None),
         ("+ test guard", lambda e: e.guard is not None),
         ("+ agreement (unsure)", lambda e: e.agreement is not None and e.agreement < 0.5),
     ]
     caught: set[int] = set()
-    print("gate                      breaking caught   good refused")
+    print("gate                         breaking caught   good refused")
     for name, refuses in gates:
         caught |= {id(e) for e in judged if refuses(e)}
         hit = sum(1 for e in breaking if id(e) in caught)
         wrong = sum(1 for e in good if id(e) in caught)
-        print(f"{name:<25} {hit:>4} of {len(breaking):<8} {wrong:>4} of {len(good)}")
+        print(f"{name:<28} {hit:>4} of {len(breaking):<8} {wrong:>4} of {len(good)}")
     labels = [bool(e.passes) for e in judged]
     for name, values in (
         ("agreement", [e.agreement for e in judged]),
