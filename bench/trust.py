@@ -287,6 +287,16 @@ def report(edits: list[Edit], baseline_s: float, tests_s: list[float]) -> None:
         hit = sum(1 for e in breaking if id(e) in caught)
         wrong = sum(1 for e in good if id(e) in caught)
         print(f"{name:<28} {hit:>4} of {len(breaking):<8} {wrong:>4} of {len(good)}")
+    for action in dict.fromkeys(e.action for e in edits):
+        mine = [e for e in judged if e.action == action]
+        broke = sum(1 for e in mine if not e.passes)
+        asked = sum(1 for e in edits if e.action == action)
+        print(f"  {action}: {len(mine)} edits of {asked} targets, {broke} break the tests")
+    for e in judged:
+        for gate, why in (("checkers", e.checkers), ("test guard", e.guard)):
+            if why is not None:
+                verdict = "breaking" if not e.passes else "GOOD"
+                print(f"  {gate} refuse {e.action} {e.symbol} ({verdict}): {why[:150]}")
     labels = [bool(e.passes) for e in judged]
     for name, values in (
         ("agreement", [e.agreement for e in judged]),
