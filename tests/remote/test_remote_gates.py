@@ -131,3 +131,24 @@ def test_batch_refuses_a_docstring_in_a_test_file(tmp_path: Path):
     refused = next(r for r in lines if r.get("target", {}).get("file") == "tests/test_calc.py")
     assert "changes the test file test_calc.py" in refused["reason"]
     assert code == 1
+
+
+def test_batch_checks_each_edit_together_with_the_others_in_its_file(tmp_path: Path):
+    # each edit alone leaves `os` used by the other function; together they leave it unused
+    module = (
+        "import os\n\n\ndef here():\n    return os.getcwd()\n\n\ndef sep():\n    return os.sep\n"
+    )
+    project = project_with(tmp_path, {"paths.py": module})
+    replies = ['def here():\n    return "."\n```\n', 'def sep():\n    return "/"\n```\n']
+    with MisbehavingServer("replies", replies=replies) as server:
+        code, lines, stderr = refactor(project, server.url, "--action", "simplify", "--apply")
+    outcomes = {r["target"]["symbol"]: r for r in lines if r["kind"] == "action"}
+    assert outcomes["here"]["outcome"] == "applied", stderr
+    refused = outcomes["sep"]
+    assert refused["outcome"] == "rejected-by-checkers"
+    assert refused["reason"].startswith("together with the other edits in this file, ")
+    assert "line 1: F401" in refused["reason"] and "`os` imported but unused" in refused["reason"]
+    assert refused["verified"]["gate"] == "checks"
+    written = (project / "paths.py").read_text("utf-8")
+    assert 'return "."' in written and "return os.sep" in written
+    assert code == 1

@@ -647,6 +647,12 @@ class BatchRun:
                 result.reason = f"together with the other edits in this file, {verdict.reason}"
                 result.report["verified"].update(syntax_ok=False, reason=result.reason)
                 continue
+            problem = await self.combined_problems(source, current, after) if edits else None
+            if problem is not None:
+                result.outcome = "rejected-by-checkers"
+                result.reason = f"together with the other edits in this file, {problem}"
+                result.report["verified"].update(gate="checks", reason=result.reason)
+                continue
             edits.extend(result.edits)
             current = after
             accepted.append(result)
@@ -674,6 +680,26 @@ class BatchRun:
             self.journal.end(self.journal_entry)
             self.journal_entry = None
         engine.documents.close(work.uri)
+
+    async def combined_problems(self, source: SourceFile, current: str, after: str) -> str | None:
+        """What the project's checkers find new in ``after`` (the file with one more
+        target's edit) against ``current`` (the file with the edits accepted so far):
+        each target was checked against the file as read, not beside the others."""
+        engine = self.engine
+        assert engine is not None
+        language = engine.languages.for_document(source.path.name)
+        workspace = self.workspace or Workspace()
+        checks = engine.settings.checks
+        outcome = await engine.checkers.check(
+            source.path,
+            workspace.root_of(source.path),
+            language.name if language is not None else None,
+            current,
+            after,
+            checks.tools,
+            checks.timeout_ms / 1000,
+        )
+        return outcome.problem
 
     async def write_and_check(
         self, work: FileWork, accepted: list[TargetResult], new_bytes: bytes
