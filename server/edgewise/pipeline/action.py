@@ -37,7 +37,7 @@ from edgewise.actions.testgen import uri_path
 from edgewise.actions.verify import verify_edit
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import LineIndex, Pos
-from edgewise.errors import ActionNotApplicable, BadInput, UnknownAction
+from edgewise.errors import ActionNotApplicable, BadInput, ModelError, UnknownAction
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
 from edgewise.pipeline.postprocess import marker_stop
 from edgewise.pipeline.prompts import chat_prompt
@@ -272,8 +272,9 @@ async def sample_agreement(
     cancel: threading.Event | None,
     offered: Attempt,
     usage: Usage,
-) -> Agreement:
-    """Draw the extra samples (seeded) and compare each with the offered edit."""
+) -> Agreement | None:
+    """Draw the extra samples (seeded) and compare each with the offered edit (None when
+    none could be drawn: cancelled, or the model failed)."""
     settings = services.settings
     temperature = sample_temperature(settings.temperature)
     seeds = sample_seeds(settings.seed, settings.action_samples)
@@ -284,10 +285,15 @@ async def sample_agreement(
     for seed in seeds:
         if cancel is not None and cancel.is_set():
             break
-        result = await generate(
-            services, backend, planned.spec, planned.plan, user, uri, cancel, seed, temperature
-        )
+        try:
+            result = await generate(
+                services, backend, planned.spec, planned.plan, user, uri, cancel, seed, temperature
+            )
+        except ModelError:
+            break  # the offered edit stands; the samples drawn so far are reported
         usage.add(result)
+        if result.stop_reason == "cancelled":
+            break
         other = judge(planned.doc, planned.plan, result, services.position_encoding)
         methods.append(
             agrees(
@@ -299,7 +305,7 @@ async def sample_agreement(
             )
         )
     services.last_prompt = prompt
-    return agreement(methods, temperature, seeds[: len(methods)])
+    return agreement(methods, temperature, seeds[: len(methods)]) if methods else None
 
 
 async def generate(
