@@ -4,7 +4,7 @@ them each gate catches before a person sees them.
 
     PYTHONPATH=server:. python bench/trust.py [--package inflection==0.5.1]
         [--functions 8] [--actions simplify,docstring,annotate.python] [--samples 3]
-        [--no-strip]
+        [--no-strip] [--backend URL]
 
 The sdist is downloaded once into .cache/bench/sdists (pip download, no dependencies,
 no wheels) and unpacked into a throwaway folder; its top-level functions' docstrings and annotations
@@ -160,7 +160,12 @@ def sources(project: Path) -> list[Path]:
 
 
 async def propose(
-    project: Path, model: Path, actions: list[str], functions: int, samples: int
+    project: Path,
+    model: Path,
+    actions: list[str],
+    functions: int,
+    samples: int,
+    backend: str = "embedded",
 ) -> list[Edit]:
     from edgewise.actions.base import Workspace, char_offset
     from edgewise.actions.catalog import get_action
@@ -171,6 +176,7 @@ async def propose(
 
     raw = {
         "model": str(model),
+        "backend": backend,
         "checks": {"tools": []},  # today's floor: the syntax gate only
         "allowTestChanges": True,
         "actionSamples": samples,
@@ -320,6 +326,9 @@ def main() -> int:
     parser.add_argument("--actions", default="simplify,docstring,annotate.python")
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument(
+        "--backend", default="embedded", help="'embedded' (SmolLM2) or a remote server's URL"
+    )
+    parser.add_argument(
         "--strip",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -345,7 +354,14 @@ def main() -> int:
             print("the package's own tests fail on the unchanged copy: nothing to measure")
             return 1
         edits = asyncio.run(
-            propose(project, model, args.actions.split(","), args.functions, args.samples)
+            propose(
+                project,
+                model,
+                args.actions.split(","),
+                args.functions,
+                args.samples,
+                args.backend,
+            )
         )
         tests_s = []
         for edit in edits:
