@@ -259,13 +259,11 @@ class Checkers:
         if tool == "tsc":
             package = node_package("typescript", path, root)
             node = shutil.which("node")
-            if package is None or node is None:
-                why = (
-                    "no node_modules/typescript in the project"
-                    if node is None or package is None
-                    else ""
-                )
-                return CheckRun(tool, "not-installed", detail=why or "no node on PATH")
+            if package is None:
+                why = "no node_modules/typescript in the project"
+                return CheckRun(tool, "not-installed", detail=why)
+            if node is None:
+                return CheckRun(tool, "not-installed", detail="no node on PATH")
             configs = [d / "tsconfig.json" for d in ancestors(path.parent, root)]
             version = package_version(package)
             return Found(
