@@ -228,3 +228,15 @@ def test_no_tool_asked_for_or_none_configured_means_nothing_refused(tmp_path: Pa
     outcome = check(tmp_path, BEFORE, UNDEFINED, tools=tools)
     assert outcome.problem is None
     assert all(r.status == "not-configured" for r in outcome.runs)
+
+
+def test_mypy_checks_a_file_the_edit_creates(tmp_path: Path):
+    (tmp_path / "mypy.ini").write_text("[mypy]\n")
+    (tmp_path / "geometry.py").write_text("def area(w: int, h: int) -> int:\n    return w * h\n")
+    new_test = tmp_path / "tests" / "test_geometry.py"
+    text = 'from geometry import area\n\n\ndef test_area() -> None:\n    area("2", 3)\n'
+    outcome = asyncio.run(Checkers().check(new_test, tmp_path, "python", "", text, ("mypy",), 120))
+    (run,) = outcome.runs
+    assert run.status == "ran", run.detail
+    assert [(p.line, p.rule) for p in run.new] == [(5, "arg-type")], "the project's imports resolve"
+    assert not new_test.exists()

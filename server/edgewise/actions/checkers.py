@@ -363,14 +363,16 @@ async def run_ruff(found: Found, path: Path, text: str, timeout_s: float) -> lis
 
 
 async def run_mypy(found: Found, path: Path, text: str, timeout_s: float) -> list[Problem]:
+    """The text as the file at ``path`` (``--shadow-file``); a file the edit creates
+    (none on disk to shadow) is checked as a temporary copy of the same name."""
     with tempfile.TemporaryDirectory(prefix="edgewise-mypy-") as folder:
         shadow = Path(folder) / path.name
         shadow.write_text(text, "utf-8", newline="")
+        checked = path if path.exists() else shadow
+        shadowing = ["--shadow-file", str(path), str(shadow)] if checked == path else []
         argv = [
             *found.argv,
-            "--shadow-file",
-            str(path),
-            str(shadow),
+            *shadowing,
             "--no-error-summary",
             "--show-error-codes",
             "--no-color-output",
@@ -380,7 +382,7 @@ async def run_mypy(found: Found, path: Path, text: str, timeout_s: float) -> lis
             "silent",
             "--cache-dir",
             str(cache_dir() / "mypy" / hashlib.sha256(str(found.cwd).encode()).hexdigest()[:16]),
-            str(path),
+            str(checked),
         ]
         out = await run_tool(argv, found.cwd, "", timeout_s)
     problems = []
@@ -388,7 +390,7 @@ async def run_mypy(found: Found, path: Path, text: str, timeout_s: float) -> lis
         match = MYPY_LINE.match(line)
         if match is None or match["level"] != "error":
             continue
-        if Path(found.cwd, match["file"]).resolve() != path.resolve():
+        if Path(found.cwd, match["file"]).resolve() != checked.resolve():
             continue
         problems.append(Problem(int(match["line"]), match["code"] or "mypy", match["msg"]))
     return problems
