@@ -183,7 +183,11 @@ async def propose(
         "actionMaxTokens": 200,
         "threads": 2,
     }
-    settings = parse_settings(raw).settings
+    if backend != "embedded":  # the GGUF's tokenizer and chat template count the prompt
+        raw["remoteTokenizer"] = str(model)
+    parsed = parse_settings(raw)
+    assert not parsed.problems, parsed.problems
+    settings = parsed.settings
     engine = Engine(settings, allow_download=False, report_log=False)
     workspace = Workspace(roots=(project,))
     edits: list[Edit] = []
