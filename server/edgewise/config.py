@@ -81,6 +81,17 @@ class CostComparison:
     subscription_per_month: float = 19.0
 
 
+CHECK_TOOLS = ("ruff", "mypy", "pyright", "eslint", "tsc")
+
+
+@dataclass(kw_only=True, frozen=True)
+class Checks:
+    """Which of the project's own checkers may gate an edit, and how long each may take."""
+
+    tools: tuple[str, ...] = CHECK_TOOLS
+    timeout_ms: int = 10000
+
+
 @dataclass(kw_only=True, frozen=True)
 class Settings:
     model: str = ""
@@ -94,6 +105,9 @@ class Settings:
     max_tokens: int = 64
     action_max_tokens: int = 256
     action_prompt: str = "auto"
+    action_samples: int = 1
+    checks: Checks = field(default_factory=Checks)
+    allow_test_changes: bool = False
     min_confidence: float = 0.05
     low_confidence: float = 0.3
     temperature: float = 0.0
@@ -117,7 +131,7 @@ def camel(name: str) -> str:
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
-    for cls in (Pricing, RemotePricing, Budget, HostedPrice, CostComparison, Settings):
+    for cls in (Pricing, RemotePricing, Budget, HostedPrice, CostComparison, Checks, Settings):
         names = {f.name: override(rename=camel(f.name)) for f in dataclasses.fields(cls)}
         structure = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **names)  # type: ignore[arg-type]  # mypy matches **names against the _cattrs_ flags too; its keys are field names
         unstructure = make_dict_unstructure_fn(cls, conv, **names)  # type: ignore[arg-type]  # **names: field names, which mypy matches against the _cattrs_ flags too
@@ -143,6 +157,8 @@ def unwrap(raw: Any) -> Any:
 
 
 def _drop(tree: dict[str, Any], path: list[str | int]) -> None:
+    while any(isinstance(key, int) for key in path):  # a bad list item: the whole list goes
+        path = path[: max(i for i, key in enumerate(path) if isinstance(key, int))]
     node: Any = tree
     for key in path[:-1]:
         node = node[key]

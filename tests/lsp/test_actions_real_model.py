@@ -54,7 +54,7 @@ def editor_of(client: LanguageClient) -> Editor:
     return client.editor  # type: ignore[attr-defined]
 
 
-async def test_unit_test_goes_into_a_new_file_then_is_appended(client: LanguageClient):
+async def test_unit_test_goes_into_a_new_file_then_is_appended(client: LanguageClient, smollm2):
     editor = editor_of(client)
     source = editor.open("geometry.py", "python")
     source_before = editor.text(source)
@@ -82,7 +82,18 @@ async def test_unit_test_goes_into_a_new_file_then_is_appended(client: LanguageC
     assert report["uri"] == test_file.as_uri() and report["verified"]["syntax_ok"] is True
     assert report["context"]["created"] is True
 
-    # again, for the method of the class: appended to the file that now exists
+    # again, for the method of the class: SmolLM2's test calls `scale` as a bare name,
+    # which the project's checkers (ruff) refuse, twice
+    action = await resolved(client, titled(await actions_at(client, source, 17, 10), UNIT_TEST))
+    assert action.disabled is not None and action.edit is None
+    assert "F821 Undefined name `scale` (ruff)" in action.disabled.reason
+    assert action.data["report"]["verified"]["gate"] == "checks"
+    # with the checkers gate off, the same test is appended to the file that now exists
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={**real_options(smollm2), "checks": {"tools": []}}
+        )
+    )
     action = await resolved(client, titled(await actions_at(client, source, 17, 10), UNIT_TEST))
     assert action.disabled is None, action.disabled
     assert created(action.edit) == []

@@ -66,6 +66,7 @@ async def test_unbalanced_brackets_are_offered_disabled_with_the_reason(
         "syntax_ok": False,
         "reason": action.disabled.reason,
         "attempts": 2,
+        "gate": "syntax",
     }
     retry = await last_prompt(always)
     assert "Your previous reply could not be used: the edit adds" in retry["text"]

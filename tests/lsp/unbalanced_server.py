@@ -36,9 +36,12 @@ class UnbalancedReplies:
     async def agenerate(self, request: GenerationRequest) -> GenerationResult:
         return self.replace(await self.inner.agenerate(request))  # type: ignore[attr-defined]
 
+    def text(self) -> str:
+        return UNBALANCED if self.mode == "always" or self.calls == 1 else VALID
+
     def replace(self, result: GenerationResult) -> GenerationResult:
         self.calls += 1
-        text = UNBALANCED if self.mode == "always" or self.calls == 1 else VALID
+        text = self.text()
         result.text = text
         result.pieces = [text]
         result.probs = [min(result.probs) if result.probs else 0.5]

@@ -3,7 +3,8 @@
 It speaks llama-server's dialect (``/props``, ``/tokenize``, ``/detokenize``, streamed
 ``/v1/completions`` and ``/v1/chat/completions``) with a character tokenizer (one token a
 code point), and ``mode`` picks the fault; ``"ok"`` answers properly, honouring
-``max_tokens``. Endless answers stop by themselves after ``ENDLESS_S`` (a test that fails
+``max_tokens``, and ``"replies"`` answers the n-th generation with the n-th of
+``replies`` (the last one repeats; a crafted reply). Endless answers stop by themselves after ``ENDLESS_S`` (a test that fails
 does not leave a thread writing forever).
 """
 
@@ -31,9 +32,13 @@ LOOP = "This function returns the area of the rectangle it is given. "
 
 
 class MisbehavingServer(LoopbackServer):
-    def __init__(self, mode: str = "ok", template: str = PLAIN_TEMPLATE) -> None:
+    def __init__(
+        self, mode: str = "ok", template: str = PLAIN_TEMPLATE, replies: list[str] | None = None
+    ) -> None:
         self.mode = mode
         self.template = template
+        self.replies = replies or [REPLY]
+        self.generations = 0
         self.seen_headers: list[dict[str, str]] = []
         owner = self
 
@@ -159,6 +164,14 @@ class MisbehavingServer(LoopbackServer):
                         self.wfile.write(b"data: [DONE]\n\n")
                     except OSError:
                         pass  # the client stopped reading: it saw the loop
+                elif mode == "replies":
+                    owner.generations += 1
+                    reply = owner.replies[min(owner.generations, len(owner.replies)) - 1]
+                    self._sse_start()
+                    for start in range(0, len(reply), 8):
+                        self._event(self._chunk(chat, reply[start : start + 8]))
+                    self._event(self._chunk(chat, "", "stop"))
+                    self.wfile.write(b"data: [DONE]\n\n")
                 elif mode == "echo-mid-stream":
                     self._sse_start()
                     self._event({"error": {"message": f"echo {dict(self.headers)}"}})

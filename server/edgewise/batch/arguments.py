@@ -130,6 +130,12 @@ def add_refactor_parser(
         action="store_true",
         help="keep each model call's prompt so that `edgewise replay REPORT_ID` can run it again",
     )
+    parser.add_argument(
+        "--allow-test-changes",
+        action="store_true",
+        help="let edits delete or loosen checks (assert, expect, test functions), add "
+        "skip/xfail/.only, or change test files (default: refused, with the reason)",
+    )
     parser.add_argument("--model", help="model (overrides settings)")
     parser.add_argument("--backend", metavar="URL", help="'embedded' or a server URL")
     parser.add_argument("--settings", metavar="FILE", help="JSON settings file")

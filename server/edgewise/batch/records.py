@@ -34,6 +34,8 @@ OUTCOMES = (
     "proposed",
     "rejected-by-syntax",
     "rejected-unusable",  # the model's reply gave nothing to edit with (no usable types)
+    "rejected-by-test-guard",
+    "rejected-by-checkers",
     "rejected-by-check",
     "skipped",
     "failed",
@@ -42,6 +44,15 @@ OUTCOMES = (
 # run's proposals are still to be applied by an --apply run); "skipped" and "failed"
 # are retried (a file that changed on disk, a model error).
 DONE_ALWAYS = frozenset({"applied", "rejected-by-syntax", "rejected-unusable", "rejected-by-check"})
+DONE_ALWAYS = frozenset(
+    {
+        "applied",
+        "rejected-by-syntax",
+        "rejected-by-test-guard",
+        "rejected-by-checkers",
+        "rejected-by-check",
+    }
+)
 
 
 def _registry() -> Registry:

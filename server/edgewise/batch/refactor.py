@@ -88,6 +88,16 @@ BATCH_OUTCOMES = {
     "applied": "applied",
     "rejected-by-syntax": "refused",
     "rejected-by-check": "refused",
+    "rejected-unusable": "refused",
+    "rejected-by-test-guard": "refused",
+    "rejected-by-checkers": "refused",
+}
+
+# The gate that refused an edit (the report's verified.gate) -> the target's outcome.
+GATE_OUTCOMES = {
+    "syntax": "rejected-by-syntax",
+    "tests": "rejected-by-test-guard",
+    "checks": "rejected-by-checkers",
 }
 
 
@@ -180,6 +190,8 @@ def load_settings(args: Any) -> Settings:
         raw["backend"] = args.backend
     if getattr(args, "keep_prompts", False):
         raw["keepPrompts"] = True
+    if getattr(args, "allow_test_changes", False):
+        raw["allowTestChanges"] = True
     parallel = "maxParallelRequests"  # a remote backend's requests in flight, when it has one
     if args.jobs > 1 and parallel in load_schema("config")["properties"]:
         current = raw.get(parallel)
@@ -679,6 +691,12 @@ class BatchRun:
                 result.reason = f"together with the other edits in this file, {verdict.reason}"
                 result.report["verified"].update(syntax_ok=False, reason=result.reason)
                 continue
+            problem = await self.combined_problems(source, current, after) if edits else None
+            if problem is not None:
+                result.outcome = "rejected-by-checkers"
+                result.reason = f"together with the other edits in this file, {problem}"
+                result.report["verified"].update(gate="checks", reason=result.reason)
+                continue
             edits.extend(result.edits)
             current = after
             accepted.append(result)
@@ -706,6 +724,26 @@ class BatchRun:
             self.journal.end(self.journal_entry)
             self.journal_entry = None
         engine.documents.close(work.uri)
+
+    async def combined_problems(self, source: SourceFile, current: str, after: str) -> str | None:
+        """What the project's checkers find new in ``after`` (the file with one more
+        target's edit) against ``current`` (the file with the edits accepted so far):
+        each target was checked against the file as read, not beside the others."""
+        engine = self.engine
+        assert engine is not None
+        language = engine.languages.for_document(source.path.name)
+        workspace = self.workspace or Workspace()
+        checks = engine.settings.checks
+        outcome = await engine.checkers.check(
+            source.path,
+            workspace.root_of(source.path),
+            language.name if language is not None else None,
+            current,
+            after,
+            checks.tools,
+            checks.timeout_ms / 1000,
+        )
+        return outcome.problem
 
     async def write_and_check(
         self, work: FileWork, accepted: list[TargetResult], new_bytes: bytes
@@ -1080,8 +1118,12 @@ def make_workspace(paths: list[Path]) -> Workspace:
 def rejection(report: dict[str, Any], new_text: str) -> str:
     """Why the engine refused a target's edit: its reply gave nothing usable (no types,
     no text: no edit was made of it), or the edit it made broke the syntax; else the
-    request failed."""
-    if report["verified"]["syntax_ok"] is not False:
+    request failed. A gate past the syntax (checkers, test guard) names itself."""
+    verified = report["verified"]
+    gate = GATE_OUTCOMES.get(verified.get("gate") or "")
+    if gate is not None and gate != "rejected-by-syntax":
+        return gate
+    if verified["syntax_ok"] is not False:
         return "failed"
     return "rejected-by-syntax" if new_text else "rejected-unusable"
 

@@ -79,6 +79,8 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
     if isinstance(edit, str):
         return disable(ls, action, edit)
     action.edit = edit
+    if result.unsure is not None:  # the extra samples disagree (actionSamples)
+        action.title = f"{action.title} ({result.unsure})"
     action.command = types.Command(
         title="edgewise: report", command=CMD_REPORT_APPLIED, arguments=[result.report["id"]]
     )

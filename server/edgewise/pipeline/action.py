@@ -11,6 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgewise.actions.agreement import (
+    agreement,
+    agrees,
+    sample_seeds,
+    sample_temperature,
+    unsure_note,
+)
 from edgewise.actions.base import (
     ActionContext,
     Plan,
@@ -24,13 +31,16 @@ from edgewise.actions.base import (
     to_eol,
 )
 from edgewise.actions.catalog import ActionSpec, get_action
+from edgewise.actions.checkers import CheckOutcome
 from edgewise.actions.edits import FileEdit, TextChange, check_edit
 from edgewise.actions.offers import Offer, diagnostic_info, label, offers
 from edgewise.actions.regions import selected_lines
+from edgewise.actions.test_guard import GuardVerdict, guard_edit
+from edgewise.actions.testgen import uri_path
 from edgewise.actions.verify import verify_edit
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import LineIndex, Pos
-from edgewise.errors import ActionNotApplicable, BadInput, UnknownAction
+from edgewise.errors import ActionNotApplicable, BadInput, ModelError, UnknownAction
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult
 from edgewise.model.worker_client import WorkerGone
 from edgewise.pipeline.infill import as_prompted, generate_plain
@@ -39,6 +49,7 @@ from edgewise.pipeline.postprocess import marker_stop
 from edgewise.pipeline.prompts import action_format, chat_prompt
 from edgewise.pipeline.services import Services
 from edgewise.report.builder import Usage, build_report
+from edgewise.report.record import Agreement
 
 MAX_ATTEMPTS = 2
 
@@ -53,6 +64,7 @@ class ActionResult:
     files: list[FileEdit] = field(default_factory=list)  # every file the edit changes
     text: str | None = None  # what an explanation says (output "text": no edit)
     edit_end: int | None = None
+    unsure: str | None = None  # the extra samples disagree: said in the action's title
 
 
 @dataclass
@@ -63,6 +75,9 @@ class Attempt:
     problem: str | None = None
     syntax_ok: bool | None = None
     reason: str = ""
+    gate: str | None = None  # the gate that refused it: syntax | tests | checks
+    guard: GuardVerdict | None = None
+    checks: CheckOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -209,11 +224,115 @@ async def run_action(
             attempt.problem = "cancelled before the model finished"
             break
         if attempt.problem is None:
+            await gate(services, spec, attempt, workspace)
+        if attempt.problem is None:
             break
         problems.append(attempt.problem)
     assert attempt is not None
+    attempts = usage.calls
+    found: Agreement | None = None
+    if (
+        attempt.problem is None
+        and attempt.edit is not None
+        and services.settings.action_samples > 1
+    ):
+        if on_attempt is not None:
+            on_attempt(attempts + 1, f"{services.settings.action_samples - 1} more sample(s)")
+        found = await sample_agreement(
+            services, backend, planned, user, uri, cancel, attempt, usage
+        )
     whole_file = await services.whole_file.result(counting)
-    return finish(services, planned, attempt, usage, backend, len(problems), whole_file)
+    return finish(
+        services, planned, attempt, usage, backend, len(problems), whole_file, attempts, found
+    )
+
+
+async def gate(
+    services: Services, spec: ActionSpec, attempt: Attempt, workspace: Workspace | None
+) -> None:
+    """The gates after the syntax gate: the test guard, then the project's checkers;
+    sets ``attempt.problem`` (and ``gate``) when one refuses the edit."""
+    edit = attempt.edit
+    if edit is None:
+        return
+    settings = services.settings
+    path = uri_path(edit.uri)
+    language = edit.language
+    attempt.guard = guard_edit(
+        language,
+        path,
+        spec.id,
+        edit.before,
+        edit.after,
+        edit.changes,
+        settings.allow_test_changes,
+    )
+    refused = attempt.guard.refused
+    if refused is not None:
+        attempt.problem, attempt.gate = refused, "tests"
+        return
+    if attempt.guard.findings:
+        attempt.reason += "; test changes allowed: " + "; ".join(attempt.guard.findings)
+    root = (workspace or Workspace()).root_of(path) if path is not None else None
+    outcome = await services.checkers.check(
+        path,
+        root,
+        language.name if language is not None else None,
+        edit.before,
+        edit.after,
+        settings.checks.tools,
+        settings.checks.timeout_ms / 1000,
+    )
+    attempt.checks = outcome
+    if outcome.problem is not None:
+        attempt.problem, attempt.gate = outcome.problem, "checks"
+    elif outcome.runs:
+        attempt.reason += f"; {outcome.summary()}"
+
+
+async def sample_agreement(
+    services: Services,
+    backend: Backend,
+    planned: Planned,
+    user: str,
+    uri: str,
+    cancel: threading.Event | None,
+    offered: Attempt,
+    usage: Usage,
+) -> Agreement | None:
+    """Draw the extra samples (seeded) and compare each with the offered edit (None when
+    none could be drawn: cancelled, or the model failed)."""
+    settings = services.settings
+    temperature = sample_temperature(settings.temperature)
+    seeds = sample_seeds(settings.seed, settings.action_samples)
+    assert offered.edit is not None and offered.rendered is not None
+    language = offered.edit.language
+    methods: list[str | None] = []
+    prompt = services.last_prompt  # the offered reply's prompt stays the one shown
+    for seed in seeds:
+        if cancel is not None and cancel.is_set():
+            break
+        try:
+            result = await generate(
+                services, backend, planned.spec, planned.plan, user, uri, cancel, seed, temperature
+            )
+        except ModelError:
+            break  # the offered edit stands; the samples drawn so far are reported
+        usage.add(result)
+        if result.stop_reason == "cancelled":
+            break
+        other = judge(planned.doc, planned.plan, result, services.position_encoding)
+        methods.append(
+            agrees(
+                language,
+                offered.rendered.text,
+                offered.edit.after,
+                other.rendered.text if other.rendered else None,
+                other.edit.after if other.edit else None,
+            )
+        )
+    services.last_prompt = prompt
+    return agreement(methods, temperature, seeds[: len(methods)]) if methods else None
 
 
 async def generate(
@@ -224,14 +343,19 @@ async def generate(
     user: str,
     uri: str,
     cancel: threading.Event | None,
+    seed: int | None = None,
+    temperature: float | None = None,
 ) -> GenerationResult:
     """The chat prompt (or, for a model without a chat template, the action's infills or
-    instruction as text), checked against the model's context, sent to the model."""
+    instruction as text), checked against the model's context, sent to the model (an
+    extra sample passes its own ``seed`` and ``temperature``)."""
     settings = services.settings
     budget = max(settings.context_length - settings.action_max_tokens - 1, 64)
     form = prompt_format(services, backend, plan)
     if form != "chat":
-        return await generate_plain(services, backend, spec, plan, user, uri, cancel, form, budget)
+        return await generate_plain(
+            services, backend, spec, plan, user, uri, cancel, form, budget, seed, temperature
+        )
     prompt = await chat_prompt(backend, spec.system, user, plan.prefill)
     if len(prompt.tokens) > budget:
         raise BadInput(
@@ -242,8 +366,8 @@ async def generate(
     request = GenerationRequest(
         prompt=prompt.tokens,
         max_tokens=settings.action_max_tokens,
-        temperature=settings.temperature,
-        seed=settings.seed,
+        temperature=settings.temperature if temperature is None else temperature,
+        seed=settings.seed if seed is None else seed,
         stop=plan.stop or marker_stop(plan.stop_markers),
         text=prompt.text,
         messages=prompt.messages,
@@ -299,7 +423,7 @@ def judge(doc: ParsedDocument, plan: Plan, result: GenerationResult, encoding: s
     attempt.syntax_ok = verdict.syntax_ok
     attempt.reason = verdict.reason
     if verdict.syntax_ok is False:
-        attempt.problem = verdict.reason
+        attempt.problem, attempt.gate = verdict.reason, "syntax"
     return attempt
 
 
@@ -311,6 +435,8 @@ def finish(
     backend: Backend,
     rejected: int,
     whole_file: int | None,
+    attempts: int | None = None,
+    found: Agreement | None = None,
 ) -> ActionResult:
     """The action's report (into the session) and its result."""
     spec, doc, target, plan = planned.spec, planned.doc, planned.target, planned.plan
@@ -329,6 +455,12 @@ def finish(
         inserted = plain_lines(edit.main.new_text)
         uri = edit.uri
     syntax_ok = attempt.syntax_ok if disabled is None else False
+    if disabled is not None and attempt.gate in ("tests", "checks"):
+        syntax_ok = attempt.syntax_ok  # it parsed; another gate refused it
+    unsure = unsure_note(found) if found is not None and found.unsure else None
+    reason = disabled or attempt.reason
+    if unsure is not None:
+        reason += f"; {unsure}"
     end_pos = None
     if plan.output == "text":  # the report covers the code explained
         syntax_ok = None
@@ -347,7 +479,7 @@ def finish(
         prompt_format=last_prompt["format"] if last_prompt else "chat",
         encoding=encoding,
         syntax_ok=syntax_ok,
-        reason=disabled or attempt.reason,
+        reason=reason,
         context={
             "prompt_tokens": last_prompt["prompt_tokens"] if last_prompt else 0,
             "target": target.kind,
@@ -357,6 +489,11 @@ def finish(
         end=end_pos,
         whole_file=whole_file,
         active_ms=services.session.active_ms(usage.total_ms),
+        attempts=attempts,
+        gate=attempt.gate if disabled is not None else None,
+        checks=list(attempt.checks.runs) if attempt.checks is not None else None,
+        tests=attempt.guard.facts() if attempt.guard is not None else None,
+        agreement=found,
     )
     services.session.add(report)
     services.keep_prompt(report, attempt.result)
@@ -370,6 +507,7 @@ def finish(
         files=[edit] if edit is not None and disabled is None else [],
         text=text if disabled is None else None,
         edit_end=plan.end,
+        unsure=unsure,
     )
 
 

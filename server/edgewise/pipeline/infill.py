@@ -37,15 +37,22 @@ async def generate_plain(
     cancel: threading.Event | None,
     form: str,
     budget: int,
+    seed: int | None = None,
+    temperature: float | None = None,
 ) -> GenerationResult:
-    """The action's infills (or its instruction as a prefix prompt), generated."""
+    """The action's infills (or its instruction as a prefix prompt), generated (an extra
+    sample passes its own ``seed`` and ``temperature``)."""
+    sampling = (
+        services.settings.seed if seed is None else seed,
+        services.settings.temperature if temperature is None else temperature,
+    )
     settings = services.settings
     if plan.infill is None:
         prompt = await instruction_prompt(backend, spec.system, user, plan.prefill)
         check_fits(prompt, budget)
         services.last_prompt = prompt.described(spec.id, uri)
         stop = FirstStop((plan.stop or marker_stop(plan.stop_markers), SectionStop()))
-        return await send(services, prompt, stop, settings.action_max_tokens, cancel)
+        return await send(services, prompt, stop, settings.action_max_tokens, cancel, sampling)
     prompts: list[ChatPrompt] = []
     results: list[GenerationResult] = []
     for hole in plan.infill.holes:
@@ -53,7 +60,7 @@ async def generate_plain(
         check_fits(prompt, budget)
         prompts.append(prompt)
         limit = min(hole.max_tokens or settings.action_max_tokens, settings.action_max_tokens)
-        result = await send(services, prompt, hole.stop, limit, cancel)
+        result = await send(services, prompt, hole.stop, limit, cancel, sampling)
         results.append(result)
         if result.stop_reason == "cancelled":
             break
@@ -80,13 +87,15 @@ async def send(
     stop: StopCheck | None,
     max_tokens: int,
     cancel: threading.Event | None,
+    sampling: tuple[int, float],
 ) -> GenerationResult:
-    settings = services.settings
+    """One model call; ``sampling``: (seed, temperature)."""
+    seed, temperature = sampling
     request = GenerationRequest(
         prompt=prompt.tokens,
         max_tokens=max_tokens,
-        temperature=settings.temperature,
-        seed=settings.seed,
+        temperature=temperature,
+        seed=seed,
         stop=stop,
         text=prompt.text,
         infill=prompt.infill,

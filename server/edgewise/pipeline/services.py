@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgewise.actions.checkers import Checkers
 from edgewise.calibration.store import CalibrationMap, CalibrationStore
 from edgewise.completion_cache import ResultCache, ShownSuggestions
 from edgewise.config import Settings
@@ -105,6 +106,7 @@ class Services:
         self._line_index: LineIndex | None = None
         self.results = ResultCache()  # model results by prompt tokens (typing speed)
         self.shown = ShownSuggestions()  # last suggestion shown per document (type-through)
+        self.checkers = Checkers()  # the project's own checkers on each edit (cached)
         # context engine: files that imports name are read from these workspace roots
         # (set by the LSP server at initialize, by the CLI from --root)
         self.workspace = WorkspaceIndex(self.documents, self.languages)

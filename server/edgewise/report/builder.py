@@ -16,7 +16,9 @@ from edgewise.report.cost import compute_cost, compute_remote_cost
 from edgewise.report.record import (
     ABSENT,
     Absent,
+    Agreement,
     CalibrationFacts,
+    CheckRun,
     Confidence,
     Lost,
     LowSpan,
@@ -27,6 +29,7 @@ from edgewise.report.record import (
     Reproduce,
     Sampler,
     Span,
+    TestGuard,
     Times,
     Tokens,
     Verified,
@@ -107,6 +110,11 @@ def make_report(
     cached_from: str | None = None,
     active_ms: float | None = None,
     produced_by: ProducedBy | None = None,
+    attempts: int | None = None,
+    gate: str | None = None,
+    checks: list[CheckRun] | None = None,
+    tests: TestGuard | None = None,
+    agreement: Agreement | None = None,
 ) -> Report:
     """``inserted`` is the text placed at ``start`` (``end``: where the report's range
     ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
@@ -120,7 +128,11 @@ def make_report(
     the model time), which the hardware is charged for.
 
     ``produced_by``: for a text served again without a model call, what the call that
-    made it cost (this report's own figures stay those of this request: 0)."""
+    made it cost (this report's own figures stay those of this request: 0).
+
+    Actions: ``attempts`` (model calls that made the edit, extra samples aside),
+    ``gate`` that refused it, the ``checks`` and ``tests`` gates' findings, and the
+    ``agreement`` of extra samples."""
     conf = score_tokens(result.pieces, result.probs, settings.low_confidence, result.first_margin)
     active = usage.total_ms if active_ms is None else active_ms
     cost = compute_cost(settings.pricing, usage.total_ms, usage.prompt, usage.completion, active)
@@ -155,6 +167,8 @@ def make_report(
     )
     if not isinstance(calibration, Absent):
         confidence = calibrated(confidence, calibration)
+    if agreement is not None:
+        confidence = replace(confidence, agreement=agreement)
     hidden: bool | Absent = ABSENT
     if min_confidence is not None:
         score = confidence.score
@@ -206,7 +220,14 @@ def make_report(
         ),
         cost=money,
         confidence=confidence,
-        verified=Verified(syntax_ok, reason, usage.calls),
+        verified=Verified(
+            syntax_ok,
+            reason,
+            usage.calls if attempts is None else attempts,
+            ABSENT if gate is None else gate,
+            ABSENT if checks is None else checks,
+            ABSENT if tests is None else tests,
+        ),
         stop_reason=result.stop_reason,
         context=context or {},
         hidden=hidden,
@@ -311,8 +332,15 @@ def summary(report: dict[str, Any], line_shift: int = 0) -> str:
     if lost:  # no answer: only the time it took until then
         return f"no answer, {lost['reason']}, after {report['time_ms']['total'] / 1000:.2f} s"
     parts = [_sureness(conf)]
-    if report["verified"]["syntax_ok"] is False:
-        parts.append(f"NOT verified: {report['verified']['reason']}")
+    agreement = conf.get("agreement")
+    if agreement:
+        parts.append(
+            f"{agreement['agreeing']} of {agreement['samples'] - 1} other samples agree"
+            + (" (unsure)" if agreement["unsure"] else "")
+        )
+    verified = report["verified"]
+    if verified["syntax_ok"] is False or verified.get("gate") in ("tests", "checks"):
+        parts.append(f"NOT verified: {verified['reason']}")
     parts.append(_cost(report))
     several_lines = report["range"]["end"]["line"] > report["range"]["start"]["line"]
     if conf["score"] is not None and conf["low_spans"] and several_lines:

@@ -7,7 +7,7 @@ the JSON (``None`` is a value: ``"raw_score": null``). A figure that was not mea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import cattrs
@@ -105,6 +105,19 @@ class CalibrationFacts:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """How many extra samples of an action agreed with the text offered."""
+
+    samples: int  # every sample drawn, the offered one included
+    agreeing: int  # extra samples that agree with the offered one
+    score: float  # agreeing / extra samples
+    unsure: bool
+    method: str
+    temperature: float
+    seeds: list[int]
+
+
+@dataclass(frozen=True)
 class Confidence:
     score: float | None
     mean_logprob: float | None
@@ -116,6 +129,46 @@ class Confidence:
     calibrated: bool
     raw_score: float | None | Absent = ABSENT  # once calibration was looked up
     calibration: CalibrationFacts | Absent = ABSENT
+    agreement: Agreement | Absent = ABSENT
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One complaint of a checker: 1-based line, the rule's code, its message."""
+
+    line: int
+    rule: str
+    message: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies the problem across an edit (lines move; rule and text do not)."""
+        return (self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """One of the project's checkers on one edit. ``status``: ran | not-installed |
+    not-configured | timed-out | failed; the counts only when it ran on both texts."""
+
+    tool: str
+    status: str
+    version: str = ""
+    ms: float = 0.0
+    problems_before: int | None = None
+    problems_after: int | None = None
+    new: list[Problem] = field(default_factory=list)
+    detail: str = ""
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class TestGuard:
+    """What the edit does to the project's checks (see actions/test_guard.py)."""
+
+    ok: bool
+    allowed: bool
+    findings: list[str]
 
 
 @dataclass(frozen=True)
@@ -123,6 +176,9 @@ class Verified:
     syntax_ok: bool | None
     reason: str
     attempts: int
+    gate: str | Absent = ABSENT  # the gate that refused the edit: syntax | tests | checks
+    checks: list[CheckRun] | Absent = ABSENT
+    tests: TestGuard | Absent = ABSENT
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,41 @@ return {
     default = 'auto',
     description = "How code actions ask the model. 'auto': through the model's chat template when it has one (a remote server always takes chat messages), otherwise fill-in-the-middle (a docstring is the text between its quotes, a type the text after ': ') when the model has FIM tokens, otherwise a plain prefix prompt. 'chat', 'fim' and 'prefix' force one (an action that has no infill form takes its instruction as a prefix prompt). Each action's report says which (prompt_format).",
   },
+  actionSamples = {
+    type = 'integer',
+    minimum = 1,
+    maximum = 8,
+    default = 1,
+    description = 'Samples drawn for each code action: 1 draws only the offered reply; with more, the extra samples (seeded: seed+1, seed+2, …; temperature 0.7 when `temperature` is 0) are compared with it (same text after normalising whitespace, or the same syntax tree), the agreement is reported beside the confidence, and an action most samples disagree with is marked unsure.',
+  },
+  checks = {
+    type = 'object',
+    description = "The project's own checkers, run on the edited file before an edit is offered (the text goes to them on stdin or as a temporary copy; nothing from the edit runs). An edit that adds problems is regenerated once with the checkers' messages, then offered disabled with the new problems.",
+    default = {},
+    properties = {
+      tools = {
+        type = 'array',
+        items = {
+          enum = { 'ruff', 'mypy', 'pyright', 'eslint', 'tsc' },
+        },
+        uniqueItems = true,
+        default = { 'ruff', 'mypy', 'pyright', 'eslint', 'tsc' },
+        description = 'Checkers that may run. `ruff` (Python, `ruff check --select F`: undefined names, unused or missing imports) runs when installed; `mypy` and `pyright` only when the project configures them; `eslint` and `tsc` only when the project has them in node_modules. An empty list turns the gate off.',
+      },
+      timeoutMs = {
+        type = 'integer',
+        minimum = 100,
+        maximum = 300000,
+        default = 10000,
+        description = 'Longest one checker may run on one text; past it the check is reported as timed out and the edit is judged without it.',
+      },
+    },
+  },
+  allowTestChanges = {
+    type = 'boolean',
+    default = false,
+    description = 'Let actions delete or loosen checks (assert, expect(…), self.assert*, pytest.raises, a test function), add skip/xfail/.only, or change test files when the action does not write tests. Off: such edits are refused (offered disabled, with the reason).',
+  },
   minConfidence = {
     type = 'number',
     minimum = 0,
