@@ -55,6 +55,7 @@ class Engine(Services):
         *,
         single_line: bool = False,
         heal: bool = True,
+        trim: bool = True,
     ) -> Completion:
         """A completion at ``pos`` (see pipeline/completion.py)."""
         return await completion.complete(
@@ -67,6 +68,7 @@ class Engine(Services):
             cancel,
             single_line=single_line,
             heal=heal,
+            trim=trim,
         )
 
     def completion_report(

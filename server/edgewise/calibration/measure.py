@@ -55,6 +55,7 @@ async def measure_one(engine: Engine, position: Position, *, heal: bool = True) 
         action="calibrate",
         single_line=True,
         heal=heal,
+        trim=False,  # the model's own line: the score is calibrated on it
     )
     conf = completion.report["confidence"]
     suggestion = first_line(completion.text)

@@ -20,6 +20,7 @@ from edgewise.model.backend import Backend, GenerationRequest, GenerationResult,
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.postprocess import (
     FOLLOWING_LINES,
+    PRECEDING_LINES,
     completion_stop,
     finish_completion,
     wants_multiline,
@@ -91,9 +92,12 @@ async def complete(
     *,
     single_line: bool = False,
     heal: bool = True,
+    trim: bool = True,
 ) -> Completion:
     """``single_line`` stops at the end of the line wherever the cursor is (calibration
-    measures one-line suggestions); ``heal=False`` turns token healing off (bench)."""
+    measures one-line suggestions); ``heal=False`` turns token healing off (bench);
+    ``trim=False`` shows the whole suggestion whatever ``trimBelow`` says (calibration
+    measures the model's own line)."""
     settings = services.settings
     doc = services.documents.sync(uri, text, language_id)
     backend = await services.host.backend()
@@ -138,14 +142,20 @@ async def complete(
     result = hit.as_result() if hit else await services.host.generate(request)
     whole_file = await services.whole_file.result(counting)
     following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
-    inserted = finish_completion(
+    above = "".join(index.lines[max(line - PRECEDING_LINES, 0) : line])
+    finished = finish_completion(
         result.text,
         result.stop_reason,
         prompt.line_prefix,
         prompt.line_suffix,
         multiline,
         following,
+        above=above,
+        pieces=result.pieces,
+        probs=result.probs,
+        trim_below=settings.trim_below if trim else 0.0,
     )
+    inserted = finished.text
     offset = int(index.starts[line]) + column
     start = index.position(offset)
     report, hidden = completion_report(
@@ -161,7 +171,10 @@ async def complete(
         cache=("hit" if hit else "miss") if optimize else "off",
         cached_from=hit.report_id if hit else None,
         whole_file=whole_file,
+        cuts=[cut.to_dict() for cut in finished.cuts],
     )
+    if finished.echoed:
+        services.session.echoes += 1
     if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
         services.results.put(key, cached_text(result, report["id"]))
     if hidden:
@@ -188,6 +201,7 @@ def completion_report(
     cache: str | None = None,
     cached_from: str | None = None,
     whole_file: int | None = None,
+    cuts: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
     settings = services.settings
@@ -213,6 +227,7 @@ def completion_report(
         whole_file=whole_file,
         cache=cache,
         cached_from=cached_from,
+        cuts=cuts,
     )
     return report.to_dict(), report.hidden is True
 

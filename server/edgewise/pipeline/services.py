@@ -36,6 +36,7 @@ class Session:
 
     reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     hidden: int = 0
+    echoes: int = 0  # completions cut or dropped because they echoed the text around
     ledger: Ledger = field(default_factory=lambda: Ledger(None))
 
     def add(self, report: dict[str, Any]) -> None:

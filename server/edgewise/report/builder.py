@@ -89,6 +89,7 @@ def make_report(
     whole_file: int | None = None,
     cache: str | None = None,
     cached_from: str | None = None,
+    cuts: list[dict[str, Any]] | None = None,
 ) -> Report:
     """``inserted`` is the text placed at ``start`` (``end``: where the report's range
     ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
@@ -171,6 +172,7 @@ def make_report(
         hidden=hidden,
         cache=ABSENT if cache is None else cache,
         cached_from=ABSENT if cached_from is None else cached_from,
+        cuts=ABSENT if cuts is None else cuts,
     )
 
 

@@ -131,6 +131,7 @@ class Report:
     hidden: bool | Absent = ABSENT
     cache: str | Absent = ABSENT
     cached_from: str | Absent = ABSENT
+    cuts: list[dict[str, Any]] | Absent = ABSENT  # completions: see pipeline/postprocess.Cut
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""
