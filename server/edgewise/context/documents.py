@@ -490,6 +490,8 @@ class DocumentStore:
     def __init__(self, languages: LanguageRegistry) -> None:
         self.languages = languages
         self._docs: dict[str, ParsedDocument] = {}
+        # told every change (uri, text before, text after): context/recent_edits.py
+        self.on_change: Callable[[str, str, str], None] | None = None
 
     def open(self, uri: str, text: str, language_id: str | None = None) -> ParsedDocument:
         doc = ParsedDocument(uri, self.languages.for_document(uri, language_id), text)
@@ -502,7 +504,10 @@ class DocumentStore:
         doc = self._docs.get(uri)
         if doc is None:
             return self.open(uri, text, language_id)
+        before = doc.text
         doc.update(text)
+        if self.on_change is not None and doc.text is not before:
+            self.on_change(uri, before, doc.text)
         return doc
 
     def close(self, uri: str) -> None:

@@ -15,7 +15,8 @@ from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.positions import LineIndex
-from edgewise.context.prompt import PromptBuilder
+from edgewise.context.prompt import Neighbours, PromptBuilder
+from edgewise.context.recent_edits import RecentEdits
 from edgewise.context.workspace import WorkspaceIndex
 from edgewise.model.backend import Backend
 from edgewise.model.host import ModelHost
@@ -26,6 +27,7 @@ from edgewise.report.whole_file import WholeFileCounter
 # "1": the typing-speed baseline the benchmarks compare against (a bench option, no setting)
 BENCH_BASELINE_ENV = "EDGEWISE_BENCH_BASELINE"
 
+SNIPPET_DOCUMENTS = 8  # other open documents snippets are looked for in
 REPORTS_KEPT = 200  # the latest reports by id (reportApplied, hovers); the ledger has all
 
 
@@ -60,6 +62,8 @@ class Services:
         self.settings = settings or Settings()
         self.languages = languages or LanguageRegistry()
         self.documents = DocumentStore(self.languages)
+        self.recent_edits = RecentEdits()  # what the user just did, for the prompt
+        self.documents.on_change = self.recent_edits.record
         self.host = ModelHost(self.settings, allow_download)
         if report_log is True:  # the default: the log in the user's state directory
             report_log = ReportLog(state_dir() / LOG_NAME)
@@ -118,6 +122,16 @@ class Services:
             self._builders = {id(backend): builder}
         return builder
 
+    def neighbours(self, doc: ParsedDocument) -> Neighbours:
+        """The recent edits and the other open documents a prompt for ``doc`` may draw on,
+        as the settings allow."""
+        settings = self.settings
+        others: tuple[ParsedDocument, ...] = ()
+        if settings.open_file_snippets:
+            opened = [d for d in self.documents.all() if d is not doc]
+            others = tuple(opened[-SNIPPET_DOCUMENTS:])  # the latest opened
+        return Neighbours(self.recent_edits if settings.recent_edits else None, others)
+
     def line_index(self, doc: ParsedDocument) -> LineIndex:
         """The line index of the document's text, read from its line table (kept current
         edit by edit, so a keystroke in a big file does not split the file again)."""
@@ -133,8 +147,10 @@ class Services:
         doc = self.documents.get(uri)
         self.documents.close(uri)
         self.whole_file.forget(uri)
+        self.recent_edits.close_document(uri)
         for builder in self._builders.values():
             builder.forget(uri)
+            builder.snippets.forget(uri)
         if doc is not None and self._line_index is not None and self._line_index.text is doc.text:
             self._line_index = None
 
