@@ -164,3 +164,19 @@ def test_typing_along_the_cursor_line_keeps_what_precedes_it(vocab):
         if before is not None:
             assert head == before  # the cursor line's own edits never show up as a hunk
         before = head
+
+
+def test_the_recorder_finds_the_rows_itself_when_the_caller_does_not_give_them():
+    store, told = store_with_recorder()
+    alone = RecentEdits()
+    texts = [
+        "a = 1\nb = 2\nc = 3\n",
+        "a = 1\nb = 2\nb2 = 5\nc = 3\n",
+        "a = 10\nb = 2\nb2 = 5\nc = 3\n",
+    ]
+    store.open(MAIN, texts[0])
+    for before, after in zip(texts, texts[1:], strict=False):
+        store.sync(MAIN, after)
+        alone.record(MAIN, before, after)
+    assert told.latest(MAIN, 3) == alone.latest(MAIN, 3)
+    assert [h.new for h in alone.latest(MAIN, 3)] == [("b2 = 5",), ("a = 10",)]

@@ -490,8 +490,9 @@ class DocumentStore:
     def __init__(self, languages: LanguageRegistry) -> None:
         self.languages = languages
         self._docs: dict[str, ParsedDocument] = {}
-        # told every change (uri, text before, text after): context/recent_edits.py
-        self.on_change: Callable[[str, str, str], None] | None = None
+        # told every change: uri, text before, text after, and the rows the edit log has
+        # for it (first row, last row after it, lines added) or None (context/recent_edits.py)
+        self.on_change: Callable[[str, str, str, tuple[int, int, int] | None], None] | None = None
 
     def open(self, uri: str, text: str, language_id: str | None = None) -> ParsedDocument:
         doc = ParsedDocument(uri, self.languages.for_document(uri, language_id), text)
@@ -507,7 +508,9 @@ class DocumentStore:
         before = doc.text
         doc.update(text)
         if self.on_change is not None and doc.text is not before:
-            self.on_change(uri, before, doc.text)
+            last = doc.edit_log[-1] if doc.edit_log else None
+            rows = last[1:] if last is not None and last[0] == doc.version else None
+            self.on_change(uri, before, doc.text, rows)
         return doc
 
     def close(self, uri: str) -> None:

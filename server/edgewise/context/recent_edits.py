@@ -81,15 +81,24 @@ class RecentEdits:
         self._serial = 0
         self.revision = 0  # grows whenever the hunks :meth:`latest` can give change
 
-    def record(self, uri: str, before: str, after: str) -> None:
-        """One change of ``uri`` from ``before`` to ``after``."""
-        if before == after:
+    def record(
+        self, uri: str, before: str, after: str, rows: tuple[int, int, int] | None = None
+    ) -> None:
+        """One change of ``uri`` from ``before`` to ``after``. ``rows``: where it is, when
+        the caller knows (its first row, its last row after the change, lines added);
+        otherwise the texts are compared (time growing with the document)."""
+        if before is after:
             return
-        start = common_prefix_len(before, after)
-        suffix = common_suffix_len(before, after, start)
-        row = before.count("\n", 0, start)
-        old_rows = before.count("\n", start, len(before) - suffix)
-        new_rows = after.count("\n", start, len(after) - suffix)
+        if rows is not None:
+            row, last_row, added = rows
+            new_rows = last_row - row
+            old_rows = new_rows - added
+        else:
+            start = common_prefix_len(before, after)
+            suffix = common_suffix_len(before, after, start)
+            row = before.count("\n", 0, start)
+            old_rows = before.count("\n", start, len(before) - suffix)
+            new_rows = after.count("\n", start, len(after) - suffix)
         current = self._open
         if (
             current is not None
