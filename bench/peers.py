@@ -44,14 +44,14 @@ import re
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
-from bench.corpora import pypi_sources  # noqa: E402
+from bench.corpora import cache_root, pypi_sources  # noqa: E402
 from bench.machine import smollm2_here  # noqa: E402
 from edgewise.calibration.sampling import first_line, first_word  # noqa: E402
 from edgewise.config import Settings  # noqa: E402
@@ -71,7 +71,7 @@ RESULTS = ROOT / "bench" / "results"
 OPEN_FILES = 4
 TABBY_LINES = 20
 SNIPPET_SHARE = 0.5  # Continue: prefix 30 %, suffix 20 %, the rest for snippets
-SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5)
+SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 STRATEGIES = ("edgewise", "edgewise untrimmed", "tabby 20+20", "window", "window+snippets")
 PEERS = ("tabby 20+20", "window", "window+snippets")
 WORD = re.compile(r"\w")
@@ -110,6 +110,32 @@ class Position:
         lines = self.lines
         lines[self.line] = self.typed + "\n"
         return "".join(lines)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a suggestion at a position is judged against (kept in the records)."""
+
+    typed: str
+    deleted: str
+    truth: str  # the original text from the cursor on (its start)
+    below: list[str]  # the next three non-blank lines (without surrounding space)
+    above: str  # the line right above (likewise)
+    mid_word: bool
+
+    @classmethod
+    def of(cls, position: Position) -> Truth:
+        lines = position.lines
+        below = [x.strip() for x in lines[position.line + 1 :] if x.strip()][:3]
+        above = next((x.strip() for x in reversed(lines[: position.line]) if x.strip()), "")
+        return cls(
+            position.typed,
+            position.deleted,
+            position.truth[:4000],
+            below,
+            above,
+            position.mid_word,
+        )
 
 
 def code_lines(text: str) -> list[int]:
@@ -168,6 +194,7 @@ class Outcome:
     ms: float
     pieces: list[str] = field(default_factory=list)
     probs: list[float] = field(default_factory=list)
+    hidden: bool = False  # under minConfidence: not shown (``shown``: what would be)
 
 
 def right_chars(shown: str, truth: str) -> int:
@@ -179,19 +206,16 @@ def right_chars(shown: str, truth: str) -> int:
     return n
 
 
-def echoes(shown: str, position: Position) -> bool:
+def echoes(shown: str, truth: Truth) -> bool:
     """A shown whole line that re-types one of the next three non-blank lines, the line
     right above, or an earlier line of the suggestion, where the original text differs."""
-    lines = position.lines
-    below = [x.strip() for x in lines[position.line + 1 :] if x.strip()][:3]
-    above = next((x.strip() for x in reversed(lines[: position.line]) if x.strip()), "")
-    truth = position.truth
     offset = 0
     seen: list[str] = []
     for index, line in enumerate(shown.split("\n")):
-        body = (position.typed + line if index == 0 else line).strip()
-        differs = not truth.startswith(shown[: offset + len(line)])
-        if differs and substantial(body) and (body in below or body == above or body in seen):
+        body = (truth.typed + line if index == 0 else line).strip()
+        differs = not truth.truth.startswith(shown[: offset + len(line)])
+        repeated = body in truth.below or body == truth.above or body in seen
+        if differs and substantial(body) and repeated:
             return True
         seen.append(body)
         offset += len(line) + 1
@@ -284,7 +308,7 @@ async def edgewise(
     pieces = list(result.pieces) if result else []
     probs = list(result.probs) if result else []
     trimmed = Outcome("" if done.hidden else done.text, ms, pieces, probs)
-    untrimmed = Outcome("" if whole.hidden else whole.text, ms, pieces, probs)
+    untrimmed = Outcome(whole.text, ms, pieces, probs, hidden=done.hidden)
     return trimmed, untrimmed, done.report
 
 
@@ -299,20 +323,18 @@ class Tally:
     echoes: int = 0
     ms: list[float] = field(default_factory=list)
 
-    def add(self, outcome: Outcome, position: Position, timed: bool = True) -> None:
+    def add(self, text: str, ms: float, truth: Truth) -> None:
         self.n += 1
-        text = outcome.shown
-        if timed:
-            self.ms.append(outcome.ms)
+        self.ms.append(ms)
         if not text.strip():
             return
         self.shown += 1
-        self.exact += first_line(text) == position.deleted
-        wanted = first_word(position.deleted)
+        self.exact += first_line(text) == truth.deleted
+        wanted = first_word(truth.deleted)
         self.word += bool(wanted) and first_word(text) == wanted
         self.shown_chars += len(text)
-        self.right += right_chars(text, position.truth)
-        self.echoes += echoes(text, position)
+        self.right += right_chars(text, truth.truth)
+        self.echoes += echoes(text, truth)
 
     def row(self) -> dict[str, float]:
         n = max(self.n, 1)
@@ -327,12 +349,12 @@ class Tally:
         }
 
 
-def cut(outcome: Outcome, threshold: float) -> Outcome:
+def cut(text: str, pieces: list[str], probs: list[float], threshold: float) -> str:
     """The untrimmed suggestion cut at ``threshold`` (the cut is the last step)."""
-    found = confident_length(outcome.pieces, outcome.probs, threshold)
-    if found is None or found[0] >= len(outcome.shown):
-        return outcome
-    return Outcome(outcome.shown[: found[0]].rstrip(), outcome.ms)
+    found = confident_length(pieces, probs, threshold)
+    if found is None or found[0] >= len(text):
+        return text
+    return text[: found[0]].rstrip()
 
 
 def print_table(tallies: dict[str, Tally], title: str) -> dict[str, dict[str, float]]:
@@ -374,89 +396,139 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     engine.position_encoding = "utf-32"
     engine.workspace_roots = [root]
     peers = Peers(engine, args.budget, args.max_tokens)
-    tallies = {name: Tally() for name in STRATEGIES}
-    sweep = {t: Tally() for t in SWEEP}
-    groups = {(g, name): Tally() for g in ("boundary", "mid-word") for name in STRATEGIES}
-    cuts: dict[str, int] = {}
+    wanted = set(args.strategies.split(","))
+    records: list[dict[str, Any]] = []
     started = time.monotonic()
-    measured: list[Position] = []
     for index, position in enumerate(positions):
         if time.monotonic() - started > args.minutes * 60:
             print(f"  time limit: {index} of {len(positions)} positions measured", file=sys.stderr)
             break
-        measured.append(position)
         files = open_files(position, root, args.seed)
         trimmed, untrimmed, report = await edgewise(engine, position, files)
-        for c in report.get("cuts", []):
-            cuts[c["reason"]] = cuts.get(c["reason"], 0) + 1
-        outcomes = {
-            "edgewise": trimmed,
-            "edgewise untrimmed": untrimmed,
-            "tabby 20+20": await peers.complete(peers.tabby(position), position),
-            "window": await peers.complete(peers.window(position, args.budget), position),
-            "window+snippets": await peers.complete(
-                peers.snippets(position, files, root), position
-            ),
+        record: dict[str, Any] = {
+            "path": str(position.path.relative_to(root)),
+            "line": position.line,
+            "column": position.column,
+            "truth": asdict(Truth.of(position)),
+            "edgewise": {
+                "text": trimmed.shown,
+                "whole": untrimmed.shown,
+                "hidden": untrimmed.hidden,
+                "ms": trimmed.ms,
+                "pieces": trimmed.pieces,
+                "probs": trimmed.probs,
+                "score": report["confidence"]["score"],
+                "cuts": report.get("cuts", []),
+            },
         }
-        group = "mid-word" if position.mid_word else "boundary"
-        for name, outcome in outcomes.items():
-            tallies[name].add(outcome, position)
-            groups[(group, name)].add(outcome, position)
-        for threshold in SWEEP:
-            sweep[threshold].add(cut(untrimmed, threshold), position)
+        prompts = {
+            "tabby 20+20": lambda p=position: peers.tabby(p),
+            "window": lambda p=position: peers.window(p, args.budget),
+            "window+snippets": lambda p=position, f=files: peers.snippets(p, f, root),
+        }
+        for name, prompt in prompts.items():
+            if name in wanted or "all" in wanted:
+                outcome = await peers.complete(prompt(), position)
+                record[name] = {"text": outcome.shown, "ms": outcome.ms}
+        records.append(record)
         if (index + 1) % args.progress == 0:
             rate = (time.monotonic() - started) / (index + 1)
             print(f"  {index + 1}/{len(positions)} positions ({rate:.1f} s each)", file=sys.stderr)
     engine.close()
-    positions = measured
+    args.records.parent.mkdir(parents=True, exist_ok=True)
+    with args.records.open("w") as sink:
+        sink.write(json.dumps({"config": config(args)}) + "\n")
+        for record in records:
+            sink.write(json.dumps(record) + "\n")
+    return analyze(config(args), records)
+
+
+def config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "package": f"{PACKAGE[0]}=={PACKAGE[1]}",
+        "budget": args.budget,
+        "seed": args.seed,
+        "max_tokens": args.max_tokens,
+    }
+
+
+def analyze(setup: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tables, from the records of one run."""
+    tallies = {name: Tally() for name in STRATEGIES}
+    groups = {(g, name): Tally() for g in ("boundary", "mid-word") for name in STRATEGIES}
+    sweep = {t: Tally() for t in SWEEP}
+    shown_all = {t: Tally() for t in (0.0, 0.5)}
+    cuts: dict[str, int] = {}
+    for record in records:
+        truth = Truth(**record["truth"])
+        ours = record["edgewise"]
+        whole = "" if ours["hidden"] else ours["whole"]
+        texts = {"edgewise": ours["text"], "edgewise untrimmed": whole}
+        times = {"edgewise": ours["ms"], "edgewise untrimmed": ours["ms"]}
+        for name in PEERS:
+            if name in record:
+                texts[name], times[name] = record[name]["text"], record[name]["ms"]
+        group = "mid-word" if truth.mid_word else "boundary"
+        for name, text in texts.items():
+            tallies[name].add(text, times[name], truth)
+            groups[(group, name)].add(text, times[name], truth)
+        for threshold in SWEEP:
+            sweep[threshold].add(cut(whole, ours["pieces"], ours["probs"], threshold), 0, truth)
+        for threshold in shown_all:  # minConfidence off: every suggestion shown
+            text = cut(ours["whole"], ours["pieces"], ours["probs"], threshold)
+            shown_all[threshold].add(text, 0, truth)
+        for c in ours["cuts"]:
+            cuts[c["reason"]] = cuts.get(c["reason"], 0) + 1
+    present = [name for name in STRATEGIES if tallies[name].n]
     print(
-        f"{PACKAGE[0]} {PACKAGE[1]} (src/), {len(positions)} positions "
-        f"({sum(p.mid_word for p in positions)} inside an identifier), budget "
-        f"{args.budget} tokens, greedy, max {args.max_tokens} tokens, seed {args.seed}"
+        f"{setup['package']} (src/), {len(records)} positions "
+        f"({sum(r['truth']['mid_word'] for r in records)} inside an identifier), budget "
+        f"{setup['budget']} tokens, greedy, max {setup['max_tokens']} tokens, "
+        f"seed {setup['seed']}"
     )
-    rows = print_table(tallies, "all positions")
+    rows = print_table({n: tallies[n] for n in present}, "all positions")
     by_group = {}
     for group in ("boundary", "mid-word"):
         by_group[group] = print_table(
-            {name: groups[(group, name)] for name in STRATEGIES}, f"cursor at a {group}"
+            {name: groups[(group, name)] for name in present}, f"cursor at a {group}"
         )
     sweep_rows = print_table(
         {f"cut < {t}": sweep[t] for t in SWEEP}, "edgewise, the cut's threshold (trimBelow)"
     )
-    best_peer = max(PEERS, key=lambda name: rows[name]["exact_line"])
-    ours, whole = rows["edgewise"], rows["edgewise untrimmed"]
-    exact_ratio = ours["exact_line"] / max(rows[best_peer]["exact_line"], 1e-9)
-    precision_ratio = ours["precision"] / max(whole["precision"], 1e-9)
-    right_loss = 1 - ours["right_chars"] / max(whole["right_chars"], 1e-9)
-    print(f"\ncuts edgewise made: {json.dumps(cuts)}")
-    print(
-        f"exact-line right: edgewise {ours['exact_line']:.1%} vs best peer ({best_peer}) "
-        f"{rows[best_peer]['exact_line']:.1%}: {exact_ratio:.2f}x (target >= 1.3x)"
+    all_rows = print_table(
+        {f"cut < {t}" if t else "uncut": shown_all[t] for t in shown_all},
+        "edgewise with minConfidence 0 (every suggestion shown)",
     )
-    print(
-        f"precision: {ours['precision']:.1%} vs untrimmed {whole['precision']:.1%}: "
-        f"{precision_ratio:.2f}x (target >= 1.5x) at {right_loss:.0%} fewer right characters "
-        f"(target <= 20 %)"
-    )
-    print(
-        f"echoes shown: edgewise {ours['echoes']} (target 0); peers "
-        + ", ".join(f"{name} {rows[name]['echoes']}" for name in PEERS)
-    )
-    out = {
-        "package": f"{PACKAGE[0]}=={PACKAGE[1]}",
-        "positions": len(positions),
-        "budget": args.budget,
-        "seed": args.seed,
-        "max_tokens": args.max_tokens,
+    out: dict[str, Any] = {
+        **setup,
+        "positions": len(records),
         "rows": rows,
         "by_group": by_group,
         "sweep": {str(k): v for k, v in sweep_rows.items()},
+        "min_confidence_off": all_rows,
         "cuts": cuts,
-        "best_peer": best_peer,
-        "exact_ratio": exact_ratio,
-        "precision_ratio": precision_ratio,
-        "right_chars_loss": right_loss,
     }
+    print(f"\ncuts edgewise made: {json.dumps(cuts)}")
+    peers_here = [name for name in PEERS if name in rows]
+    ours, whole_row = rows["edgewise"], rows["edgewise untrimmed"]
+    precision_ratio = ours["precision"] / max(whole_row["precision"], 1e-9)
+    right_loss = 1 - ours["right_chars"] / max(whole_row["right_chars"], 1e-9)
+    print(
+        f"precision: {ours['precision']:.1%} vs untrimmed {whole_row['precision']:.1%}: "
+        f"{precision_ratio:.2f}x (target >= 1.5x) at {right_loss:.0%} fewer right characters "
+        f"(target <= 20 %)"
+    )
+    out.update(precision_ratio=precision_ratio, right_chars_loss=right_loss)
+    if peers_here:
+        best_peer = max(peers_here, key=lambda name: rows[name]["exact_line"])
+        exact_ratio = ours["exact_line"] / max(rows[best_peer]["exact_line"], 1e-9)
+        print(
+            f"exact-line right: edgewise {ours['exact_line']:.1%} vs best peer ({best_peer}) "
+            f"{rows[best_peer]['exact_line']:.1%}: {exact_ratio:.2f}x (target >= 1.3x)"
+        )
+        echoes_shown = ", ".join(f"{name} {rows[name]['echoes']}" for name in peers_here)
+        print(f"echoes shown: edgewise {ours['echoes']} (target 0); peers {echoes_shown}")
+        out.update(best_peer=best_peer, exact_ratio=exact_ratio)
     return out
 
 
@@ -471,9 +543,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--progress", type=int, default=10, help="positions per progress line")
+    parser.add_argument(
+        "--strategies",
+        default="all",
+        help="peers to run besides edgewise: all, or a comma list of " + ", ".join(PEERS),
+    )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        default=cache_root() / "peers-records.jsonl",
+        help="every position's suggestions, written by a run",
+    )
+    parser.add_argument("--analyze", type=Path, help="only the tables, from a run's records")
     parser.add_argument("--out", type=Path, default=RESULTS / "peers.json")
     args = parser.parse_args()
-    out = asyncio.run(run(args))
+    if args.analyze:
+        lines = args.analyze.read_text().splitlines()
+        setup = json.loads(lines[0])["config"]
+        out = analyze(setup, [json.loads(line) for line in lines[1:]])
+    else:
+        out = asyncio.run(run(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nwritten {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
