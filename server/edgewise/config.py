@@ -51,7 +51,7 @@ class Settings:
     action_max_tokens: int = 256
     min_confidence: float = 0.05
     low_confidence: float = 0.3
-    trim_below: float = 0.2
+    trim_below: float = 0.5
     recent_edits: bool = True
     open_file_snippets: bool = True
     temperature: float = 0.0

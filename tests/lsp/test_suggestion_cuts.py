@@ -46,13 +46,13 @@ async def test_the_report_says_where_a_suggestion_was_cut_and_why(client: Langua
     result = await inline(client, URI, 13, 0)
     assert result is not None and result.items
     item = result.items[0]
-    # SmolLM2 writes a loop body and then `return names`, which is the next line
-    assert item.insert_text.strip().startswith("if ") and "return names" not in item.insert_text
     report = await accepted_report(client, URI, item)
     jsonschema.validate(report, load_schema("report"))
-    (cut,) = report["cuts"]
-    assert cut["reason"] == "echo_below" and cut["text"] == "return names"
-    assert cut["kept"] == len(item.insert_text)
+    # SmolLM2 writes a loop body and then `return names`, which is the next line
+    assert report["cuts"][0]["reason"] == "echo_below"
+    assert report["cuts"][0]["text"] == "return names"
+    assert "return names" not in item.insert_text
+    assert report["cuts"][-1]["kept"] == len(item.insert_text)  # the last cut is what shows
 
     show(client, URI.replace("dirs", "new"), NEW_FUNCTION)
     result = await inline(client, URI.replace("dirs", "new"), 12, 4)
@@ -62,7 +62,7 @@ async def test_the_report_says_where_a_suggestion_was_cut_and_why(client: Langua
     jsonschema.validate(report, load_schema("report"))
     (cut,) = report["cuts"]
     assert cut["reason"] == "unsure"
-    assert cut["prob"] < cut["threshold"] == 0.2  # trimBelow's default
+    assert cut["prob"] < cut["threshold"] == 0.5  # trimBelow's default
+    # what shows is the sure part, its first word kept; the rest the model wrote is quoted
     assert cut["kept"] == len(item.insert_text) and cut["text"]
-    # what was shown is the part the model was sure of: every token over the threshold
-    assert item.insert_text.startswith("for ") and len(item.insert_text.splitlines()) >= 2
+    assert item.insert_text.startswith("for ")

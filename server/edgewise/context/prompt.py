@@ -58,7 +58,7 @@ class Weights:
     # definition the code names is worth more than a dozen lines of distant window
     header: float = 1000.0  # an enclosing scope header (always, if it fits)
     doc_line: float = 0.2  # a chosen signature's doc line, relative to the signature
-    edit: float = 3.0  # the user's latest edit (a diff hunk) ...
+    edit: float = 12.0  # the user's latest edit (a diff hunk), as a signature of score 1 ...
     edit_decay: float = 0.7  # ... each older one worth this much of the one after it
     snippet: float = 10.0  # times a snippet's similarity with the code at the cursor
     min_window_share: float = 0.3  # of the budget, lines around the cursor come first

@@ -88,7 +88,7 @@ return {
     type = 'number',
     minimum = 0,
     maximum = 1,
-    default = 0.2,
+    default = 0.5,
     description = "A completion is cut where the model stops being sure: before the first token after its first word whose probability is below this (at a word boundary; the report's cuts say where and why). 0 shows the whole suggestion.",
   },
   recentEdits = {
