@@ -33,7 +33,7 @@ BLOCK_LINES = 3  # lines in a row copied from above the cursor that make an echo
 MIN_ECHO_CHARS = 6  # a shorter line (without surrounding space) is never an echo
 MAX_LOOP_CHARS = 4000  # of a suggestion, searched for a stretch repeated in a row
 # the same stretch (with a letter or digit, at least this long) three times in a row
-_REPEATED = re.compile(r"(?=(.{4,}?)\1\1)", re.DOTALL)
+_REPEATED = re.compile(r"(?=(.{4,80}?)\1\1)", re.DOTALL)  # longer: the line rules
 
 
 @dataclass(frozen=True)
