@@ -180,3 +180,31 @@ def test_the_recorder_finds_the_rows_itself_when_the_caller_does_not_give_them()
         alone.record(MAIN, before, after)
     assert told.latest(MAIN, 3) == alone.latest(MAIN, 3)
     assert [h.new for h in alone.latest(MAIN, 3)] == [("b2 = 5",), ("a = 10",)]
+
+
+def test_only_documents_of_the_workspace_lend_their_text(vocab, tmp_path):
+    from edgewise.pipeline.services import Services
+
+    services = Services(report_log=False)
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    services.workspace_roots = [project]
+    member = services.workspace_member((project / "main.py").as_uri())
+    assert member((project / "pkg" / "helpers.py").as_uri())
+    assert not member((elsewhere / "helpers.py").as_uri())
+    assert not member("untitled:Untitled-1")
+    # the prompt leaves out what is not allowed: the snippet, and the other file's edit
+    store, recent = store_with_recorder()
+    store.open(HELPERS, HELPERS_TEXT)
+    store.sync(HELPERS, HELPERS_TEXT.replace("import json", "import json, os"))
+    store.open(MAIN, MAIN_TEXT)
+    doc = store.get(MAIN)
+    assert doc is not None
+    outside = Neighbours(recent, (store.get(HELPERS),), lambda uri: uri == MAIN)  # type: ignore[arg-type]
+    prompt = builder_of(vocab).build(doc, 7, 4, 400, None, outside)
+    assert not {"snippet", "edit"} & {p.kind for p in prompt.pieces}
+    inside = Neighbours(recent, (store.get(HELPERS),))  # type: ignore[arg-type]
+    prompt = builder_of(vocab).build(doc, 7, 4, 400, None, inside)
+    assert {"snippet", "edit"} <= {p.kind for p in prompt.pieces}
+    services.close()

@@ -115,6 +115,8 @@ class Neighbours:
 
     recent: RecentEdits | None = None
     documents: tuple[ParsedDocument, ...] = ()
+    # which documents' text may go in (edits and snippets): the workspace's
+    allowed: Callable[[str], bool] = lambda uri: True
 
     def key(self, uri: str, line: int) -> tuple[object, ...]:
         """What the extras depend on besides the lines above the cursor."""
@@ -720,7 +722,11 @@ class PromptBuilder:
         count = self.counter.count_lines
         out: list[_Extra] = []
         if neighbours.recent is not None:
-            hunks = neighbours.recent.latest(doc.uri, line)
+            hunks = [
+                h
+                for h in neighbours.recent.latest(doc.uri, line)
+                if h.uri == doc.uri or neighbours.allowed(h.uri)
+            ]
             for age, hunk in enumerate(reversed(hunks)):
                 text = render_hunk(hunk, self.name(doc, hunk.uri, workspace), comment)
                 value = self.weights.edit * self.weights.edit_decay**age
@@ -728,7 +734,9 @@ class PromptBuilder:
                 order = (1, "", hunk.serial)  # after the snippets, oldest first
                 out.append(_Extra("edit", hunk.uri, first, last, text, count(text), value, order))
         others = [
-            d for d in neighbours.documents if d.uri != doc.uri and d.language == doc.language
+            d
+            for d in neighbours.documents
+            if d.uri != doc.uri and d.language == doc.language and neighbours.allowed(d.uri)
         ]
         if others:
             query = query_words(doc.lines.lines, line)

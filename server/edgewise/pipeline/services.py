@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from edgewise.context.languages import LanguageRegistry
 from edgewise.context.positions import LineIndex
 from edgewise.context.prompt import Neighbours, PromptBuilder
 from edgewise.context.recent_edits import RecentEdits
-from edgewise.context.workspace import WorkspaceIndex
+from edgewise.context.workspace import WorkspaceIndex, uri_to_path
 from edgewise.model.backend import Backend
 from edgewise.model.host import ModelHost
 from edgewise.paths import state_dir
@@ -130,7 +131,27 @@ class Services:
         if settings.open_file_snippets:
             opened = [d for d in self.documents.all() if d is not doc]
             others = tuple(opened[-SNIPPET_DOCUMENTS:])  # the latest opened
-        return Neighbours(self.recent_edits if settings.recent_edits else None, others)
+        recent = self.recent_edits if settings.recent_edits else None
+        return Neighbours(recent, others, self.workspace_member(doc.uri))
+
+    def workspace_member(self, uri: str) -> Callable[[str], bool]:
+        """Whether a document's text may join a prompt for ``uri``: it is inside a
+        workspace root (without roots: in the folder of ``uri`` or below), as for the
+        files imports are read from; a document without a path never is."""
+        here = uri_to_path(uri) if uri.startswith("file:") else None
+        roots = self.workspace.roots or ([here.resolve().parent] if here is not None else [])
+
+        def member(other: str) -> bool:
+            path = uri_to_path(other) if other.startswith("file:") else None
+            if path is None:
+                return False
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):
+                return False
+            return any(root in resolved.parents for root in roots)
+
+        return member
 
     def line_index(self, doc: ParsedDocument) -> LineIndex:
         """The line index of the document's text, read from its line table (kept current
