@@ -110,6 +110,9 @@ class Settings:
     allow_test_changes: bool = False
     min_confidence: float = 0.05
     low_confidence: float = 0.3
+    trim_below: float = 0.5
+    recent_edits: bool = True
+    open_file_snippets: bool = True
     temperature: float = 0.0
     seed: int = 42
     context_length: int = 4096

@@ -66,6 +66,7 @@ class Engine(Services):
         *,
         single_line: bool = False,
         heal: bool = True,
+        trim: bool = True,
     ) -> Completion:
         """A completion at ``pos`` (see pipeline/completion.py); BudgetExceeded while a
         budget pauses the model."""
@@ -80,6 +81,7 @@ class Engine(Services):
             cancel,
             single_line=single_line,
             heal=heal,
+            trim=trim,
         )
 
     def completion_report(

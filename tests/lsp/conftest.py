@@ -34,6 +34,7 @@ def tiny_options(model: Any, **extra: Any) -> dict[str, Any]:
         "model": str(model),
         "debounceMs": 0,
         "minConfidence": 0,  # the tiny model's text is noise: show it all the same
+        "trimBelow": 0,  # ... and all of it
         "maxTokens": 24,
         "contextLength": 2048,
         "threads": 1,

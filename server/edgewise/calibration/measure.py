@@ -47,15 +47,20 @@ async def measure_one(engine: Engine, position: Position, *, heal: bool = True) 
     """One single-line completion at ``position`` (columns are character offsets)."""
     engine.position_encoding = "utf-32"
     started = time.perf_counter()
+    uri = position.path.resolve().as_uri()
     completion = await engine.complete(
-        position.path.resolve().as_uri(),
+        uri,
         position.document(),
         Pos(position.line, position.column),
         position.language,
         action="calibrate",
         single_line=True,
         heal=heal,
+        trim=False,  # the model's own line: the score is calibrated on it
     )
+    # closed: the next position in this file must not see this one as a recent edit
+    # (whose diff would show the line it deletes), nor snippets of every file measured
+    engine.close_document(uri)
     conf = completion.report["confidence"]
     suggestion = first_line(completion.text)
     return Sample(

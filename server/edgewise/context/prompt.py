@@ -29,14 +29,16 @@ from edgewise.context.outline import CONTAINERS, Definition, outline
 from edgewise.context.positions import utf8_len
 from edgewise.context.query_table import Row
 from edgewise.context.ranking import Candidate, rank
+from edgewise.context.recent_edits import RecentEdits, render_hunk
 from edgewise.context.scopes import enclosing_scopes
 from edgewise.context.signals import TermCache, gather, terms_of, whole_words
+from edgewise.context.snippets import SnippetFinder, query_words, render_snippet
 from edgewise.context.text_lines import line_content, split_lines
 from edgewise.context.tokens import TokenCounter
 from edgewise.context.workspace import WorkspaceIndex, uri_to_path
 from edgewise.model.backend import FimTokens
 
-__all__ = ["Piece", "Prompt", "PromptBuilder", "Weights", "split_lines"]
+__all__ = ["Neighbours", "Piece", "Prompt", "PromptBuilder", "Weights", "split_lines"]
 
 Tokenize = Callable[[str], list[int]]
 
@@ -56,13 +58,17 @@ class Weights:
     # definition the code names is worth more than a dozen lines of distant window
     header: float = 1000.0  # an enclosing scope header (always, if it fits)
     doc_line: float = 0.2  # a chosen signature's doc line, relative to the signature
+    edit: float = 12.0  # the user's latest edit (a diff hunk), as a signature of score 1 ...
+    edit_decay: float = 0.7  # ... each older one worth this much of the one after it
+    snippet: float = 10.0  # times a snippet's similarity with the code at the cursor
     min_window_share: float = 0.3  # of the budget, lines around the cursor come first
     above_share: float = 0.75  # ... split ¾ above, ¼ below
 
 
 @dataclass(frozen=True)
 class Piece:
-    kind: str  # signature | container | label | scope_header | prefix | suffix | line | marker
+    kind: str  # snippet | edit | signature | container | label | scope_header | prefix |
+    # suffix | line | marker
     source: str  # uri
     start_line: int  # 0-based, inclusive
     end_line: int  # 0-based, inclusive
@@ -102,6 +108,38 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Neighbours:
+    """What the prompt may carry besides this document and the files it imports: the
+    user's recent edits and the other open documents (for snippets that resemble the
+    code at the cursor). Either may be off."""
+
+    recent: RecentEdits | None = None
+    documents: tuple[ParsedDocument, ...] = ()
+    # which documents' text may go in (edits and snippets): the workspace's
+    allowed: Callable[[str], bool] = lambda uri: True
+
+    def key(self, uri: str, line: int) -> tuple[object, ...]:
+        """What the extras depend on besides the lines above the cursor."""
+        edits = self.recent.key(uri, line) if self.recent is not None else None
+        return edits, tuple((d.uri, d.version) for d in self.documents)
+
+
+@dataclass(eq=False)
+class _Extra:
+    """A snippet of another open file or a recent edit, ready to be chosen."""
+
+    kind: str  # snippet | edit
+    source: str
+    start_line: int
+    end_line: int
+    text: str
+    cost: int
+    value: float
+    order: tuple[int, str, int]  # where it goes: snippets by file and line, then edits
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
 class _BuildKey:
     """What the choice of context depends on, besides lines other than the cursor's."""
 
@@ -114,6 +152,7 @@ class _BuildKey:
     indent: str
     headers: tuple[tuple[int, str], ...]
     workspace: int
+    neighbours: tuple[object, ...] = ()
 
 
 @dataclass(eq=False)
@@ -155,7 +194,8 @@ class _Selection:
     below: int = 0
     headers: list[_Header] = field(default_factory=list)
     sigs: list[_Sig] = field(default_factory=list)
-    log: list[tuple[str, int | _Header | _Sig]] = field(default_factory=list)
+    extras: list[_Extra] = field(default_factory=list)
+    log: list[tuple[str, int | _Header | _Sig | _Extra]] = field(default_factory=list)
 
 
 class _Selector:
@@ -170,6 +210,7 @@ class _Selector:
         headers: list[_Header],
         sigs: list[_Sig],
         workspace: WorkspaceIndex | None,
+        extras: list[_Extra] | None = None,
     ) -> None:
         self.b = builder
         self.w = builder.weights
@@ -202,6 +243,8 @@ class _Selector:
                 heapq.heappush(self.heap, (-density, index, sig))
         self.above_done = False
         self.below_done = False
+        # best value per token first; each is judged once per fill
+        self.extras = sorted(extras or [], key=lambda e: -e.value / max(e.cost, 1))
 
     @property
     def revision(self) -> tuple[int, int, int, int]:
@@ -386,6 +429,13 @@ class _Selector:
                 density = value / max(self._below_cost(), 1)
                 if best is None or density > best[0]:
                     best = (density, "below")
+            extra = next(
+                (e for e in self.extras if not e.chosen and self.spent + e.cost <= budget), None
+            )
+            if extra is not None:
+                density = extra.value / max(extra.cost, 1)
+                if best is None or density > best[0]:
+                    best = (density, "extra")
             sig: _Sig | None = None
             doc: _Doc | None = None
             while self.heap:
@@ -421,7 +471,14 @@ class _Selector:
                 break
             if best is None:
                 return
-            if best[1] == "above":
+            if best[1] == "extra":
+                assert extra is not None
+                extra.chosen = True
+                self.sel.extras.append(extra)
+                self.spent += extra.cost
+                self.sel.log.append(("extra", extra))
+                self.state += 1
+            elif best[1] == "above":
                 self.take_above(budget)
             elif best[1] == "below":
                 self.take_below(budget)
@@ -458,6 +515,12 @@ class _Selector:
             if kind == "sig" and isinstance(item, _Sig) and item.chosen:
                 self._drop_sig(item)
                 return True
+            if kind == "extra" and isinstance(item, _Extra) and item.chosen:
+                item.chosen = False
+                self.sel.extras.remove(item)
+                self.spent -= item.cost
+                self.state += 1
+                return True
             if kind == "doc" and isinstance(item, _Sig) and item.chosen and item.with_doc:
                 item.with_doc = False
                 self.spent -= item.doc_cost
@@ -488,6 +551,7 @@ class PromptBuilder:
         self._last: tuple[ParsedDocument, int, _BuildKey, _Selector] | None = None
         self._known: tuple[str, set[str] | None] | None = None  # see _relevant_words
         self._labels: dict[tuple[str, str], str] = {}
+        self.snippets = SnippetFinder()
 
     def build(
         self,
@@ -496,6 +560,7 @@ class PromptBuilder:
         character: int,
         budget: int,
         workspace: WorkspaceIndex | None = None,
+        neighbours: Neighbours | None = None,
     ) -> Prompt:
         started = time.perf_counter()
         text_lines = doc.lines
@@ -535,6 +600,7 @@ class PromptBuilder:
             indent=content[: len(content) - len(content.lstrip())],
             headers=tuple((h.row, h.text) for h in headers),
             workspace=id(workspace),
+            neighbours=neighbours.key(doc.uri, line) if neighbours is not None else (),
         )
         selector = self._reuse(doc, key)
         if selector is None:
@@ -545,7 +611,8 @@ class PromptBuilder:
                 )
                 sigs = self._signatures(doc, rank(doc, line, signals, workspace), workspace)
                 self._known = (doc.uri, _known_names(doc))
-            selector = _Selector(self, doc, line, fim, headers, sigs, workspace)
+            extras = self._extras(doc, line, neighbours, workspace)
+            selector = _Selector(self, doc, line, fim, headers, sigs, workspace, extras)
             selector.minimum_window(room)
             selector.fill(room)
         self._last = (doc, doc.version, key, selector)
@@ -640,6 +707,63 @@ class PromptBuilder:
         return selector
 
     # --- candidates ----------------------------------------------------------------------
+
+    def _extras(
+        self,
+        doc: ParsedDocument,
+        line: int,
+        neighbours: Neighbours | None,
+        workspace: WorkspaceIndex | None,
+    ) -> list[_Extra]:
+        """The recent edits and the snippets of other open documents that may go in."""
+        if neighbours is None:
+            return []
+        comment = doc.language.spec.comment if doc.language is not None else "#"
+        count = self.counter.count_lines
+        out: list[_Extra] = []
+        if neighbours.recent is not None:
+            hunks = [
+                h
+                for h in neighbours.recent.latest(doc.uri, line)
+                if h.uri == doc.uri or neighbours.allowed(h.uri)
+            ]
+            for age, hunk in enumerate(reversed(hunks)):
+                text = render_hunk(hunk, self.name(doc, hunk.uri, workspace), comment)
+                value = self.weights.edit * self.weights.edit_decay**age
+                first, last = hunk.rows()
+                order = (1, "", hunk.serial)  # after the snippets, oldest first
+                out.append(_Extra("edit", hunk.uri, first, last, text, count(text), value, order))
+        others = [
+            d
+            for d in neighbours.documents
+            if d.uri != doc.uri and d.language == doc.language and neighbours.allowed(d.uri)
+        ]
+        if others:
+            query = query_words(doc.lines.lines, line)
+            found = self.snippets.find(query, ((d.uri, d.text, d.lines.lines) for d in others))
+            for snip in found:
+                text = render_snippet(snip, self.name(doc, snip.uri, workspace), comment)
+                value = self.weights.snippet * snip.score
+                order = (0, snip.uri, snip.start_line)
+                out.append(
+                    _Extra(
+                        "snippet",
+                        snip.uri,
+                        snip.start_line,
+                        snip.end_line,
+                        text,
+                        count(text),
+                        value,
+                        order,
+                    )
+                )
+        return out
+
+    def name(self, doc: ParsedDocument, uri: str, workspace: WorkspaceIndex | None) -> str:
+        """How the prompt names the file ``uri`` (relative to its workspace root)."""
+        label = self.label(doc, uri, workspace)
+        comment = doc.language.spec.comment if doc.language is not None else "#"
+        return label[len(comment) + 1 :].rstrip("\n")
 
     def _headers(self, doc: ParsedDocument, line: int) -> list[_Header]:
         if doc.tree is None:
@@ -768,8 +892,9 @@ class PromptBuilder:
     def _context_pieces(
         self, doc: ParsedDocument, selector: _Selector, workspace: WorkspaceIndex | None
     ) -> list[Piece]:
-        """Everything before the lines above the cursor: signatures from other files,
-        then from this file, then the scope headers with the members shown under them."""
+        """Everything before the lines above the cursor: snippets of other open files and
+        the user's recent edits (oldest first), signatures from other files, then from
+        this file, then the scope headers with the members shown under them."""
         first, _ = selector.window_rows()
         headers = sorted((h for h in selector.sel.headers if h.row < first), key=lambda h: h.row)
         by_file: dict[str, list[_Sig]] = {}
@@ -779,7 +904,10 @@ class PromptBuilder:
                 under.setdefault(sig.enclosing.row, []).append(sig)
             else:
                 by_file.setdefault(sig.key[0], []).append(sig)
-        pieces: list[Piece] = []
+        pieces: list[Piece] = [
+            Piece(e.kind, e.source, e.start_line, e.end_line, e.cost, e.text)
+            for e in sorted(selector.sel.extras, key=lambda e: e.order)
+        ]
         if by_file and doc.uri not in by_file:
             by_file[doc.uri] = []  # name this file too, after the others
         for uri in sorted(by_file, key=lambda u: (u == doc.uri, u)):

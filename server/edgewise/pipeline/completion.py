@@ -24,6 +24,7 @@ from edgewise.pipeline.lost import record_lost
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.postprocess import (
     FOLLOWING_LINES,
+    PRECEDING_LINES,
     completion_stop,
     finish_completion,
     wants_multiline,
@@ -123,9 +124,12 @@ async def complete(
     *,
     single_line: bool = False,
     heal: bool = True,
+    trim: bool = True,
 ) -> Completion:
     """``single_line`` stops at the end of the line wherever the cursor is (calibration
-    measures one-line suggestions); ``heal=False`` turns token healing off (bench)."""
+    measures one-line suggestions); ``heal=False`` turns token healing off (bench);
+    ``trim=False`` shows the whole suggestion whatever ``trimBelow`` says (calibration
+    measures the model's own line)."""
     settings = services.settings
     doc = services.documents.sync(uri, text, language_id)
     backend = await services.host.backend()
@@ -187,14 +191,20 @@ async def complete(
         raise
     whole_file = await services.whole_file.result(counting)
     following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
-    inserted = finish_completion(
+    above = "".join(index.lines[max(line - PRECEDING_LINES, 0) : line])
+    finished = finish_completion(
         result.text,
         result.stop_reason,
         prompt.line_prefix,
         prompt.line_suffix,
         multiline,
         following,
+        above=above,
+        pieces=result.pieces,
+        probs=result.probs,
+        trim_below=settings.trim_below if trim else 0.0,
     )
+    inserted = finished.text
     report, hidden = completion_report(
         services,
         backend,
@@ -209,9 +219,12 @@ async def complete(
         cached_from=hit.report_id if hit else None,
         produced_by=hit.producer if hit else None,
         whole_file=whole_file,
+        cuts=[cut.to_dict() for cut in finished.cuts],
     )
     if not hit:
         services.keep_prompt(report, result)
+    if finished.echoed:
+        services.session.echoes += 1
     if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
         services.results.put(key, cached_text(result, report))
     if hidden:
@@ -239,6 +252,7 @@ def completion_report(
     cached_from: str | None = None,
     produced_by: ProducedBy | None = None,
     whole_file: int | None = None,
+    cuts: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
     settings = services.settings
@@ -266,6 +280,7 @@ def completion_report(
         cached_from=cached_from,
         active_ms=services.session.active_ms(usage.total_ms),
         produced_by=produced_by,
+        cuts=cuts,
     )
     return report.to_dict(), report.hidden is True
 

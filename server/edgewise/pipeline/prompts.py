@@ -33,7 +33,12 @@ def completion_prompt(
     fits = backend.info().context_length - settings.max_tokens - 1
     with doc.parse_budget(services.completion_parse_s):
         prompt = services.builder(backend).build(
-            doc, line, column, max(min(wanted, fits), 16), services.workspace
+            doc,
+            line,
+            column,
+            max(min(wanted, fits), 16),
+            services.workspace,
+            services.neighbours(doc),
         )
     if wanted > fits:
         prompt.notes.append(f"budget {wanted} lowered to {fits} tokens to fit the model's context")

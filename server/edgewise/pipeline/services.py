@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ from edgewise.config import Settings
 from edgewise.context.documents import DocumentStore, ParsedDocument
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.positions import LineIndex
-from edgewise.context.prompt import PromptBuilder
-from edgewise.context.workspace import WorkspaceIndex
+from edgewise.context.prompt import Neighbours, PromptBuilder
+from edgewise.context.recent_edits import RecentEdits
+from edgewise.context.workspace import WorkspaceIndex, uri_to_path
 from edgewise.model.backend import Backend, GenerationResult
 from edgewise.model.host import ModelHost
 from edgewise.paths import state_dir
@@ -32,6 +34,7 @@ from edgewise.report.whole_file import WholeFileCounter
 # "1": the typing-speed baseline the benchmarks compare against (a bench option, no setting)
 BENCH_BASELINE_ENV = "EDGEWISE_BENCH_BASELINE"
 
+SNIPPET_DOCUMENTS = 8  # other open documents snippets are looked for in
 REPORTS_KEPT = 200  # the latest reports by id (reportApplied, hovers); the ledger has all
 
 
@@ -43,6 +46,7 @@ class Session:
     reports: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     hidden: int = 0
     repeats: int = 0  # generations the repeat guard stopped
+    echoes: int = 0  # completions cut or dropped because they echoed the text around
     ledger: Ledger = field(default_factory=lambda: Ledger(None))
     last_request_at: float | None = None  # time.monotonic() of the latest report
 
@@ -92,6 +96,8 @@ class Services:
         self.settings = settings or Settings()
         self.languages = languages or LanguageRegistry()
         self.documents = DocumentStore(self.languages)
+        self.recent_edits = RecentEdits()  # what the user just did, for the prompt
+        self.recent_edits.listen_to(self.documents)
         self.host = ModelHost(self.settings, allow_download)
         if report_log is True:  # the default: the log in the user's state directory
             report_log = ReportLog(state_dir() / LOG_NAME)
@@ -161,6 +167,36 @@ class Services:
             self._builders = {id(backend): builder}
         return builder
 
+    def neighbours(self, doc: ParsedDocument) -> Neighbours:
+        """The recent edits and the other open documents a prompt for ``doc`` may draw on,
+        as the settings allow."""
+        settings = self.settings
+        others: tuple[ParsedDocument, ...] = ()
+        if settings.open_file_snippets:
+            opened = [d for d in self.documents.all() if d is not doc]
+            others = tuple(opened[-SNIPPET_DOCUMENTS:])  # the latest opened
+        recent = self.recent_edits if settings.recent_edits else None
+        return Neighbours(recent, others, self.workspace_member(doc.uri))
+
+    def workspace_member(self, uri: str) -> Callable[[str], bool]:
+        """Whether a document's text may join a prompt for ``uri``: it is inside a
+        workspace root (without roots: in the folder of ``uri`` or below), as for the
+        files imports are read from; a document without a path never is."""
+        here = uri_to_path(uri) if uri.startswith("file:") else None
+        roots = self.workspace.roots or ([here.resolve().parent] if here is not None else [])
+
+        def member(other: str) -> bool:
+            path = uri_to_path(other) if other.startswith("file:") else None
+            if path is None:
+                return False
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):
+                return False
+            return any(root in resolved.parents for root in roots)
+
+        return member
+
     def line_index(self, doc: ParsedDocument) -> LineIndex:
         """The line index of the document's text, read from its line table (kept current
         edit by edit, so a keystroke in a big file does not split the file again)."""
@@ -176,8 +212,10 @@ class Services:
         doc = self.documents.get(uri)
         self.documents.close(uri)
         self.whole_file.forget(uri)
+        self.recent_edits.close_document(uri)
         for builder in self._builders.values():
             builder.forget(uri)
+            builder.snippets.forget(uri)
         if doc is not None and self._line_index is not None and self._line_index.text is doc.text:
             self._line_index = None
 

@@ -115,6 +115,7 @@ def make_report(
     checks: list[CheckRun] | None = None,
     tests: TestGuard | None = None,
     agreement: Agreement | None = None,
+    cuts: list[dict[str, Any]] | None = None,
 ) -> Report:
     """``inserted`` is the text placed at ``start`` (``end``: where the report's range
     ends when that is not where ``inserted`` does). Post-processing (quotes, wrapping)
@@ -233,6 +234,7 @@ def make_report(
         hidden=hidden,
         cache=ABSENT if cache is None else cache,
         cached_from=ABSENT if cached_from is None else cached_from,
+        cuts=ABSENT if cuts is None else cuts,
         produced_by=ABSENT if produced_by is None else produced_by,
         reproduce=reproduce_facts(result, settings),
     )

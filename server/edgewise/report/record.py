@@ -244,6 +244,7 @@ class Report:
     reproduce: Reproduce | Absent = ABSENT
     lost: Lost | Absent = ABSENT
     produced_by: ProducedBy | Absent = ABSENT
+    cuts: list[dict[str, Any]] | Absent = ABSENT  # completions: see pipeline/postprocess.Cut
 
     def to_dict(self) -> dict[str, Any]:
         """The report's JSON object (schemas/report.schema.json), keys in schema order."""

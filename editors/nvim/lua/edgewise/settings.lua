@@ -125,6 +125,23 @@ return {
     default = 0.3,
     description = 'A generated token whose probability is below this is part of a low-confidence span.',
   },
+  trimBelow = {
+    type = 'number',
+    minimum = 0,
+    maximum = 1,
+    default = 0.5,
+    description = "A completion is cut where the model stops being sure: before the first token after its first word whose probability is below this (at a word boundary; the report's cuts say where and why). 0 shows the whole suggestion.",
+  },
+  recentEdits = {
+    type = 'boolean',
+    default = true,
+    description = 'The completion prompt may carry your most recent edits (small diff hunks, newest last), competing for contextBudget with the rest of the context.',
+  },
+  openFileSnippets = {
+    type = 'boolean',
+    default = true,
+    description = 'The completion prompt may carry snippets of other open or recently viewed files that resemble the code at the cursor, competing for contextBudget with the rest of the context.',
+  },
   temperature = {
     type = 'number',
     minimum = 0,
