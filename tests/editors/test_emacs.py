@@ -70,7 +70,11 @@ def test_completion_inserts_model_text_and_report_reaches_flymake(emacs, tiny_mo
     diagnostics = result["diagnostics"]
     assert diagnostics, "the report diagnostic arrived in Flymake"
     diag = diagnostics[0]
-    assert diag["text"].startswith("edgewise [completion:completion]: edgewise: ")
+    # Flymake shows the source and code, then the report: how sure first, then the cost
+    text = diag["text"]
+    assert text.startswith("edgewise [completion:completion]: "), text
+    assert text.split(": ", 1)[1].startswith(("model's confidence: ", "likely right: ")), text
+    assert " prompt + " in text and "at cloud prices" in text, text
     assert diag["type"] == "eglot-note"
     report = diag["data"]
     jsonschema.validate(report, load_schema("report"))

@@ -52,31 +52,51 @@ def prompt_sha256(document: dict[str, Any]) -> str:
 
 def stop_spec(stop: StopCheck | None) -> dict[str, Any] | None:
     """A stop rule as data (None: no rule; ``{"rule": "unknown"}``: one that cannot be
-    written down, e.g. a closure). The rules of ``model/stops.py`` are frozen dataclasses."""
+    written down, e.g. a closure). The rules of ``model/stops.py`` are frozen dataclasses;
+    a rule made of rules (``FirstStop``) is written down with its rules."""
     if stop is None:
         return None
-    name = type(stop).__name__
-    rule: Any = stop
-    if type(rule) is _stop_class(name):
-        fields = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)}
-        return {"rule": name, "fields": json.loads(json.dumps(fields))}
-    return {"rule": "unknown"}
+    try:
+        spec = _as_data(stop)
+        json.dumps(spec)
+    except (TypeError, ValueError):
+        return {"rule": "unknown"}
+    return spec if isinstance(spec, dict) else {"rule": "unknown"}
+
+
+def _as_data(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        name = type(value).__name__
+        if type(value) is not _stop_class(name):
+            raise TypeError(f"not a stop rule of model/stops.py: {name}")
+        fields = {f.name: _as_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"rule": name, "fields": fields}
+    if isinstance(value, list | tuple):
+        return [_as_data(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot write down {type(value).__name__}")
 
 
 def stop_from_spec(spec: dict[str, Any] | None) -> StopCheck | None:
     """The stop rule a :func:`stop_spec` describes; ValueError when it cannot be rebuilt."""
     if spec is None:
         return None
-    name = spec.get("rule")
-    cls = _stop_class(name)
-    if cls is None:
-        raise ValueError(f"the stop rule '{name}' cannot be rebuilt")
-    fields = dict(spec.get("fields") or {})
-    for field in dataclasses.fields(cls):  # JSON has lists where the rule had tuples
-        if isinstance(fields.get(field.name), list):
-            fields[field.name] = tuple(fields[field.name])
-    rule: StopCheck = cls(**fields)
+    rule: StopCheck = _from_data(spec)
     return rule
+
+
+def _from_data(value: Any) -> Any:
+    if isinstance(value, dict) and "rule" in value:
+        name = value.get("rule")
+        cls = _stop_class(name)
+        if cls is None:
+            raise ValueError(f"the stop rule '{name}' cannot be rebuilt")
+        fields = {k: _from_data(v) for k, v in dict(value.get("fields") or {}).items()}
+        return cls(**fields)
+    if isinstance(value, list):  # JSON has lists where the rule had tuples
+        return tuple(_from_data(item) for item in value)
+    return value
 
 
 def _stop_class(name: object) -> Any:
