@@ -333,7 +333,6 @@ class BatchRun:
         self.checker = CheckRunner(options.check, options.cwd) if options.check else None
         self.workers: list[asyncio.Task[None]] = []
         self.progress_event = asyncio.Event()
-        self.whole_file_tokens: dict[str, int] = {}
         self.workspace: Workspace | None = None  # what actions may read beyond the target's file
         self.started_at = time.monotonic()
         self.tokens_so_far = 0
@@ -572,25 +571,7 @@ class BatchRun:
             raise
         except EdgewiseError as exc:  # the model, or this target: one target fails
             return self.failed_result(work, found, str(exc))
-        report = result.report
-        if "whole_file" not in report["tokens"]:
-            self.attach_whole_file(work, report)
         return judge(found, result, work.uri)
-
-    def attach_whole_file(self, work: FileWork, report: dict[str, Any]) -> None:
-        """``tokens.whole_file``: the tokenizer's count of the whole file (what sending
-        it instead of the prompt would have cost), as the engine's reports carry it."""
-        engine = self.engine
-        backend = engine.host.loaded() if engine else None
-        if backend is None:
-            return
-        key = str(work.source.path)
-        try:
-            if key not in self.whole_file_tokens:
-                self.whole_file_tokens[key] = len(backend.tokenize(work.source.lf_text))
-        except Exception:  # a tokenizer that cannot count this: no saving is claimed
-            return
-        report["tokens"]["whole_file"] = self.whole_file_tokens[key]
 
     def failed_result(self, work: FileWork, found: FoundTarget, reason: str) -> TargetResult:
         engine = self.engine
@@ -892,6 +873,7 @@ class BatchRun:
             for stop_now in STOP_NOW_SIGNALS:
                 loop.add_signal_handler(stop_now, self.abort)
         self.engine = Engine(opts.settings, allow_download=True)
+        self.engine.whole_file.patient = True  # nobody types here: every report gets its count
         try:
             journal = Journal(journal_path(opts.report, opts.cwd))
             left = journal.pending()

@@ -8,6 +8,9 @@ last count took: an answer never waits for a count that cannot be ready within t
 period, and a new count of the same document starts only after a pause of at least
 twice the last count's duration (counting never takes more than a third of a core from
 the model while typing). Small files are counted as before: at once, every time.
+
+A door where nobody types (the batch run) sets ``patient``: every answer waits for its
+count, and counts are not paced, so every report of a file under ``MAX_CHARS`` has it.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class Pace:
 class WholeFileCounter:
     """Per-document token counts, cached by exact text; one count per document at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, patient: bool = False) -> None:
+        self.patient = patient  # wait for every count (no one is typing: the batch run)
         self._counts: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._running: dict[str, Counting] = {}
         self._pace: dict[str, Pace] = {}
@@ -84,7 +88,7 @@ class WholeFileCounter:
         now = time.monotonic()
         pace = self._pace.get(doc.uri)
         ready_at = 0.0
-        if pace is not None and pace.seconds > GRACE_SECONDS:
+        if pace is not None and pace.seconds > GRACE_SECONDS and not self.patient:
             if now - pace.ended < REST_FACTOR * pace.seconds:
                 return None  # typing in a big file: let the model have the cores
             ready_at = now + pace.seconds_per_char * len(text)
@@ -103,8 +107,8 @@ class WholeFileCounter:
         """The count, if it is ready within a moment (no wait for one that cannot be)."""
         if counting is None:
             return None
-        if counting.future.done():
-            return counting.future.result()
+        if counting.future.done() or self.patient:
+            return await counting.future
         if counting.ready_at > time.monotonic() + GRACE_SECONDS:
             return None
         try:
