@@ -26,6 +26,7 @@ def tiny_settings(model: Path, **extra: Any) -> dict[str, Any]:
         "model": str(model),
         "debounceMs": 0,
         "minConfidence": 0,  # the tiny model's text is noise: show it all the same
+        "trimBelow": 0,  # ... and never cut it where the model was unsure (it always is)
         "maxTokens": 24,
         "contextLength": 2048,
         # the 5 s default cap could cut a generation short on a busy machine, and the

@@ -321,11 +321,16 @@ def test_cost_window_and_last_prompt(session):
     cost = session["cost"]
     assert cost, "a floating window opened"
     assert cost[0] == "edgewise: this session"
-    fields = {line.split("  ", 1)[0]: line for line in cost[2:]}
+    session_lines = cost[2 : cost.index("", 2)] if "" in cost[2:] else cost[2:]
+    fields = {line.split("  ", 1)[0]: line for line in session_lines}
     requests = int(re.search(r"\d+", fields["requests"])[0])
     assert requests >= 5, "the docstring action and the completions so far"
     assert int(re.search(r"\d+", fields["prompt tokens"])[0]) > 0
     assert "USD" in fields["cloud equivalent"]
+    # then the week and the month, as `edgewise cost` prints them
+    week = next(i for i, line in enumerate(cost) if line.startswith("edgewise cost — week from"))
+    assert any(line.startswith("same tokens at ") for line in cost[week:])
+    assert any("Break-even" in line for line in cost[week:])
 
     prompt = session["prompt"]
     assert prompt, "the last-prompt buffer opened"

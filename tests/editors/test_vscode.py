@@ -148,6 +148,7 @@ def user_settings(server: Path, model: Path) -> dict[str, object]:
         "edgewise.model": str(model),
         "edgewise.debounceMs": 0,
         "edgewise.minConfidence": 0,  # the tiny model's text is noise: show it all the same
+        "edgewise.trimBelow": 0,  # ... and never cut it where the model was unsure
         "edgewise.maxTokens": MAX_TOKENS,
         "edgewise.contextLength": 2048,
         # a quiet, offline workbench

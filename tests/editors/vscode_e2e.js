@@ -519,6 +519,9 @@ async function problems(page) {
     result.cost_report = reportText;
     step("cost report");
     await shot(page, "cost-report");
+    // the report opens in the editor area, over files.py: close it, as a person would
+    await runCommand(page, "View: Close Editor");
+    await page.locator(".tab", { hasText: "edgewise cost report" }).first().waitFor({ state: "hidden", timeout: 15000 });
 
     // the last prompt, read-only
     await runCommand(page, "Edgewise: Show Last Prompt");

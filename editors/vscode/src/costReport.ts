@@ -313,6 +313,8 @@ export function costReportHtml(
 body { font-family: var(--vscode-font-family, sans-serif); color: var(--vscode-foreground, #222); padding: 0 16px; max-width: 960px; overflow-wrap: break-word; }
 table { border-collapse: collapse; margin: 8px 0 16px; width: 100%; max-width: 720px; }
 table.recent { max-width: none; }
+table.recent th, table.recent td { padding-right: 8px; }
+table.recent td.text { overflow-wrap: anywhere; }
 th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid var(--vscode-panel-border, #8884); vertical-align: top; }
 th { font-weight: normal; }
 thead th { font-weight: 600; }

@@ -10,6 +10,7 @@ from typing import Any
 
 from edgewise.lsp.language_server import EdgewiseServer
 from edgewise.report.comparison import cost_summary, reads_from, to_csv
+from edgewise.report.cost_text import render
 from edgewise.report.ledger import unit_costs
 
 
@@ -22,7 +23,8 @@ def show_report(ls: EdgewiseServer, report_id: str) -> bool:
 def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
     """Totals of this session and of today (every session, from the report log), the
     week and the month with the hosted comparison and break-even (``summary``, the
-    figures ``edgewise cost`` prints), and the budget."""
+    figures ``edgewise cost`` prints, and ``text``: its printout, for editors that show
+    text), and the budget."""
     engine = ls.engine
     ledger = engine.session.ledger
     read = ledger.read(reads_from(engine.settings))  # once, for every figure below
@@ -35,6 +37,7 @@ def cost_report(ls: EdgewiseServer, *args: Any) -> dict[str, Any]:
         "today": ledger.today(read=read),
         "summary": summary,
         "csv": to_csv(summary),
+        "text": render(summary),
         "budget": engine.budget.status(),
         "log": str(ledger.log.path) if ledger.log is not None else None,
     }

@@ -15,7 +15,7 @@
       (list (getenv "EDGEWISE_PYTHON") "-m" "edgewise.cli" "serve"))
 (setq edgewise-eglot-settings
       (list :model (getenv "EDGEWISE_MODEL") :debounceMs 0 :maxTokens 24 :contextLength 2048
-            :maxCompletionMs 60000 :minConfidence 0)) ; the tiny model's text is noise
+            :maxCompletionMs 60000 :minConfidence 0 :trimBelow 0)) ; the tiny model's text is noise
 
 (defvar edgewise-test-result nil "Alist written as JSON at the end.")
 (defvar edgewise-test-t0 (float-time))

@@ -278,9 +278,12 @@ local function main()
 
   -- 6) a keystroke while a request is in flight (the server's debounce holds it): the
   --    server supersedes the older request, the plugin cancels nothing itself
+  --    (the recent edits stay out of these prompts: the tiny model's noise answered the
+  --    newer request with an empty line once they were in, and this step is about
+  --    superseding; they are tested in tests/lsp/test_recent_context_lsp.py)
   input('<Esc>')
   client:notify('workspace/didChangeConfiguration', {
-    settings = vim.tbl_extend('force', cfg.settings, { debounceMs = 1500 }),
+    settings = vim.tbl_extend('force', cfg.settings, { debounceMs = 1500, recentEdits = false }),
   })
   input('o')
   -- (opening the line may have asked already: let that answer come, and hide it)

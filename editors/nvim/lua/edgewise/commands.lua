@@ -70,7 +70,8 @@ local function int(n)
   return tostring(math.floor((tonumber(n) or 0) + 0.5))
 end
 
---- The session cost report as the lines of the :EdgewiseCost window.
+--- The cost report as the lines of the :EdgewiseCost window: this session, then the
+--- week and the month with the hosted comparison and the break-even.
 ---@param result table the result of edgewise.costReport
 ---@return string[]
 function M.cost_lines(result)
@@ -91,10 +92,15 @@ function M.cost_lines(result)
     ('local cost        %s'):format(money(s.local_cost)),
     ('cloud equivalent  %s'):format(money(s.cloud_equivalent)),
   }
+  -- the week and the month, as `edgewise cost` prints them (the server renders them once)
+  if type(value_of(result.text)) == 'string' and result.text ~= '' then
+    table.insert(lines, '')
+    vim.list_extend(lines, vim.split(vim.trim(result.text), '\n', { plain = true }))
+  end
   return lines
 end
 
---- :EdgewiseCost: the session's cost report in a floating window.
+--- :EdgewiseCost: the cost report in a floating window.
 ---@param bufnr? integer
 function M.cost(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
@@ -262,7 +268,7 @@ end
 function M.create()
   vim.api.nvim_create_user_command('EdgewiseCost', function()
     M.cost()
-  end, { desc = 'edgewise: cost of this session (floating window)' })
+  end, { desc = 'edgewise: cost of this session, week and month (floating window)' })
   vim.api.nvim_create_user_command('EdgewisePrompt', function()
     M.prompt()
   end, { desc = 'edgewise: show exactly what was last sent to the model' })
