@@ -10,10 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from edgewise import __version__
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from edgewise.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def _settings_from(args: argparse.Namespace) -> Any:

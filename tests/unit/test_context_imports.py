@@ -11,11 +11,12 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
-from edgewise.cli import EXIT_OK, main
+from edgewise.cli import main
 from edgewise.context.documents import DocumentStore
 from edgewise.context.languages import LanguageRegistry
 from edgewise.context.resolve import resolve_module
 from edgewise.context.workspace import WorkspaceIndex
+from edgewise.exit_codes import EXIT_OK
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 import llama_cpp
 import pytest
 
-from edgewise.cli import EXIT_OK, EXIT_USAGE, main
+from edgewise.cli import main
+from edgewise.exit_codes import EXIT_OK, EXIT_USAGE
 
 SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "languages"
 FILES = sorted(p.name for p in SAMPLES.iterdir())

@@ -35,11 +35,8 @@ from edgewise.batch.sources import (
     sha256,
 )
 from edgewise.context.languages import LanguageRegistry
+from edgewise.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from edgewise.report.builder import new_id
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 @dataclass

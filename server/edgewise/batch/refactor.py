@@ -69,14 +69,11 @@ from edgewise.context.documents import MAX_PARSE_BYTES
 from edgewise.context.positions import LineIndex
 from edgewise.engine import Engine
 from edgewise.errors import EdgewiseError
+from edgewise.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from edgewise.model.backend import GenerationResult, ModelError
 from edgewise.report.builder import Usage, build_report, new_id
 from edgewise.schemas import load_schema
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 # Signals that stop the run now and roll back (SIGHUP: the terminal or SSH session is gone).
 STOP_NOW_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
