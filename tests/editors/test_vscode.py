@@ -151,6 +151,8 @@ def user_settings(server: Path, model: Path) -> dict[str, object]:
         "edgewise.trimBelow": 0,  # ... and never cut it where the model was unsure
         "edgewise.maxTokens": MAX_TOKENS,
         "edgewise.contextLength": 2048,
+        # the messages in the output log, in their order (read when a step fails)
+        "edgewise.trace.server": "messages",
         # a quiet, offline workbench
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
@@ -162,6 +164,38 @@ def user_settings(server: Path, model: Path) -> dict[str, object]:
         # VS Code's own editor settings stay at their defaults (quick suggestions on):
         # the ghost text must show, and Tab accept it, with the word-suggest list about
     }
+
+
+def evidence(messages: int = 40) -> str:
+    """What a failed browser run left: the last LSP messages in the order the client
+    sent and got them (the output log, traced) and every report and outcome the server
+    logged, for reading a failure in CI's printout."""
+    out: list[str] = []
+    for log in sorted(ARTIFACTS.glob("edgewise-output-*.log")):
+        lines = log.read_text("utf-8", "replace").splitlines()
+        traced = [
+            line.split("] ", 1)[-1]
+            for line in lines
+            if "[Trace" in line or "edgewise:" in line or "[error]" in line
+        ]
+        out.append(f"--- {log.name}, last {messages} messages:")
+        out.extend(traced[-messages:])
+    for ledger in sorted(ARTIFACTS.glob("reports-*.jsonl")):
+        out.append(f"--- {ledger.name}:")
+        for line in ledger.read_text("utf-8", "replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                out.append(f"(not JSON) {line[:120]}")
+                continue
+            out.append(
+                " ".join(
+                    str(entry.get(key))
+                    for key in ("id", "report_id", "kind", "action", "outcome", "hidden")
+                    if entry.get(key) is not None
+                )
+            )
+    return "\n".join(out)
 
 
 def server_offers_rewrite() -> bool:
@@ -281,12 +315,13 @@ def test_vscode_extension_in_code_server(tiny_model: Path, tmp_path: Path) -> No
     # ~10 runs); both runs' errors are printed, and the second must pass every assertion
     seen, stderr = session(1)
     if "error" in seen:
-        print(f"first run: {seen['error']}\n{stderr}")
+        print(f"first run: {seen['error']}\n{stderr}\n{evidence()}")
         seen, stderr = session(2)
     print(f"build {built_s:.0f} s, browser {seen.get('total_s')} s:", stderr, sep="\n")
     assert "error" not in seen, (
         f"{seen['error']}\nscreenshot: {seen.get('failure_screenshot')}\n"
-        f"notifications: {seen.get('notifications')}\nstatus: {seen.get('status_at_failure')}"
+        f"notifications: {seen.get('notifications')}\nstatus: {seen.get('status_at_failure')}\n"
+        f"{evidence()}"
     )
 
     # the server started and said so in the status bar

@@ -22,7 +22,7 @@ from edgewise.schemas import load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = json.loads((ROOT / "editors" / "vscode" / "package.json").read_text("utf-8"))
-CLIENT_ONLY = {"edgewise.serverPath"}
+CLIENT_ONLY = {"edgewise.serverPath", "edgewise.trace.server"}
 
 
 def contributed_settings() -> dict[str, dict[str, Any]]:
@@ -69,14 +69,17 @@ def test_integers_stay_integers_and_numbers_keep_their_bounds():
                 assert prop["type"] in ("integer", "number"), key
 
 
-def test_server_path_is_the_only_extension_setting_and_only_a_user_can_set_it():
+def test_the_extension_settings_stay_in_the_extension_and_only_a_user_sets_the_server():
     prop = contributed_settings()["edgewise.serverPath"]
     assert prop["type"] == "string" and prop["default"] == ""
     # a workspace must not choose which executable VS Code runs
     assert prop["scope"] == "machine"
     assert "not sent to the server" in prop["description"].lower()
     source = (ROOT / "editors" / "vscode" / "src" / "settings.ts").read_text("utf-8")
-    assert re.search(r'CLIENT_ONLY_KEYS = new Set\(\["serverPath"\]\)', source)
+    assert re.search(r'CLIENT_ONLY_KEYS = new Set\(\["serverPath", "trace.server"\]\)', source)
+    # the message log of vscode-languageclient (read by the client library itself)
+    trace = contributed_settings()["edgewise.trace.server"]
+    assert trace["enum"] == ["off", "messages", "verbose"] and trace["default"] == "off"
 
 
 def test_untrusted_workspaces_cannot_redirect_the_model_or_the_backend():

@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 
 export const SECTION = "edgewise";
 /** Keys that belong to the extension only; the server would call them unknown. */
-export const CLIENT_ONLY_KEYS = new Set(["serverPath"]);
+export const CLIENT_ONLY_KEYS = new Set(["serverPath", "trace.server"]);
 
 interface ConfigurationContribution {
   properties?: Record<string, unknown>;

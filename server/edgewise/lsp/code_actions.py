@@ -32,30 +32,43 @@ def disabled_support(ls: EdgewiseServer) -> bool:
 
 
 def disable(
-    ls: EdgewiseServer, action: types.CodeAction, reason: str, told: bool = False
+    ls: EdgewiseServer,
+    action: types.CodeAction,
+    reason: str,
+    told: bool = False,
+    picked: bool = True,
 ) -> types.CodeAction:
-    """Mark the action disabled; a client that cannot show why is told in a message
-    (once: not when the error was ``told`` already)."""
+    """Mark the action disabled and say why in a message (not when the error was
+    ``told`` already): an action the person ``picked`` that comes back disabled shows
+    nothing in the editors (VS Code and Neovim apply what a resolved action carries and
+    ignore its reason), and a client without disabled actions cannot show a reason at
+    all. An action resolved only to fill a list (``picked`` False) shows its reason
+    there."""
     action.disabled = types.CodeActionDisabled(reason=reason)
     action.edit = None
-    if not told and not disabled_support(ls):
-        ls.tell_error(ActionNotApplicable(f"{action.title}: {reason}" if action.title else reason))
+    if not told and (picked or not disabled_support(ls)):
+        problem = ActionNotApplicable(f"{action.title}: {reason}" if action.title else reason)
+        ls.tell_error(problem, once=not picked)
     return action
 
 
-async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.CodeAction:
-    """``codeAction/resolve``: the action's edit, computed now (a model run)."""
+async def resolve_action(
+    ls: EdgewiseServer, action: types.CodeAction, picked: bool = True
+) -> types.CodeAction:
+    """``codeAction/resolve``: the action's edit, computed now (a model run); ``picked``:
+    the person chose it (False: resolved while listing, for a client that cannot
+    resolve later)."""
     data: dict[str, Any] = action.data or {}
     if data.get("action") == "explain":
         return action  # runs when its command is executed
     uri = data.get("uri", "")
     refusal = ls.guard.refusal(uri, ls.is_open(uri))
     if refusal is not None:
-        return disable(ls, action, f"edgewise will not edit this: {refusal}")
+        return disable(ls, action, f"edgewise will not edit this: {refusal}", picked=picked)
     try:
         doc = ls.workspace.get_text_document(uri)
         if doc.version is not None and data.get("version") not in (None, doc.version):
-            return disable(ls, action, "the document changed; ask again")
+            return disable(ls, action, "the document changed; ask again", picked=picked)
         result = await run_with_progress(
             ls,
             action.title,
@@ -68,22 +81,25 @@ async def resolve_action(ls: EdgewiseServer, action: types.CodeAction) -> types.
         ls.tell_error(exc)  # a lost model process: its supervision tells, once
         return disable(ls, action, str(exc), told=True)
     except KeyError as exc:
-        return disable(ls, action, str(exc))
+        return disable(ls, action, str(exc), picked=picked)
     if result.disabled_reason is not None:
         action.data = {**data, "report": result.report}
-        return disable(ls, action, result.disabled_reason)
+        return disable(ls, action, result.disabled_reason, picked=picked)
     for file in result.files:
         if file.uri == uri and not file.create:
             file.version = doc.version
     edit = workspace_edit(ls, result.files)
     if isinstance(edit, str):
-        return disable(ls, action, edit)
+        return disable(ls, action, edit, picked=picked)
     action.edit = edit
     if result.unsure is not None:  # the extra samples disagree (actionSamples)
         action.title = f"{action.title} ({result.unsure})"
     action.command = types.Command(
         title="edgewise: report", command=CMD_REPORT_APPLIED, arguments=[result.report["id"]]
     )
+    for file in result.files:  # shown when the edit arrives, should the command not come
+        if file.uri == result.report["uri"]:
+            ls.handed_out.expect(file.uri, file.after, result.report["id"])
     return action
 
 
@@ -162,6 +178,6 @@ async def code_action(
             )
             continue
         elif not ls.resolve_edits:
-            action = await resolve_action(ls, action)
+            action = await resolve_action(ls, action, picked=False)
         actions.append(action)
     return actions

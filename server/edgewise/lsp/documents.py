@@ -41,6 +41,8 @@ def did_change(ls: EdgewiseServer, params: types.DidChangeTextDocumentParams) ->
             moved = True
     if moved:
         ls.publish(uri)
+    for report_id in ls.handed_out.arrived(uri, doc.source):  # a code action's edit is in
+        ls.show_report(report_id)
 
 
 def follow_changes(
@@ -88,3 +90,4 @@ def follow_changes(
 
 def did_close(ls: EdgewiseServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.engine.close_document(params.text_document.uri)
+    ls.handed_out.closed(params.text_document.uri)

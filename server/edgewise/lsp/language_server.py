@@ -25,6 +25,7 @@ from edgewise.errors import BadInput, EdgewiseError, severity, user_message
 from edgewise.lsp.command_ids import STATUS
 from edgewise.lsp.diagnostics import DiagnosticBook
 from edgewise.lsp.guard import EditGuard
+from edgewise.lsp.handed_out import HandedOut
 from edgewise.lsp.parse_scheduling import PARSE_BUDGET_S, ParseScheduler
 from edgewise.lsp.pygls_hooks import HookedServer, stop_event_for
 from edgewise.lsp.transport import EdgewiseProtocol, PipeStdinReader, serve_frames
@@ -60,6 +61,7 @@ class EdgewiseServer(HookedServer):
         self.engine.host.on_change = self.model_changed
         self.bound_parses()
         self.book = DiagnosticBook(self.line_length, lambda: self.engine.position_encoding)
+        self.handed_out = HandedOut()  # code-action edits given out, shown when they arrive
         # the workspace folders: the edit guard and the context engine read the same ones
         self.roots = WorkspaceRoots()
         self.roots.on_change(self.engine_roots)
@@ -111,18 +113,21 @@ class EdgewiseServer(HookedServer):
 
     # --- messages to the user ----------------------------------------------------------
 
-    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> bool:
-        """Show a message once per session (repeated errors do not spam the editor); True
-        if it was shown now."""
+    def tell(
+        self, message: str, kind: types.MessageType = types.MessageType.Info, once: bool = True
+    ) -> bool:
+        """Show a message, by default once per session (repeated errors do not spam the
+        editor; ``once=False``: an answer to what the person just asked for); True if it
+        was shown now."""
         message = redact(message)
-        if message in self._told:
+        if once and message in self._told:
             return False
         self._told.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
         return True
 
-    def tell_error(self, exc: EdgewiseError) -> bool:
+    def tell_error(self, exc: EdgewiseError, once: bool = True) -> bool:
         """What a request ended in, told the user once: the one path from a typed error
         to the editor's message (``errors.user_message``; ``errors.severity``: a request
         that cannot be served as asked is a warning, a model that cannot run an error).
@@ -130,7 +135,7 @@ class EdgewiseServer(HookedServer):
         if isinstance(exc, WorkerGone):
             return False
         kind = types.MessageType.Warning if severity(exc) == "warning" else types.MessageType.Error
-        return self.tell(user_message(exc), kind)
+        return self.tell(user_message(exc), kind, once)
 
     def tell_notes(self) -> None:
         while self.engine.host.notes:
@@ -226,6 +231,8 @@ class EdgewiseServer(HookedServer):
         report = self.engine.session.reports.get(str(report_id))
         if report is None:
             return False
+        if not self.handed_out.settle(report["id"]):
+            return True  # shown already: its edit arrived before the command
         self.engine.session.outcome(report["id"], "applied")  # accepted or applied
         self.book.add_report(report["uri"], report)
         self.publish(report["uri"])
