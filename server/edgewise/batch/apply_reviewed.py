@@ -32,7 +32,6 @@ from edgewise.batch.sources import (
     SourceFile,
     apply_edits,
     overlaps,
-    sha256,
 )
 from edgewise.context.languages import LanguageRegistry
 from edgewise.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -216,19 +215,15 @@ class ReviewApplier:
         self.seq += 1
         entry_id = f"{self.run_id}-{self.seq}"
         backup = backup_path(source.path, self.run_id)
-        self.journal.begin(
-            {
-                "id": entry_id,
-                "path": str(source.path),
-                "display": source.display,
-                "backup": str(backup),
-                "before": source.sha256,
-                "after": sha256(new_bytes),
-                "check": self.check,
-                "cwd": str(self.cwd),
-                "records": [],
-                "changes": [p.key for p in proposals],
-            }
+        self.journal.begin_write(
+            entry_id,
+            source,
+            backup,
+            new_bytes,
+            self.check,
+            self.cwd,
+            records=[],
+            changes=[p.key for p in proposals],
         )
         try:
             replacement = Replacement.make(source.path, source.data, new_bytes, backup)

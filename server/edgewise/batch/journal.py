@@ -25,7 +25,7 @@ from typing import Any
 from edgewise.batch.checks import CheckResult
 from edgewise.batch.records import ReportWriter, read_lines
 from edgewise.batch.replace import NotReplaced, Replacement, same_file
-from edgewise.batch.sources import sha256
+from edgewise.batch.sources import SourceFile, sha256
 from edgewise.paths import state_dir
 
 KINDS = ("journal",)
@@ -64,6 +64,32 @@ class Journal:
 
     def begin(self, entry: dict[str, Any]) -> None:
         self._write({**entry, "op": "begin"})
+
+    def begin_write(
+        self,
+        entry_id: str,
+        source: SourceFile,
+        backup: Path,
+        new_bytes: bytes,
+        check: str | None,
+        cwd: Path,
+        **extra: Any,
+    ) -> None:
+        """The entry of one file about to be replaced by ``new_bytes`` (the batch run and
+        --apply-reviewed write the same entry; ``extra``: what each adds)."""
+        self.begin(
+            {
+                "id": entry_id,
+                "path": str(source.path),
+                "display": source.display,
+                "backup": str(backup),
+                "before": source.sha256,
+                "after": sha256(new_bytes),
+                "check": check,
+                "cwd": str(cwd),
+                **extra,
+            }
+        )
 
     def end(self, entry_id: str) -> None:
         self._write({"id": entry_id, "op": "end"})

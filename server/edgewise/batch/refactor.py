@@ -734,18 +734,14 @@ class BatchRun:
         entry_id = f"{self.run_id}-{self.journal_seq}"
         backup = backup_path(source.path, self.run_id)
         pending = [self.build_record(work, r, sha256(new_bytes), None) for r in accepted]
-        self.journal.begin(
-            {
-                "id": entry_id,
-                "path": str(source.path),
-                "display": source.display,
-                "backup": str(backup),
-                "before": source.sha256,
-                "after": sha256(new_bytes),
-                "check": self.options.check,
-                "cwd": str(self.options.cwd),
-                "records": pending,
-            }
+        self.journal.begin_write(
+            entry_id,
+            source,
+            backup,
+            new_bytes,
+            self.options.check,
+            self.options.cwd,
+            records=pending,
         )
         self.journal_entry = entry_id
 
