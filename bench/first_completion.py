@@ -83,7 +83,9 @@ def wait_ready(client: RawClient, timeout: float = 600.0) -> None:
     raise SystemExit("the model never became ready")
 
 
-def run(mode: str, rest: float, model: Path, files: list[str]) -> list[dict[str, Any]]:
+def run(
+    mode: str, rest: float, model: Path, files: list[str], detail: bool = False
+) -> list[dict[str, Any]]:
     client = RawClient()
     out = []
     try:
@@ -126,6 +128,7 @@ def run(mode: str, rest: float, model: Path, files: list[str]) -> list[dict[str,
             last = statuses[-1].get("last") or {}
             tokens = last.get("tokens", {})
             items = (reply.get("result") or {}).get("items") or []
+            times = last.get("time_ms", {})
             out.append(
                 {
                     "file": name,
@@ -133,8 +136,14 @@ def run(mode: str, rest: float, model: Path, files: list[str]) -> list[dict[str,
                     "prompt": tokens.get("prompt", 0),
                     "cached": tokens.get("cached", 0),
                     "shown": bool(items),
+                    "prompt_ms": times.get("prompt"),
+                    "generation_ms": times.get("generation"),
+                    "queue_ms": times.get("queue"),
+                    "total_ms": times.get("total"),
                 }
             )
+            if detail:
+                print(f"{mode:22} {out[-1]}", flush=True)
             client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     finally:
         client.close()
@@ -144,6 +153,7 @@ def run(mode: str, rest: float, model: Path, files: list[str]) -> list[dict[str,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--detail", action="store_true", help="print each request's times")
     args = parser.parse_args()
     model = smollm2_here()
     if model is None:
@@ -154,7 +164,7 @@ def main() -> int:
         f"prefilled, {REST_S:.0f} s rest": REST_S,
         f"prefilled, {LONG_REST_S:.0f} s rest": LONG_REST_S,
     }
-    results = {mode: run(mode, rest, model, files) for mode, rest in modes.items()}
+    results = {mode: run(mode, rest, model, files, args.detail) for mode, rest in modes.items()}
     names = list(modes)
     print(f"| {'figure':28} | " + " | ".join(f"{m:>22}" for m in names) + " |")
     print(f"|{'-' * 30}|" + "|".join("-" * 24 for _ in names) + "|")
