@@ -151,8 +151,6 @@ def user_settings(server: Path, model: Path) -> dict[str, object]:
         "edgewise.trimBelow": 0,  # ... and never cut it where the model was unsure
         "edgewise.maxTokens": MAX_TOKENS,
         "edgewise.contextLength": 2048,
-        # the messages in the output log, in their order (read when a step fails)
-        "edgewise.trace.server": "messages",
         # a quiet, offline workbench
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
@@ -166,20 +164,19 @@ def user_settings(server: Path, model: Path) -> dict[str, object]:
     }
 
 
-def evidence(messages: int = 40) -> str:
-    """What a failed browser run left: the last LSP messages in the order the client
-    sent and got them (the output log, traced) and every report and outcome the server
-    logged, for reading a failure in CI's printout."""
+def evidence(lines_kept: int = 40) -> str:
+    """What a failed browser run left: the extension's output log and every report and
+    outcome the server logged, for reading a failure in CI's printout."""
     out: list[str] = []
     for log in sorted(ARTIFACTS.glob("edgewise-output-*.log")):
         lines = log.read_text("utf-8", "replace").splitlines()
-        traced = [
+        kept = [
             line.split("] ", 1)[-1]
             for line in lines
-            if "[Trace" in line or "edgewise:" in line or "[error]" in line
+            if "edgewise" in line or "[error]" in line or "[warning]" in line
         ]
-        out.append(f"--- {log.name}, last {messages} messages:")
-        out.extend(traced[-messages:])
+        out.append(f"--- {log.name}, last {lines_kept} lines:")
+        out.extend(kept[-lines_kept:])
     for ledger in sorted(ARTIFACTS.glob("reports-*.jsonl")):
         out.append(f"--- {ledger.name}:")
         for line in ledger.read_text("utf-8", "replace").splitlines():
