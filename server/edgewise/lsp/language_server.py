@@ -202,8 +202,9 @@ class EdgewiseServer(HookedServer):
             params["budget"] = budget
             for message in self.engine.budget.news():
                 self.tell(message, types.MessageType.Warning)
-        if report is not None and report.get("hidden") is True:
-            params["notice"] = hidden_notice(report)
+        notice = notice_for(report) if report is not None else None
+        if notice is not None:
+            params["notice"] = notice
         log = self.engine.session.ledger.log
         while log is not None and log.errors:
             problem = EdgewiseError(log.errors.pop(0))  # the ledger could not be written
@@ -254,9 +255,25 @@ class EdgewiseServer(HookedServer):
 NOTICE_MS = 4000  # how long an editor shows a notice in its status
 
 
-def hidden_notice(report: dict[str, Any]) -> dict[str, Any]:
-    """What the status says for a moment when a suggestion was hidden for low
-    confidence (else the person sees nothing and may think the tool is broken)."""
-    score = report.get("confidence", {}).get("score")
-    sure = f"{score:.2f}" if isinstance(score, int | float) else "no score"
-    return {"kind": "hidden", "text": f"hidden: not sure enough ({sure})", "ms": NOTICE_MS}
+CUT_TO_NOTHING = {
+    "echo_suffix": "it repeated the text after the cursor",
+    "echo_below": "it repeated the lines below",
+    "echo_above": "it repeated the lines above",
+    "loop": "it repeated itself",
+    "unsure": "the model was not sure of it",
+}
+
+
+def notice_for(report: dict[str, Any]) -> dict[str, Any] | None:
+    """What the status says for a moment when a suggestion was made but nothing of it
+    is shown (else the person sees nothing and may think the tool is broken): hidden
+    for low confidence, or cut to nothing (an echo, a loop)."""
+    if report.get("hidden") is True:
+        score = report.get("confidence", {}).get("score")
+        sure = f"{score:.2f}" if isinstance(score, int | float) else "no score"
+        return {"kind": "hidden", "text": f"hidden: not sure enough ({sure})", "ms": NOTICE_MS}
+    for cut in report.get("cuts") or []:
+        if cut.get("kept") == 0:
+            why = CUT_TO_NOTHING.get(str(cut.get("reason")), "it was cut")
+            return {"kind": "cut", "text": f"not shown: {why}", "ms": NOTICE_MS}
+    return None
