@@ -10,6 +10,10 @@ import sys
 import time
 from typing import Any, Protocol, TextIO
 
+from edgewise.batch.records import OUTCOMES
+
+OUTCOME_WIDTH = max(len(outcome) for outcome in OUTCOMES)  # the file column lines up
+
 
 def write_out(out: TextIO, text: str) -> None:
     """Writes to stdout; a closed pipe or a lost terminal must not stop the file
@@ -141,7 +145,7 @@ class RichProgress:
     def target_done(self, record: dict[str, Any]) -> None:
         target = record["target"]
         self.bar.console.print(
-            f"{record['outcome']:<18} {target['file']}::{target['symbol']}",
+            f"{record['outcome']:<{OUTCOME_WIDTH}} {target['file']}::{target['symbol']}",
             markup=False,
             highlight=False,
         )

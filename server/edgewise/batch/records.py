@@ -43,11 +43,11 @@ OUTCOMES = (
 # Outcomes --resume does not redo. "proposed" is done only for another dry run (a dry
 # run's proposals are still to be applied by an --apply run); "skipped" and "failed"
 # are retried (a file that changed on disk, a model error).
-DONE_ALWAYS = frozenset({"applied", "rejected-by-syntax", "rejected-unusable", "rejected-by-check"})
 DONE_ALWAYS = frozenset(
     {
         "applied",
         "rejected-by-syntax",
+        "rejected-unusable",
         "rejected-by-test-guard",
         "rejected-by-checkers",
         "rejected-by-check",
