@@ -70,7 +70,7 @@ async def bare_engine_loop(project: Path, settings: dict, limit: int) -> tuple[f
 
     spec = get_action("docstring")
     assert spec is not None
-    engine = Engine(parse_settings(settings).settings, allow_download=False)
+    engine = Engine(parse_settings(settings).settings, allow_download=False, report_log=False)
     try:
         await engine.host.backend()  # loaded before the clock starts
         started = time.monotonic()
@@ -107,6 +107,7 @@ def bare_round(project: Path, settings_file: Path, limit: int) -> tuple[float, f
 
 def run_refactor(project: Path, settings: Path, report: Path, *args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "server"), str(ROOT)]))
+    env["EDGEWISE_STATE_DIR"] = str(report.parent / "state")  # not the user's ledger
     command = [sys.executable, "-m", "edgewise.cli", "refactor", str(project)]
     command += ["--action", "docstring", "--settings", str(settings), "--report", str(report)]
     done = subprocess.run([*command, *args], env=env, capture_output=True, text=True)

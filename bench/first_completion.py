@@ -18,6 +18,7 @@ import argparse
 import ast
 import statistics
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def wait_ready(client: RawClient, timeout: float = 600.0) -> None:
 def run(
     mode: str, rest: float, model: Path, files: list[str], detail: bool = False
 ) -> list[dict[str, Any]]:
-    client = RawClient()
+    # the reports go to a scratch ledger, not the user's (their cost and budgets)
+    client = RawClient(env={"EDGEWISE_STATE_DIR": tempfile.mkdtemp(prefix="edgewise-bench-")})
     out = []
     try:
         client.initialize(

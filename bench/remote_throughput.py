@@ -153,7 +153,7 @@ async def run_level(url: str, model: Path, level: int, jobs: int) -> tuple[float
             "maxCompletionMs": 120000,
         }
     ).settings
-    engine = Engine(settings, allow_download=False)
+    engine = Engine(settings, allow_download=False, report_log=False)  # not the user's ledger
     text = SAMPLE.read_text("utf-8")
     lines = text.splitlines()
     try:
