@@ -7,7 +7,9 @@ reported and its default is used instead.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,6 +181,13 @@ def parse_settings(raw: Any) -> SettingsResult:
     data: dict[str, Any] = _deep_copy(raw)
     validator = jsonschema.Draft202012Validator(load_schema("config"))
     problems: list[str] = []
+    for path in _non_finite(data, []):
+        # Python's JSON reader takes NaN and Infinity; the schema's bounds cannot refuse
+        # them (every comparison with NaN is false), and the model would get them
+        where = ".".join(str(p) for p in path)
+        problems.append(f"setting '{where}': not a finite number; using the default")
+        with contextlib.suppress(KeyError, IndexError, TypeError):  # its list went already
+            _drop(data, path)
     for _ in range(64):  # each round removes at least one offending key
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if not errors:
@@ -207,6 +216,20 @@ def _message(error: jsonschema.ValidationError) -> str:
         return message
     shown = repr(error.instance)
     return message.replace(shown, shown[:40] + "…")[:200]
+
+
+def _non_finite(value: Any, path: list[Any]) -> list[list[Any]]:
+    """The paths of every NaN or infinite number in ``value`` (deepest last)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path]
+    found: list[list[Any]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.extend(_non_finite(item, [*path, key]))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_non_finite(item, [*path, index]))
+    return found
 
 
 def _deep_copy(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """Settings: one schema, one dataclass model, and bad values never stop the server."""
 
 import dataclasses
+import json
 from typing import Any
 
 from edgewise.config import Pricing, Settings, camel, parse_settings, settings_to_dict
@@ -101,3 +102,15 @@ def test_readme_names_only_real_settings():
     for name in named:
         pattern = re.escape(name).replace(r"\*", r"\w+")
         assert any(re.fullmatch(pattern, key) for key in keys), name
+
+
+def test_nan_and_infinity_are_refused_where_the_schema_cannot_see_them():
+    # Python's JSON reader takes NaN and Infinity, and a bound is never violated by NaN
+    raw = json.loads('{"temperature": NaN, "seed": 3, "pricing": {"deviceWatts": Infinity}}')
+    result = parse_settings(raw)
+    assert result.settings.temperature == Settings().temperature
+    assert result.settings.pricing.device_watts == Pricing().device_watts
+    assert result.settings.seed == 3
+    text = " ".join(result.problems)
+    assert "'temperature': not a finite number" in text
+    assert "'pricing.deviceWatts': not a finite number" in text

@@ -196,8 +196,10 @@ def load_settings(args: Any) -> Settings:
             raw[parallel] = args.jobs
     result = parse_settings(raw)
     if result.problems:
-        # A headless run does not guess: a setting it cannot use is a setup error.
-        raise UsageError("; ".join(result.problems))
+        # A headless run does not guess: a setting it cannot use is a setup error (the
+        # editor's "using the default" does not apply: nothing is run)
+        problems = [p.removesuffix("; using the default") for p in result.problems]
+        raise UsageError("; ".join(problems) + "; nothing was run")
     return result.settings
 
 
