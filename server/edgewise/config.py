@@ -121,6 +121,7 @@ class Settings:
     threads: int = 0
     cpu_extra_buffers: str = "auto"
     max_completion_ms: int = 5000
+    cold_prompt_ms: int = 800
     debounce_ms: int = 100
     keep_prompts: bool = False
     pricing: Pricing = field(default_factory=Pricing)

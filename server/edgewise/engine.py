@@ -67,6 +67,8 @@ class Engine(Services):
         single_line: bool = False,
         heal: bool = True,
         trim: bool = True,
+        defer_log: bool = False,
+        cold_cut: bool = False,
     ) -> Completion:
         """A completion at ``pos`` (see pipeline/completion.py); BudgetExceeded while a
         budget pauses the model."""
@@ -82,6 +84,8 @@ class Engine(Services):
             single_line=single_line,
             heal=heal,
             trim=trim,
+            defer_log=defer_log,
+            cold_cut=cold_cut,
         )
 
     def completion_report(

@@ -50,6 +50,8 @@ async def start(lsp_client: LanguageClient, profile: str, options: dict[str, Any
     def _status(params: Any) -> None:
         lsp_client.status_updates.append(params)  # type: ignore[attr-defined]
 
+    wait_for_reports(lsp_client)
+
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(profile),
@@ -76,6 +78,41 @@ async def wait_until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("timed out waiting for the server")
         await asyncio.sleep(0.05)
+
+
+def wait_for_reports(client: LanguageClient) -> None:
+    """The client's inline completions return once the status with their report (sent
+    just after the answer) has come too, as the tests read it next."""
+    ask = client.text_document_inline_completion_async
+
+    async def inline_completion(params: Any) -> Any:
+        seen = len(client.status_updates)  # type: ignore[attr-defined]
+        answer = await ask(params)
+        if answer is not None and getattr(answer, "items", None):
+            await report_status(client, seen)
+        return answer
+
+    client.text_document_inline_completion_async = inline_completion  # type: ignore[method-assign]
+
+
+def has_report(status: Any) -> bool:
+    last = status.get("last") if isinstance(status, dict) else getattr(status, "last", None)
+    return bool(last)
+
+
+async def report_status(client: LanguageClient, seen: int, timeout: float = 10.0) -> Any:
+    """The first ``edgewise/status`` carrying a report after the first ``seen`` ones: a
+    completion's comes just after its answer (the answer does not wait for it). None when
+    none comes in ``timeout`` (an answer the server gave up on has none)."""
+    updates = client.status_updates  # type: ignore[attr-defined]
+
+    def found() -> Any:
+        return next((s for s in updates[seen:] if has_report(s)), None)
+
+    try:
+        return await wait_until(found, timeout)
+    except AssertionError:
+        return None
 
 
 def open_doc(client: LanguageClient, uri: str, language: str, text: str, version: int = 1) -> None:

@@ -12,6 +12,8 @@ from typing import Any, Union
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from tests.lsp.conftest import wait_for_reports
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "actions"
 EXISTING_TEST = (
     "from geometry import area\n\n\ndef test_area_of_a_square():\n    assert area(2, 2) == 4\n"
@@ -222,6 +224,8 @@ async def start_editor(
     @client.feature("edgewise/status")
     def _status(params: Any) -> None:
         client.status_updates.append(plain(params))  # type: ignore[attr-defined]
+
+    wait_for_reports(client)
 
     result = await client.initialize_session(
         types.InitializeParams(

@@ -14,7 +14,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.lsp.conftest import open_doc, wait_until
+from tests.lsp.conftest import open_doc, report_status, wait_until
 
 SERVE = [sys.executable, "-m", "edgewise.cli", "serve"]
 
@@ -90,7 +90,10 @@ def serve_with_site(farm: str) -> list[str]:
 
 
 async def inline(client: LanguageClient, uri: str, line: int, character: int) -> Any:
-    return await client.text_document_inline_completion_async(
+    """An inline completion, once the status with its report (sent after it) came, also
+    for a suggestion ``minConfidence`` hides (its summary says how sure the model was)."""
+    seen = len(client.status_updates)  # type: ignore[attr-defined]
+    answer = await client.text_document_inline_completion_async(
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line=line, character=character),
@@ -99,6 +102,8 @@ async def inline(client: LanguageClient, uri: str, line: int, character: int) ->
             ),
         )
     )
+    await report_status(client, seen)
+    return answer
 
 
 async def accepted_report(client: LanguageClient, uri: str, item: Any) -> dict[str, Any]:

@@ -73,9 +73,17 @@ class Typist:
         )
 
     def suggest(self, line: int) -> str | None:
-        reply = self.client.response_to(self.request(line), timeout=120)
+        return self.text_of(self.client.response_to(self.request(line), timeout=120))
+
+    def text_of(self, reply: dict[str, Any]) -> str | None:
+        """The suggestion of a reply, once its report's status (sent just after the
+        reply) has come too."""
         items = reply["result"]["items"]
-        return items[0]["insertText"] if items else None
+        if not items:
+            return None
+        self.client.report_status(reply)
+        text: str = items[0]["insertText"]
+        return text
 
     def statuses(self) -> list[dict[str, Any]]:
         return [n["params"] for n in self.client.notifications if n["method"] == "edgewise/status"]
@@ -162,6 +170,7 @@ def test_a_burst_of_ten_keystrokes_runs_the_model_at_most_twice(typist: Typist):
         time.sleep(0.03)
     replies = [typist.client.response_to(i, timeout=120) for i in ids]
     assert all("result" in r for r in replies), replies
+    assert typist.text_of(replies[-1]), "the last keystroke gets the suggestion"
     assert typist.model_runs() <= 2
     assert all(r["result"]["items"] == [] for r in replies[:-1])
     assert replies[-1]["result"]["items"], "the last keystroke gets the suggestion"
@@ -181,7 +190,7 @@ def test_a_request_whose_document_moved_on_gets_no_text(typist: Typist):
     typist.type(LINE, "z")
     newer = typist.request(LINE)
     assert typist.client.response_to(older, timeout=120)["result"]["items"] == []
-    assert typist.client.response_to(newer, timeout=120)["result"]["items"]
+    assert typist.text_of(typist.client.response_to(newer, timeout=120))
     assert typist.model_runs() == 1
 
 

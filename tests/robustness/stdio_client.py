@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 SERVE = [sys.executable, "-m", "edgewise.cli", "serve"]
@@ -95,15 +96,55 @@ class RawClient:
             if remaining <= 0:
                 raise AssertionError("no response from the server")
             message = self.messages.get(timeout=remaining)
-            if "method" in message and "id" not in message:
-                self.notifications.append(message)
+            if not self._sorted(message):
+                return message
+
+    def _sorted(self, message: dict[str, Any]) -> bool:
+        """Keeps a notification, answers a request from the server; False for a reply."""
+        if "method" in message and "id" not in message:
+            self.notifications.append(message)
+            return True
+        if "method" in message:  # a request from the server: answer it
+            self.server_requests.append(message)
+            result = {"applied": True} if message["method"] == "workspace/applyEdit" else None
+            self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+            return True
+        return False
+
+    def wait_notification(
+        self, found: Callable[[dict[str, Any]], bool], timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """The first notification (read so far, or arriving within ``timeout``) for
+        which ``found`` holds; replies read meanwhile are kept for ``response_to``."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for message in self.notifications[seen:]:
+                if found(message):
+                    return message
+            seen = len(self.notifications)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("the notification never came")
+            try:
+                message = self.messages.get(timeout=min(remaining, 0.1))
+            except queue.Empty:
                 continue
-            if "method" in message:  # a request from the server: answer it
-                self.server_requests.append(message)
-                result = {"applied": True} if message["method"] == "workspace/applyEdit" else None
-                self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
-                continue
-            return message
+            if not self._sorted(message) and message.get("id") is not None:
+                self.early[message["id"]] = message
+
+    def report_status(self, reply: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """The ``edgewise/status`` notification carrying the report of a completion's
+        ``reply`` (sent just after the reply: the answer does not wait for it)."""
+        items = (reply.get("result") or {}).get("items") or []
+        report_id = items[0]["command"]["arguments"][0]
+        return self.wait_notification(
+            lambda m: (
+                m["method"] == "edgewise/status"
+                and (m["params"].get("last") or {}).get("id") == report_id
+            ),
+            timeout,
+        )["params"]
 
     def response_to(self, msg_id: int | None, timeout: float = 30.0) -> dict[str, Any]:
         """The reply to ``msg_id``; replies to other requests read meanwhile are kept for
@@ -119,7 +160,12 @@ class RawClient:
                 self.early[message["id"]] = message
 
     def call(self, method: str, params: Any = None, timeout: float = 30.0) -> dict[str, Any]:
-        return self.response_to(self.request(method, params), timeout)
+        """The reply; for a completion with text, once its report's status (sent just
+        after the reply) has come too, as tests and benchmarks read it next."""
+        reply = self.response_to(self.request(method, params), timeout)
+        if method == "textDocument/inlineCompletion" and (reply.get("result") or {}).get("items"):
+            self.report_status(reply, timeout)
+        return reply
 
     def initialize(
         self,

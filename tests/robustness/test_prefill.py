@@ -25,9 +25,8 @@ def completion_tokens(client: RawClient, uri: str) -> dict[str, Any]:
         timeout=60,
     )
     assert "result" in reply, reply
-    statuses = [n["params"] for n in client.notifications if n["method"] == "edgewise/status"]
-    last = statuses[-1]["last"]
-    return last["tokens"]
+    tokens: dict[str, Any] = client.report_status(reply)["last"]["tokens"]
+    return tokens
 
 
 def test_the_prompt_where_the_cursor_rests_is_evaluated_before_the_completion(tiny_model: Path):

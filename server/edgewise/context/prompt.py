@@ -44,6 +44,7 @@ Tokenize = Callable[[str], list[int]]
 
 LINE_RESERVE_STEP = 16  # the cursor line's tokens are reserved in steps of this many
 MAX_ROUNDS = 6  # assemble → count → trim or top up
+KEPT_CHOICES = 2  # choices kept for reuse: the full budget's and a cold prompt's
 
 
 @dataclass(frozen=True)
@@ -548,7 +549,8 @@ class PromptBuilder:
         self.weights = weights or Weights()
         self.counter = TokenCounter(tokenize)
         self.terms = TermCache()
-        self._last: tuple[ParsedDocument, int, _BuildKey, _Selector] | None = None
+        # the last choice for each budget (the full one, and a cold prompt's cut one)
+        self._last: dict[int, tuple[ParsedDocument, int, _BuildKey, _Selector]] = {}
         self._known: tuple[str, set[str] | None] | None = None  # see _relevant_words
         self._labels: dict[tuple[str, str], str] = {}
         self.snippets = SnippetFinder()
@@ -615,7 +617,11 @@ class PromptBuilder:
             selector = _Selector(self, doc, line, fim, headers, sigs, workspace, extras)
             selector.minimum_window(room)
             selector.fill(room)
-        self._last = (doc, doc.version, key, selector)
+        self._last = {b: kept for b, kept in self._last.items() if kept[0] is doc}
+        self._last.pop(budget, None)  # the newest last
+        self._last[budget] = (doc, doc.version, key, selector)
+        while len(self._last) > KEPT_CHOICES:
+            del self._last[next(iter(self._last))]
         prompt = self._assemble(doc, fmt, selector, line, line_prefix, line_suffix, workspace)
         for _ in range(MAX_ROUNDS):
             over = len(prompt.tokens) - budget
@@ -678,15 +684,15 @@ class PromptBuilder:
 
     def forget(self, uri: str) -> None:
         """Drop what is kept of a closed document (the last choice holds it whole)."""
-        if self._last is not None and self._last[0].uri == uri:
-            self._last = None
+        self._last = {b: kept for b, kept in self._last.items() if kept[0].uri != uri}
 
     def _reuse(self, doc: ParsedDocument, key: _BuildKey) -> _Selector | None:
         """The previous choice, when only the cursor line changed since (typing along a
         line): what was chosen then is what would be chosen now."""
-        if self._last is None:
+        kept = self._last.get(key.budget)
+        if kept is None:
             return None
-        last_doc, version, last_key, selector = self._last
+        last_doc, version, last_key, selector = kept
         if last_doc is not doc or last_key != key:
             return None
         edits = [entry for entry in doc.edit_log if entry[0] > version]

@@ -170,7 +170,9 @@ async def completion_at(
         if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
             return None
         with ls.working():
-            result = await engine.complete(uri, text, pos, doc.language_id, action, cancel)
+            result = await engine.complete(
+                uri, text, pos, doc.language_id, action, cancel, defer_log=True, cold_cut=True
+            )
     except EdgewiseError as exc:
         ls.tell_error(exc)
         return None
@@ -194,9 +196,12 @@ async def completion_at(
         asyncio.get_running_loop().call_later(0.05, ls.memory.trim)
     ls.tell_notes()
     if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
+        result.logged()
         engine.session.outcome(result.report["id"], "superseded")
         ls.status("idle" if not ls.busy else "busy", result.report)
         return None  # stale: never show text for a position that has moved on
+    if result.cut_cold:  # the whole context, for the next request here, once the cursor rests
+        ls.parses.schedule_prefill(uri, pos)
     return answer(ls, uri, result)
 
 
@@ -231,7 +236,19 @@ async def prepare_during_debounce(
 
 
 def answer(ls: EdgewiseServer, uri: str, result: Completion) -> Completion | None:
-    ls.status("idle" if not ls.busy else "busy", result.report)
+    """What the editor is answered; the report is logged and the status sent once the
+    answer is on its way (after the request's task ends, when there is one): a keystroke's
+    answer does not wait for the ledger's write or the status notification."""
+
+    def after_answer(_: object = None) -> None:
+        result.logged()
+        ls.status("idle" if not ls.busy else "busy", result.report)
+
+    task = asyncio.current_task()
+    if task is None:
+        after_answer()
+    else:  # done callbacks run in order: pygls' own, which sends the answer, is first
+        task.add_done_callback(after_answer)
     if result.hidden or not result.text:
         ls.engine.shown.forget(uri)
         return None

@@ -20,6 +20,7 @@ from edgewise.model.backend import (
     ModelError,
     ModelInfo,
 )
+from edgewise.model.cache_mirror import CacheMirror
 from edgewise.model.llama import LlamaBackend
 from edgewise.model.worker_client import ModelProcess
 from edgewise.model.worker_main import request_fields
@@ -51,6 +52,7 @@ class ProcessBackend:
         self.vocab = vocab
         self._info = info
         self.facts = facts
+        self.cache = CacheMirror(facts.prompt_tokens_per_s)
 
     # --- the vocabulary, here ------------------------------------------------------------
 
@@ -81,6 +83,7 @@ class ProcessBackend:
         if request.cancel.is_set():
             raise Cancelled()
         ident, future = self.process.call({"op": "generate", "request": request_fields(request)})
+        self.cache.evaluating(request.prompt)
         waiting = asyncio.wrap_future(future)
         forwarded = False
         try:
@@ -94,15 +97,17 @@ class ProcessBackend:
         except asyncio.CancelledError:
             self.process.send({"op": "cancel", "id": ident})
             request.cancel.set()
+            self.cache.stopped()
             raise
-        return answer(waiting.result())
+        return self.settled(request, waiting.result())
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         """The same, blocking (for callers on a thread)."""
         ident, future = self.process.call({"op": "generate", "request": request_fields(request)})
+        self.cache.evaluating(request.prompt)
         while True:
             try:
-                return answer(future.result(timeout=CANCEL_POLL_S))
+                return self.settled(request, future.result(timeout=CANCEL_POLL_S))
             except concurrent.futures.TimeoutError:
                 if request.cancel.is_set():
                     self.process.send({"op": "cancel", "id": ident})
@@ -110,6 +115,22 @@ class ProcessBackend:
     def prefill(self, tokens: list[int]) -> None:
         """Evaluate ``tokens`` into the worker's cache while nothing else is asked."""
         self.process.send({"op": "prefill", "tokens": list(tokens)})
+        self.cache.evaluating(tokens)
+
+    def settled(self, request: GenerationRequest, reply: dict[str, Any]) -> GenerationResult:
+        """The answer of ``request``; what it left in the cache is noted."""
+        try:
+            result = answer(reply)
+        except (Cancelled, ModelError):
+            self.cache.stopped()  # where it stopped is not said: as far as it got by now
+            raise
+        self.cache.settled(
+            request.prompt,
+            result.evaluated_tokens,
+            result.prompt_ms,
+            result.prompt_tokens - result.cached_tokens,
+        )
+        return result
 
     async def bench(self, prompt_tokens: int = 256, generate: int = 32) -> dict[str, Any]:
         """A real decode in the worker: prompt and generation speed here."""

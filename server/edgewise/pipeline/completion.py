@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from edgewise.context.positions import Pos
 from edgewise.context.prompt import Prompt
 from edgewise.model.backend import Backend, GenerationRequest, GenerationResult, runs_in_worker
 from edgewise.model.worker_client import WorkerGone
+from edgewise.pipeline.cold_prompt import cold_budget
 from edgewise.pipeline.lost import record_lost
 from edgewise.pipeline.offload import off_loop_if_remote
 from edgewise.pipeline.postprocess import (
@@ -62,6 +64,16 @@ class Completion:
     hidden: bool  # below minConfidence
     shown: Shown | None = None  # for type-through, once the server has shown it
     result: GenerationResult | None = None  # the model's own tokens (benchmarks read them)
+    cut_cold: bool = False  # the prompt was cut to fit coldPromptMs: prefill the full one
+    # the report's logging (session, ledger, kept prompt), when the caller runs it after
+    # answering (``defer_log``): the editor's answer does not wait for the disk
+    log: Callable[[], None] | None = None
+
+    def logged(self) -> None:
+        """Runs the deferred logging, once."""
+        log, self.log = self.log, None
+        if log is not None:
+            log()
 
 
 def prefill_at(
@@ -125,15 +137,24 @@ async def complete(
     single_line: bool = False,
     heal: bool = True,
     trim: bool = True,
+    defer_log: bool = False,
+    cold_cut: bool = False,
 ) -> Completion:
     """``single_line`` stops at the end of the line wherever the cursor is (calibration
     measures one-line suggestions); ``heal=False`` turns token healing off (bench);
     ``trim=False`` shows the whole suggestion whatever ``trimBelow`` says (calibration
-    measures the model's own line)."""
+    measures the model's own line); ``defer_log``: the report is logged when the caller
+    runs ``Completion.logged()`` (the LSP server: after its answer is sent);
+    ``cold_cut``: a prompt the model's cache does not hold is cut to ``coldPromptMs``
+    (the LSP server, which then prefills the whole one; see pipeline/cold_prompt.py)."""
     settings = services.settings
     doc = services.documents.sync(uri, text, language_id)
     backend = await services.host.backend()
     prompt, sent = await off_loop_if_remote(backend, sent_prompt, services, backend, doc, pos, heal)
+    cold = cold_budget(services, backend, sent) if cold_cut else None
+    if cold is not None:  # the cache does not hold it: what fits in coldPromptMs
+        prompt, sent = sent_prompt(services, backend, doc, pos, heal, cold.budget)
+        prompt.notes.append(cold.note(settings.cold_prompt_ms))
     log.debug("completion prompt for %s: %r", uri, sent.described["text"])  # debug only
     index = services.line_index(doc)
     line, column = index.clamp(pos)
@@ -214,27 +235,39 @@ async def complete(
         inserted,
         result,
         prompt.format,
-        {**prompt_context(prompt), "heal_prefix": sent.heal_prefix},
+        {
+            **prompt_context(prompt),
+            "heal_prefix": sent.heal_prefix,
+            **({"cold": cold.to_dict()} if cold is not None else {}),
+        },
         cache=("hit" if hit else "miss") if optimize else "off",
         cached_from=hit.report_id if hit else None,
         produced_by=hit.producer if hit else None,
         whole_file=whole_file,
         cuts=[cut.to_dict() for cut in finished.cuts],
     )
-    if not hit:
-        services.keep_prompt(report, result)
-    if finished.echoed:
-        services.session.echoes += 1
     if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
         services.results.put(key, cached_text(result, report))
-    if hidden:
-        services.session.hidden += 1
-    services.session.add(report)
     shown = None
     if optimize:
         kept = (hit or cached_text(result, report)).first(len(inserted))
         shown = Shown(doc.text, offset, start.line, start.character, kept, prompt.format)
-    return Completion(inserted, report, hidden, shown, result)
+
+    def write_log() -> None:
+        if not hit:
+            services.keep_prompt(report, result)
+        if finished.echoed:
+            services.session.echoes += 1
+        if hidden:
+            services.session.hidden += 1
+        services.session.add(report)
+
+    done = Completion(inserted, report, hidden, shown, result, cut_cold=cold is not None)
+    if defer_log:
+        done.log = write_log
+    else:
+        write_log()
+    return done
 
 
 def completion_report(

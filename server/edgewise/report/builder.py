@@ -344,6 +344,9 @@ def summary(report: dict[str, Any], line_shift: int = 0) -> str:
     if verified["syntax_ok"] is False or verified.get("gate") in ("tests", "checks"):
         parts.append(f"NOT verified: {verified['reason']}")
     parts.append(_cost(report))
+    cold = (report.get("context") or {}).get("cold")
+    if cold:  # the prompt was cut to answer in time: less context than usual
+        parts.append(f"short context: {cold['full_tokens']}-token prompt not cached yet")
     several_lines = report["range"]["end"]["line"] > report["range"]["start"]["line"]
     if conf["score"] is not None and conf["low_spans"] and several_lines:
         weakest = min(conf["low_spans"], key=lambda s: s["min_prob"])

@@ -183,6 +183,13 @@ return {
     default = 5000,
     description = "Time cap of a completion's generation, in milliseconds. Tokens are generated until the cap, and for at least half of it once the prompt is evaluated. Evaluating a cold prompt may take up to 4 times the cap (a newer request stops it at once; what was evaluated stays cached, and the rest is evaluated while you are idle).",
   },
+  coldPromptMs = {
+    type = 'integer',
+    minimum = 0,
+    maximum = 600000,
+    default = 800,
+    description = 'How long a completion may wait for the model to evaluate prompt text its cache does not hold yet (after opening a file or jumping elsewhere), in milliseconds, estimated from the prompt speed measured here. A prompt that would take longer is cut to what fits in this time, and the full prompt is evaluated while you are idle, for the next request. 0: never cut.',
+  },
   debounceMs = {
     type = 'integer',
     minimum = 0,
