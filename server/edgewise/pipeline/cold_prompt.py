@@ -18,12 +18,12 @@ from typing import Any
 
 from edgewise.model.backend import Backend
 from edgewise.model.cache_mirror import CacheMirror
-from edgewise.pipeline.prompts import Sent
 from edgewise.pipeline.services import Services
 
 # fewer tokens than this is too little context to be worth a model run: sent even when
 # the model takes longer than ``coldPromptMs`` for them
 MIN_COLD_BUDGET = 64
+BUDGET_STEP = 16
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,20 @@ class Cold:
         )
 
 
-def cold_budget(services: Services, backend: Backend, sent: Sent) -> Cold | None:
-    """The budget a completion's prompt is cut to when its evaluation would wait longer
-    than ``coldPromptMs``; None when it is sent whole."""
+def cold_budget(services: Services, backend: Backend, tokens: list[int]) -> Cold | None:
+    """The budget a completion's prompt (``tokens``) is cut to when its evaluation would
+    wait longer than ``coldPromptMs``; None when it is sent whole. The budget moves in
+    steps of BUDGET_STEP tokens, so that the one chosen while the debounce runs (and its
+    context with it, see ``prepare``) is still the one when the request runs."""
     limit = services.settings.cold_prompt_ms
     cache = getattr(backend, "cache", None)
     if not limit or not services.typing_optimizations or not isinstance(cache, CacheMirror):
         return None
-    wait = cache.wait_ms(sent.tokens)
+    wait = cache.wait_ms(tokens)
     if wait is None or wait <= limit or cache.speed is None:
         return None
-    budget = max(int(cache.speed * limit / 1000.0), MIN_COLD_BUDGET)
-    if budget >= len(sent.tokens):
+    fits = int(cache.speed * limit / 1000.0) // BUDGET_STEP * BUDGET_STEP
+    budget = max(fits, MIN_COLD_BUDGET)
+    if budget >= len(tokens):
         return None
-    return Cold(len(sent.tokens), wait, budget)
+    return Cold(len(tokens), wait, budget)

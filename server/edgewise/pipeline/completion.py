@@ -119,7 +119,10 @@ def prepare(
     if backend is None or getattr(backend, "remote_tokenizer", False):
         doc.advance_parse(services.completion_parse_s)
         return
-    completion_prompt(services, backend, doc, pos)
+    prompt = completion_prompt(services, backend, doc, pos)
+    cold = cold_budget(services, backend, prompt.tokens)
+    if cold is not None:  # the request will send the cut prompt: its context now
+        completion_prompt(services, backend, doc, pos, cold.budget)
     # the whole file's count for the report, on another thread from now on: started
     # when the model starts, it made small answers wait for it
     services.whole_file.start(backend, doc)
@@ -151,7 +154,7 @@ async def complete(
     doc = services.documents.sync(uri, text, language_id)
     backend = await services.host.backend()
     prompt, sent = await off_loop_if_remote(backend, sent_prompt, services, backend, doc, pos, heal)
-    cold = cold_budget(services, backend, sent) if cold_cut else None
+    cold = cold_budget(services, backend, sent.tokens) if cold_cut else None
     if cold is not None:  # the cache does not hold it: what fits in coldPromptMs
         prompt, sent = sent_prompt(services, backend, doc, pos, heal, cold.budget)
         prompt.notes.append(cold.note(settings.cold_prompt_ms))

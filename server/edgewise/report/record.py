@@ -7,7 +7,7 @@ the JSON (``None`` is a value: ``"raw_score": null``). A figure that was not mea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import cattrs
@@ -247,8 +247,11 @@ class Report:
     cuts: list[dict[str, Any]] | Absent = ABSENT  # completions: see pipeline/postprocess.Cut
 
     def to_dict(self) -> dict[str, Any]:
-        """The report's JSON object (schemas/report.schema.json), keys in schema order."""
-        data: dict[str, Any] = _without_absent(_converter.unstructure(self))
+        """The report's JSON object (schemas/report.schema.json), keys in schema order.
+        ``context`` is plain JSON already (the pipeline builds it so): copied as it is,
+        not walked value by value (it was most of the time a report took to make)."""
+        data: dict[str, Any] = _without_absent(_converter.unstructure(replace(self, context={})))
+        data["context"] = dict(self.context)
         return data
 
 
