@@ -29,6 +29,8 @@ QUIET_AFTER_PREPARE = 0.03  # seconds: lets input sent during a long preparation
 # rounded up; measured: the debounce ended 1.0 ms late at p50): the wait is set to end
 # this much early, so it ends on time rather than after
 TIMER_SLACK = 0.001
+# reports being logged after their answer went out
+LOGGING: set[asyncio.Future[None]] = set()
 INLINE_OPTIONS = types.InlineCompletionOptions()
 COMPLETION_OPTIONS = types.CompletionOptions(
     trigger_characters=[".", "(", " "], resolve_provider=False
@@ -196,7 +198,7 @@ async def completion_at(
         asyncio.get_running_loop().call_later(0.05, ls.memory.trim)
     ls.tell_notes()
     if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
-        result.logged()
+        await result.logged()
         engine.session.outcome(result.report["id"], "superseded")
         ls.status("idle" if not ls.busy else "busy", result.report)
         return None  # stale: never show text for a position that has moved on
@@ -240,9 +242,17 @@ def answer(ls: EdgewiseServer, uri: str, result: Completion) -> Completion | Non
     answer is on its way (after the request's task ends, when there is one): a keystroke's
     answer does not wait for the ledger's write or the status notification."""
 
-    def after_answer(_: object = None) -> None:
-        result.logged()
+    async def log_and_tell() -> None:
+        try:
+            await result.logged()
+        except Exception:  # the answer is out; the report's logging failed: say so in the log
+            log.exception("logging a completion's report failed")
         ls.status("idle" if not ls.busy else "busy", result.report)
+
+    def after_answer(_: object = None) -> None:
+        logging_task = asyncio.ensure_future(log_and_tell())
+        LOGGING.add(logging_task)  # held until done (the loop keeps only weak references)
+        logging_task.add_done_callback(LOGGING.discard)
 
     task = asyncio.current_task()
     if task is None:

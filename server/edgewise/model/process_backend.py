@@ -143,8 +143,10 @@ class ProcessBackend:
         return reply
 
     def close(self) -> None:
+        """Stops the model process. The vocabulary is not freed here: a whole-file count
+        may still be running on another thread (freeing it under that count crashed the
+        process); it is freed with the last reference to it."""
         self.process.stop()
-        self.vocab.close()
 
 
 def answer(reply: dict[str, Any]) -> GenerationResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,8 @@ from edgewise.pipeline.prompts import (
     prompt_context,
 )
 from edgewise.pipeline.services import Services
-from edgewise.report.builder import Usage, make_report
-from edgewise.report.record import ProducedBy
+from edgewise.report.builder import Usage, make_report, with_whole_file
+from edgewise.report.record import ProducedBy, Report
 
 CACHEABLE_STOPS = (
     "eos",
@@ -67,13 +67,13 @@ class Completion:
     cut_cold: bool = False  # the prompt was cut to fit coldPromptMs: prefill the full one
     # the report's logging (session, ledger, kept prompt), when the caller runs it after
     # answering (``defer_log``): the editor's answer does not wait for the disk
-    log: Callable[[], None] | None = None
+    log: Callable[[], Awaitable[None]] | None = None
 
-    def logged(self) -> None:
+    async def logged(self) -> None:
         """Runs the deferred logging, once."""
         log, self.log = self.log, None
         if log is not None:
-            log()
+            await log()
 
 
 def prefill_at(
@@ -213,7 +213,13 @@ async def complete(
             context=context,
         )
         raise
-    whole_file = await services.whole_file.result(counting)
+    # an answer given before its report is logged does not wait for the whole file's
+    # count: a count that comes later is added to the report before it is logged
+    whole_file = (
+        services.whole_file.ready(counting)
+        if defer_log
+        else await services.whole_file.result(counting)
+    )
     following = "".join(index.lines[line + 1 : line + 1 + FOLLOWING_LINES])
     above = "".join(index.lines[max(line - PRECEDING_LINES, 0) : line])
     finished = finish_completion(
@@ -229,7 +235,7 @@ async def complete(
         trim_below=settings.trim_below if trim else 0.0,
     )
     inserted = finished.text
-    report, hidden = completion_report(
+    made = completion_record(
         services,
         backend,
         action,
@@ -249,6 +255,7 @@ async def complete(
         whole_file=whole_file,
         cuts=[cut.to_dict() for cut in finished.cuts],
     )
+    report, hidden = made.to_dict(), made.hidden is True
     if not hit and optimize and result.stop_reason in CACHEABLE_STOPS:
         services.results.put(key, cached_text(result, report))
     shown = None
@@ -256,7 +263,13 @@ async def complete(
         kept = (hit or cached_text(result, report)).first(len(inserted))
         shown = Shown(doc.text, offset, start.line, start.character, kept, prompt.format)
 
-    def write_log() -> None:
+    async def write_log() -> None:
+        if whole_file is None and counting is not None and not hit:
+            late = await services.whole_file.result(counting, patient=True)
+            if late is not None:  # the same report (its id is out), with the count
+                usage = Usage()
+                usage.add(result)
+                report.update(with_whole_file(made, late, usage, settings).to_dict())
         if not hit:
             services.keep_prompt(report, result)
         if finished.echoed:
@@ -269,7 +282,7 @@ async def complete(
     if defer_log:
         done.log = write_log
     else:
-        write_log()
+        await write_log()
     return done
 
 
@@ -291,10 +304,47 @@ def completion_report(
     cuts: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
+    report = completion_record(
+        services,
+        backend,
+        action,
+        uri,
+        start,
+        inserted,
+        result,
+        prompt_format,
+        context,
+        cache=cache,
+        cached_from=cached_from,
+        produced_by=produced_by,
+        whole_file=whole_file,
+        cuts=cuts,
+    )
+    return report.to_dict(), report.hidden is True
+
+
+def completion_record(
+    services: Services,
+    backend: Backend,
+    action: str,
+    uri: str,
+    start: Pos,
+    inserted: str,
+    result: GenerationResult,
+    prompt_format: str,
+    context: dict[str, Any],
+    *,
+    cache: str | None = None,
+    cached_from: str | None = None,
+    produced_by: ProducedBy | None = None,
+    whole_file: int | None = None,
+    cuts: list[dict[str, Any]] | None = None,
+) -> Report:
+    """The report of a completion, calibrated (``hidden`` below ``minConfidence``)."""
     settings = services.settings
     usage = Usage()
     usage.add(result)
-    report = make_report(
+    return make_report(
         kind="completion",
         action=action,
         uri=uri,
@@ -318,7 +368,6 @@ def completion_report(
         produced_by=produced_by,
         cuts=cuts,
     )
-    return report.to_dict(), report.hidden is True
 
 
 def type_through(

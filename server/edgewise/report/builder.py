@@ -190,13 +190,7 @@ def make_report(
         hardware=cost.hardware,
         total=cost.total,
     )
-    if whole_file is not None:  # what sending the whole file with each call would cost
-        saved = whole_file * (usage.calls or 1) - usage.prompt
-        tokens = replace(tokens, whole_file=whole_file)
-        money = replace(
-            money, context_saving=saved * settings.pricing.cloud_input_per_million / 1_000_000.0
-        )
-    return Report(
+    report = Report(
         id=new_id(),
         kind=kind,
         action=action,
@@ -237,6 +231,23 @@ def make_report(
         cuts=ABSENT if cuts is None else cuts,
         produced_by=ABSENT if produced_by is None else produced_by,
         reproduce=reproduce_facts(result, settings),
+    )
+    if whole_file is None:
+        return report
+    return with_whole_file(report, whole_file, usage, settings)
+
+
+def with_whole_file(report: Report, whole_file: int, usage: Usage, settings: Settings) -> Report:
+    """The report with the tokenizer's count of the whole file, and what sending it with
+    each call would have cost (the saving of sending only the prompt)."""
+    saved = whole_file * (usage.calls or 1) - usage.prompt
+    return replace(
+        report,
+        tokens=replace(report.tokens, whole_file=whole_file),
+        cost=replace(
+            report.cost,
+            context_saving=saved * settings.pricing.cloud_input_per_million / 1_000_000.0,
+        ),
     )
 
 

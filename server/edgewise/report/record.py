@@ -210,10 +210,13 @@ class ProducedBy:
 
     @classmethod
     def of(cls, report: dict[str, Any]) -> ProducedBy:
-        """From the producing call's report JSON (its keys are these fields' names)."""
+        """From the producing call's report JSON (its keys are these fields' names);
+        the tokens the call cost (the file's whole count is not a cost, and may come
+        after the call's answer)."""
+        tokens = {k: v for k, v in report["tokens"].items() if k != "whole_file"}
         return cls(
             report["id"],
-            Tokens(**report["tokens"]),
+            Tokens(**tokens),
             Times(**report["time_ms"]),
             Money(**report["cost"]),
         )

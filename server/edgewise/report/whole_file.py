@@ -103,11 +103,20 @@ class WholeFileCounter:
         self._counts.pop(uri, None)
         self._pace.pop(uri, None)
 
-    async def result(self, counting: Counting | None) -> int | None:
-        """The count, if it is ready within a moment (no wait for one that cannot be)."""
+    def ready(self, counting: Counting | None) -> int | None:
+        """The count if it is done now (no wait at all)."""
+        if counting is None or not counting.future.done() or counting.future.cancelled():
+            return None
+        if counting.future.exception() is not None:
+            return None
+        return counting.future.result()
+
+    async def result(self, counting: Counting | None, patient: bool = False) -> int | None:
+        """The count, if it is ready within a moment (no wait for one that cannot be);
+        ``patient``: whenever it is ready (nobody waits: the answer is out already)."""
         if counting is None:
             return None
-        if counting.future.done() or self.patient:
+        if counting.future.done() or self.patient or patient:
             return await counting.future
         if counting.ready_at > time.monotonic() + GRACE_SECONDS:
             return None
