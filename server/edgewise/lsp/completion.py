@@ -166,6 +166,7 @@ async def completion_at(
         if ls.completing.get(uri) is cancel:
             del ls.completing[uri]
         return answer(ls, uri, quick)
+    engine.host.yield_prefill()  # the model's cores for this request, not a prefill
     try:
         if engine.settings.debounce_ms and optimize:
             await prepare_during_debounce(ls, uri, text, doc.language_id, pos, arrived)

@@ -349,6 +349,12 @@ class ModelHost:
         if isinstance(backend, ProcessBackend) and not self._one.locked():
             backend.prefill(tokens)
 
+    def yield_prefill(self) -> None:
+        """A completion is coming: a prefill under way in the worker stops."""
+        backend = self._backend
+        if isinstance(backend, ProcessBackend):
+            backend.yield_prefill()
+
     def facts(self) -> WorkerFacts | None:
         backend = self._backend
         return backend.facts if isinstance(backend, ProcessBackend) else None

@@ -355,16 +355,19 @@ class LlamaBackend:
         self._llm.n_tokens = reused
         return reused
 
-    def _evaluate(self, prompt: np.ndarray, interrupted: Callable[[], bool]) -> bool:
-        """Evaluates the prompt from the cached prefix on, in chunks of PROMPT_CHUNK
-        tokens; stops between chunks when ``interrupted()`` (the evaluated part stays
-        in the cache). True when the whole prompt was evaluated."""
+    def _evaluate(
+        self, prompt: np.ndarray, interrupted: Callable[[], bool], chunk: int = 0
+    ) -> bool:
+        """Evaluates the prompt from the cached prefix on, in chunks of ``chunk`` tokens
+        (PROMPT_CHUNK by default); stops between chunks when ``interrupted()`` (the
+        evaluated part stays in the cache). True when the whole prompt was evaluated."""
         llm = self._llm
+        step = chunk or PROMPT_CHUNK
         while llm.n_tokens < len(prompt):
             if interrupted():
                 return False
             start = int(llm.n_tokens)
-            llm.eval(prompt[start : start + PROMPT_CHUNK].tolist())
+            llm.eval(prompt[start : start + step].tolist())
         return True
 
     def prefill(self, tokens: list[int], interrupted: Callable[[], bool]) -> int:
@@ -375,7 +378,7 @@ class LlamaBackend:
             return 0
         prompt = np.asarray(tokens, dtype=np.intc)
         self._llm.n_tokens = self._common_prefix(prompt)
-        self._evaluate(prompt, interrupted)
+        self._evaluate(prompt, interrupted, PREFILL_CHUNK)
         return int(self._llm.n_tokens)
 
     def close(self) -> None:
@@ -385,6 +388,9 @@ class LlamaBackend:
 # Prompt tokens evaluated per step: between steps a request can be superseded and the
 # time cap checked (one llama.cpp batch of 512 took seconds on a slow CPU).
 PROMPT_CHUNK = 64
+# A prefill runs while nobody waits, and stops for the next request: in smaller steps, so
+# that it yields sooner (SmolLM2 here: 16 tokens take ~90 ms, 64 take ~330 ms; 6 % slower)
+PREFILL_CHUNK = 16
 
 
 @contextlib.contextmanager

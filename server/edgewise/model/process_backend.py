@@ -53,6 +53,7 @@ class ProcessBackend:
         self._info = info
         self.facts = facts
         self.cache = CacheMirror(facts.prompt_tokens_per_s)
+        self.prefilling = False  # a prefill was sent and no request since
 
     # --- the vocabulary, here ------------------------------------------------------------
 
@@ -84,6 +85,7 @@ class ProcessBackend:
             raise Cancelled()
         ident, future = self.process.call({"op": "generate", "request": request_fields(request)})
         self.cache.evaluating(request.prompt)
+        self.prefilling = False
         waiting = asyncio.wrap_future(future)
         forwarded = False
         try:
@@ -116,6 +118,15 @@ class ProcessBackend:
         """Evaluate ``tokens`` into the worker's cache while nothing else is asked."""
         self.process.send({"op": "prefill", "tokens": list(tokens)})
         self.cache.evaluating(tokens)
+        self.prefilling = True
+
+    def yield_prefill(self) -> None:
+        """A request is on its way (its debounce runs): the worker stops a prefill at
+        its next step, so that the cores are free when the request is prepared and sent."""
+        if self.prefilling:
+            self.prefilling = False
+            self.process.send({"op": "yield"})
+            self.cache.stopped()
 
     def settled(self, request: GenerationRequest, reply: dict[str, Any]) -> GenerationResult:
         """The answer of ``request``; what it left in the cache is noted."""

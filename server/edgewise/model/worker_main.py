@@ -122,6 +122,8 @@ class Worker:
                 self.send({"id": ident, "result": result})
             elif op == "prefill":
                 self.prefill = list(message["tokens"])
+            elif op == "yield":  # a request is coming: its arrival stopped any prefill
+                self.prefill = None
             elif op == "bench":
                 self.send(
                     {"id": ident, **self.bench(message["prompt_tokens"], message["generate"])}
