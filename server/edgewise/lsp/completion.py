@@ -172,6 +172,7 @@ async def completion_at(
             await prepare_during_debounce(ls, uri, text, doc.language_id, pos, arrived)
         if optimize and (cancel.is_set() or not ls.parses.is_current(uri, doc, version)):
             return None
+        ls.collector.hold_until_answered()
         with ls.working():
             result = await engine.complete(
                 uri, text, pos, doc.language_id, action, cancel, defer_log=True, cold_cut=True

@@ -22,6 +22,7 @@ from edgewise.config import Settings, parse_settings
 from edgewise.context.positions import units
 from edgewise.engine import Engine
 from edgewise.errors import BadInput, EdgewiseError, severity, user_message
+from edgewise.lsp.collector import CollectorPause
 from edgewise.lsp.command_ids import STATUS
 from edgewise.lsp.diagnostics import DiagnosticBook
 from edgewise.lsp.guard import EditGuard
@@ -53,6 +54,7 @@ class EdgewiseServer(HookedServer):
             protocol_cls=EdgewiseProtocol,
         )
         self.memory = MemoryKeeper()
+        self.collector = CollectorPause()  # no garbage collection while an answer is due
         self.memory.limit_arenas()  # before the model's and the ledger's threads start
         # a keystroke read while the model thread runs Python between tokens waited up
         # to the 5 ms default for the GIL (measured: requests read 5-10 ms late)
