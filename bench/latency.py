@@ -315,7 +315,12 @@ def replay(client: Client, scripts: list[Script], phase: Phase) -> None:
 
 
 def figures(
-    client: Client, rss: RssSampler, phase: Phase, debounce_ms: float, big_uri: str = ""
+    client: Client,
+    rss: RssSampler,
+    phase: Phase,
+    debounce_ms: float,
+    big_uri: str = "",
+    worst: int = 0,
 ) -> dict[str, float]:
     reports: dict[str, dict[str, Any]] = {}
     for _, m in client.timed_notifications:
@@ -323,6 +328,7 @@ def figures(
         if last:
             reports[last["id"]] = last
     overhead: list[float] = []
+    details: list[tuple[float, str, float, dict[str, Any]]] = []  # for --worst
     big: list[float] = []  # overhead on the biggest file
     wall: list[float] = []
     stale = answered = hits = misses = 0
@@ -341,6 +347,12 @@ def figures(
         overhead.append(max(wall[-1] - waited - spent, 0.0))
         if sent.uri == big_uri:
             big.append(overhead[-1])
+        details.append((overhead[-1], sent.uri.rsplit("/", 1)[-1], wall[-1], report))
+    for over, name, took, report in sorted(details, key=lambda d: -d[0])[:worst]:
+        print(
+            f"   worst: overhead {over:.1f} ms, wall {took:.1f} ms, {name}, cache "
+            f"{report.get('cache')}, tokens {report['tokens']}, time {report['time_ms']}"
+        )
     runs = model_runs(client, phase.start, phase.end)
     for report in reports.values():
         if report.get("cache") in ("hit", "type-through"):
@@ -414,7 +426,7 @@ def compare(
             replay(client, scripts, phase)
             biggest = max(scripts, key=lambda s: s.lines).uri
             debounce_ms = 0.0 if env.get(BENCH_BASELINE_ENV) == "1" else 100.0
-            found = figures(client, rss, phase, debounce_ms, biggest)
+            found = figures(client, rss, phase, debounce_ms, biggest, args.worst)
             found["model process peak RSS (MB)"] = worker_rss.peak(phase.start, phase.end) / 1024
             results[mode] = found
             marks[mode] = [rss.at(phase.start)] + [rss.at(t) for t in phase.closed]
@@ -459,6 +471,9 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--budget", type=int, default=1024)
     parser.add_argument("--keystrokes", type=int, default=0, help="per file (0: the session's)")
+    parser.add_argument(
+        "--worst", type=int, default=0, help="print this many answers with the most overhead"
+    )
     parser.add_argument(
         "--process",
         action="store_true",

@@ -32,7 +32,10 @@ def initialize(ls: EdgewiseServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: EdgewiseServer, params: types.InitializedParams) -> None:
     try:
-        await ls.engine.host.backend()
+        backend = await ls.engine.host.backend()
+        # what every report names, found now rather than in the first answer (reading
+        # package metadata takes milliseconds)
+        ls.engine.host.engine_facts(backend)
     except EdgewiseError as exc:
         ls.tell_error(exc)
     ls.tell_notes()

@@ -11,6 +11,7 @@ model correctly there. No llama-cpp-python release is known to carry a fix, so w
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,9 @@ def choose_extra_buffers(setting: str, flags: frozenset[str], version: str) -> B
     return BufferChoice(True, "no known crash on this CPU: extra buffer types on")
 
 
+@functools.cache
 def installed_llama_version() -> str:
+    """Read once per process (reading package metadata takes milliseconds)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

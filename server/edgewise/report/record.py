@@ -1,5 +1,5 @@
 """The report of one completion or action as a frozen value, built once when every fact
-is known, and serialised (cattrs) to the JSON of schemas/report.schema.json.
+is known, and serialised to the JSON of schemas/report.schema.json.
 
 A key the schema leaves optional is :data:`ABSENT` until known; it is then left out of
 the JSON (``None`` is a value: ``"raw_score": null``). A figure that was not measured is
@@ -7,10 +7,9 @@ the JSON (``None`` is a value: ``"raw_score": null``). A figure that was not mea
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-
-import cattrs
 
 from edgewise.context.positions import Pos
 
@@ -253,18 +252,25 @@ class Report:
         """The report's JSON object (schemas/report.schema.json), keys in schema order.
         ``context`` is plain JSON already (the pipeline builds it so): copied as it is,
         not walked value by value (it was most of the time a report took to make)."""
-        data: dict[str, Any] = _without_absent(_converter.unstructure(replace(self, context={})))
+        data: dict[str, Any] = _plain(replace(self, context={}))
         data["context"] = dict(self.context)
         return data
 
 
-_converter = cattrs.Converter()
-_converter.register_unstructure_hook(Absent, lambda value: value)
-
-
-def _without_absent(value: Any) -> Any:
+def _plain(value: Any) -> Any:
+    """A record as JSON values: dataclasses as objects (fields in order, absent ones
+    left out), lists and tuples and dicts value by value. Written out rather than with
+    cattrs, which writes its converting functions on first use of each shape (10-15 ms
+    in each of a server's first reports)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is not ABSENT:
+                out[f.name] = _plain(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _without_absent(v) for k, v in value.items() if v is not ABSENT}
-    if isinstance(value, list):
-        return [_without_absent(v) for v in value]
+        return {k: _plain(v) for k, v in value.items() if v is not ABSENT}
     return value
