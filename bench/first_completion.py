@@ -112,15 +112,7 @@ MODES = [
 def ask(client: RawClient, uri: str, line: int, column: int, name: str) -> dict[str, Any]:
     """An inline completion at the cursor, timed, with its report's figures."""
     started = time.monotonic()
-    reply = client.call(
-        "textDocument/inlineCompletion",
-        {
-            "textDocument": {"uri": uri},
-            "position": {"line": line, "character": column},
-            "context": {"triggerKind": 1},
-        },
-        timeout=120,
-    )
+    reply = client.inline(uri, line, column)
     wall = time.monotonic() - started
     items = (reply.get("result") or {}).get("items") or []
     # the report's status follows the answer (an empty answer's is not told apart)
@@ -174,14 +166,7 @@ def run(mode: Mode, model: Path, files: list[str], detail: bool = False) -> dict
                 print(f"{mode.name:26} {out['first'][-1]}", flush=True)
             if mode.again:  # the cursor rests; then the user types a character
                 time.sleep(LONG_REST_S)
-                at = {"line": line, "character": column}
-                client.notify(
-                    "textDocument/didChange",
-                    {
-                        "textDocument": {"uri": uri, "version": 2},
-                        "contentChanges": [{"range": {"start": at, "end": at}, "text": "#"}],
-                    },
-                )
+                client.insert(uri, 2, line, column, "#")
                 out["again"].append(ask(client, uri, line, column + 1, name))
                 if detail:
                     print(f"{'  again':26} {out['again'][-1]}", flush=True)

@@ -15,7 +15,7 @@ from edgewise.actions.offers import Offer
 from edgewise.context.documents import ParsedDocument
 from edgewise.context.positions import Pos
 from edgewise.context.prompt import Prompt
-from edgewise.model.backend import Backend, GenerationResult
+from edgewise.model.backend import Backend
 from edgewise.pipeline import action, completion
 from edgewise.pipeline.action import ActionResult
 from edgewise.pipeline.completion import Completion
@@ -86,22 +86,6 @@ class Engine(Services):
             trim=trim,
             defer_log=defer_log,
             cold_cut=cold_cut,
-        )
-
-    def completion_report(
-        self,
-        backend: Backend,
-        action: str,
-        uri: str,
-        start: Pos,
-        inserted: str,
-        result: GenerationResult,
-        prompt_format: str,
-        context: dict[str, Any],
-    ) -> tuple[dict[str, Any], bool]:
-        """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
-        return completion.completion_report(
-            self, backend, action, uri, start, inserted, result, prompt_format, context
         )
 
     def type_through(

@@ -5,8 +5,11 @@ request there has the whole context. Over stdio, with the tiny model in its work
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.lsp.conftest import tiny_options
 from tests.robustness.stdio_client import RawClient
@@ -25,16 +28,20 @@ TEXT = (
 LINE = TEXT.count("\n") - 1  # the last line, indented, empty
 
 
+@pytest.fixture
+def client(tiny_model: Path, request: pytest.FixtureRequest) -> Iterator[RawClient]:
+    """A server with ``coldPromptMs`` set to the test's parameter, the file open."""
+    started = RawClient()
+    try:
+        started.initialize(tiny_options(tiny_model, coldPromptMs=request.param))
+        started.open(URI, TEXT)
+        yield started
+    finally:
+        started.close()
+
+
 def ask(client: RawClient, column: int) -> dict[str, Any]:
-    reply = client.call(
-        "textDocument/inlineCompletion",
-        {
-            "textDocument": {"uri": URI},
-            "position": {"line": LINE, "character": column},
-            "context": {"triggerKind": 2},
-        },
-        timeout=120,
-    )
+    reply = client.inline(URI, LINE, column, trigger=2)
     assert reply["result"]["items"], "the tiny model shows something (minConfidence 0)"
     report: dict[str, Any] = client.report_status(reply)["last"]
     return report
@@ -46,49 +53,25 @@ def cut(report: dict[str, Any]) -> bool:
     return "short context" in report["summary"]
 
 
-def test_a_cold_prompt_is_cut_and_the_next_request_has_the_whole_prompt(tiny_model: Path):
-    client = RawClient()
-    try:
-        # 1 ms: the tiny model evaluates thousands of tokens a second, so any prompt its
-        # cache does not hold waits longer than that
-        client.initialize(tiny_options(tiny_model, coldPromptMs=1))
-        client.open(URI, TEXT)
-        first = ask(client, 4)
-        assert cut(first), first["summary"]
-        assert first["tokens"]["cached"] <= 1
+# 1 ms: the tiny model evaluates thousands of tokens a second, so any prompt its cache
+# does not hold waits longer than that
+@pytest.mark.parametrize("client", [1], indirect=True)
+def test_a_cold_prompt_is_cut_and_the_next_request_has_the_whole_prompt(client: RawClient):
+    first = ask(client, 4)
+    assert cut(first), first["summary"]
+    assert first["tokens"]["cached"] <= 1
 
-        time.sleep(1.5)  # the cursor rests: the whole prompt is evaluated meanwhile
-        client.notify(
-            "textDocument/didChange",
-            {
-                "textDocument": {"uri": URI, "version": 2},
-                "contentChanges": [
-                    {
-                        "range": {
-                            "start": {"line": LINE, "character": 4},
-                            "end": {"line": LINE, "character": 4},
-                        },
-                        "text": "r",
-                    }
-                ],
-            },
-        )
-        again = ask(client, 5)
-        assert not cut(again), again["summary"]
-        assert again["tokens"]["prompt"] > 2 * first["tokens"]["prompt"]
-        # the whole prompt was in the cache but for the typed character's line
-        assert again["tokens"]["cached"] >= again["tokens"]["prompt"] - 16
-    finally:
-        client.close()
+    time.sleep(1.5)  # the cursor rests: the whole prompt is evaluated meanwhile
+    client.insert(URI, 2, LINE, 4, "r")
+    again = ask(client, 5)
+    assert not cut(again), again["summary"]
+    assert again["tokens"]["prompt"] > 2 * first["tokens"]["prompt"]
+    # the whole prompt was in the cache but for the typed character's line
+    assert again["tokens"]["cached"] >= again["tokens"]["prompt"] - 16
 
 
-def test_cold_prompt_ms_0_never_cuts(tiny_model: Path):
-    client = RawClient()
-    try:
-        client.initialize(tiny_options(tiny_model, coldPromptMs=0))
-        client.open(URI, TEXT)
-        first = ask(client, 4)
-        assert not cut(first)
-        assert first["tokens"]["prompt"] > 300
-    finally:
-        client.close()
+@pytest.mark.parametrize("client", [0], indirect=True)
+def test_cold_prompt_ms_0_never_cuts(client: RawClient):
+    first = ask(client, 4)
+    assert not cut(first)
+    assert first["tokens"]["prompt"] > 300

@@ -167,6 +167,31 @@ class RawClient:
             self.report_status(reply, timeout)
         return reply
 
+    def insert(self, uri: str, version: int, line: int, character: int, text: str) -> None:
+        """A didChange that types ``text`` at (``line``, ``character``)."""
+        at = {"line": line, "character": character}
+        self.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": at, "end": at}, "text": text}],
+            },
+        )
+
+    def inline(
+        self, uri: str, line: int, character: int, trigger: int = 1, timeout: float = 120.0
+    ) -> dict[str, Any]:
+        """An inline completion at (``line``, ``character``), as ``call`` answers it."""
+        return self.call(
+            "textDocument/inlineCompletion",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": line, "character": character},
+                "context": {"triggerKind": trigger},
+            },
+            timeout,
+        )
+
     def initialize(
         self,
         options: dict[str, Any],

@@ -286,43 +286,6 @@ async def complete(
     return done
 
 
-def completion_report(
-    services: Services,
-    backend: Backend,
-    action: str,
-    uri: str,
-    start: Pos,
-    inserted: str,
-    result: GenerationResult,
-    prompt_format: str,
-    context: dict[str, Any],
-    *,
-    cache: str | None = None,
-    cached_from: str | None = None,
-    produced_by: ProducedBy | None = None,
-    whole_file: int | None = None,
-    cuts: list[dict[str, Any]] | None = None,
-) -> tuple[dict[str, Any], bool]:
-    """The report of a completion, calibrated, and whether ``minConfidence`` hides it."""
-    report = completion_record(
-        services,
-        backend,
-        action,
-        uri,
-        start,
-        inserted,
-        result,
-        prompt_format,
-        context,
-        cache=cache,
-        cached_from=cached_from,
-        produced_by=produced_by,
-        whole_file=whole_file,
-        cuts=cuts,
-    )
-    return report.to_dict(), report.hidden is True
-
-
 def completion_record(
     services: Services,
     backend: Backend,
@@ -383,7 +346,7 @@ def type_through(
         return None
     shown, typed = found
     rest = shown.suggestion.without_first(len(typed))
-    report, hidden = completion_report(
+    made = completion_record(
         services,
         backend,
         action,
@@ -397,6 +360,7 @@ def type_through(
         cached_from=rest.report_id,
         produced_by=rest.producer,
     )
+    report, hidden = made.to_dict(), made.hidden is True
     services.session.add(report)
     next_shown = Shown(
         text, shown.offset + len(typed), pos.line, pos.character, rest, shown.prompt_format
